@@ -1,0 +1,21 @@
+//! `datacoop-node`: the Datacoop validator binary.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() {
+	// Errors a person can act on (bad chain spec, port in use, unusable base path) end in
+	// one line and a non-zero exit, not a `Debug` dump.
+	if let Err(error) = command::run() {
+		eprintln!("Error: {}", one_line(&error.to_string()));
+		std::process::exit(1);
+	}
+}
+
+/// Folds a multi-line error message into one line.
+fn one_line(message: &str) -> String {
+	message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,9 @@
+//! Every `impl X::Config for Runtime`, one file per area.
+
+mod admin;
+mod consensus;
+mod monetary;
+mod system;
+
+pub use monetary::TransactionByteFee;
+pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
