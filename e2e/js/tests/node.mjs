@@ -1,0 +1,66 @@
+// Starts the real datacoop-node binary for a test and stops it afterwards.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { openSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import { join } from 'node:path';
+
+export function nodeBinary () {
+  if (process.env.DATACOOP_NODE) return process.env.DATACOOP_NODE;
+  const target = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'datacoop-target');
+  return join(target, 'release', 'datacoop-node');
+}
+
+export function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function rpcAnswers (port) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: 1, jsonrpc: '2.0', method: 'system_health', params: [] }),
+      signal: AbortSignal.timeout(2000)
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+// `datacoop-node --dev --tmp` on free loopback ports; resolves once its RPC answers.
+export async function startDevNode () {
+  const rpcPort = await freePort();
+  const p2pPort = await freePort();
+  const log = join(tmpdir(), `datacoop-e2e-js-node-${rpcPort}.log`);
+  const child = spawn(nodeBinary(), [
+    '--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort),
+    '--no-prometheus', '--no-telemetry', '--no-mdns'
+  ], { stdio: ['ignore', 'ignore', openSync(log, 'w')] });
+  let exited = null;
+  child.on('exit', (code) => { exited = code; });
+  const deadline = Date.now() + 60_000;
+  while (!(await rpcAnswers(rpcPort))) {
+    if (exited !== null) throw new Error(`datacoop-node exited with ${exited}; see ${log}`);
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`no RPC within 60 s; see ${log}`); }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url: `ws://127.0.0.1:${rpcPort}`,
+    log,
+    stop: () => new Promise((resolve) => {
+      if (exited !== null) return resolve();
+      child.on('exit', () => resolve());
+      child.kill('SIGTERM');
+    })
+  };
+}

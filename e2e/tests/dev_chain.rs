@@ -1,0 +1,133 @@
+//! `datacoop-node --dev --tmp`, run as a user runs it: blocks are produced and finalized, a
+//! transfer signed by //Alice lands with its event, and bad input ends in one clear line.
+
+use std::time::Duration;
+
+use datacoop_e2e::{best_number, datacoop, run_node_to_exit, wait_for_finalized, Node};
+use subxt::utils::AccountId32;
+use subxt_signer::sr25519::{dev, Keypair};
+
+#[tokio::test]
+async fn dev_chain_produces_finalizes_and_includes_a_transfer() -> anyhow::Result<()> {
+	let node = Node::dev().await?;
+	let rpc = node.rpc().await?;
+
+	// Blocks are authored (Aura, 6 s) and finalized (GRANDPA).
+	let finalized = wait_for_finalized(&rpc, 2, Duration::from_secs(60)).await?;
+	assert!(finalized >= 2);
+	assert!(best_number(&rpc).await? >= finalized);
+
+	// The chain tells wallets its token.
+	let properties = rpc.system_properties().await?;
+	assert_eq!(properties.get("tokenSymbol").and_then(|v| v.as_str()), Some("COOP"));
+	assert_eq!(properties.get("tokenDecimals").and_then(|v| v.as_u64()), Some(12));
+
+	// A transfer from //Alice to a fresh account is included and finalized.
+	let api = node.client().await?;
+	let dest = Keypair::from_uri(&"//DatacoopE2eDest".parse()?)?;
+	let dest_id: AccountId32 = dest.public_key().into();
+	let amount = 12_345_678_000_000u128;
+	let tx = datacoop::transactions().balances().transfer_keep_alive(dest_id.clone().into(), amount);
+	let events = api
+		.at_current_block()
+		.await?
+		.transactions()
+		.sign_and_submit_then_watch_default(&tx, &dev::alice())
+		.await?
+		.wait_for_finalized_success()
+		.await?;
+	let transfer = events
+		.find_first::<datacoop::balances::events::Transfer>()
+		.ok_or_else(|| anyhow::anyhow!("no Transfer event in the transfer's block"))??;
+	let alice_id: AccountId32 = dev::alice().public_key().into();
+	assert_eq!(transfer.from, alice_id);
+	assert_eq!(transfer.to, dest_id);
+	assert_eq!(transfer.amount, amount);
+
+	// And the balance is there in finalized state.
+	let account = api
+		.at_current_block()
+		.await?
+		.storage()
+		.entry(datacoop::storage().system().account())?
+		.fetch((dest_id,))
+		.await?
+		.decode()?;
+	assert_eq!(account.data.free, amount);
+	Ok(())
+}
+
+fn assert_one_line_error(ok: bool, stderr: &str, expect: &str) {
+	assert!(!ok, "the node should fail; stderr:\n{stderr}");
+	let last = stderr.lines().last().unwrap_or_default();
+	assert!(last.starts_with("Error: "), "last line should be the error, got:\n{stderr}");
+	assert!(
+		last.to_lowercase().contains(expect),
+		"error should mention {expect:?}, got: {last}"
+	);
+	assert!(!stderr.contains("panicked"), "no panic on bad input:\n{stderr}");
+	assert!(!stderr.contains("stack backtrace"), "no backtrace on bad input:\n{stderr}");
+}
+
+#[test]
+fn a_bad_chain_spec_is_one_clear_line() -> anyhow::Result<()> {
+	let dir = std::env::temp_dir().join(format!("datacoop-bad-spec-{}", std::process::id()));
+	std::fs::create_dir_all(&dir)?;
+	let spec = dir.join("spec.json");
+	std::fs::write(&spec, b"{ \"name\": \"half a spec\", ")?;
+	let base = dir.join("base");
+	let (ok, stderr) = run_node_to_exit(
+		&["--chain", spec.to_str().unwrap(), "--base-path", base.to_str().unwrap()],
+		Duration::from_secs(30),
+	)?;
+	assert_one_line_error(ok, &stderr, "chain spec");
+
+	let missing = dir.join("no-such-spec.json");
+	let (ok, stderr) =
+		run_node_to_exit(&["--chain", missing.to_str().unwrap()], Duration::from_secs(30))?;
+	assert_one_line_error(ok, &stderr, "chain spec");
+	std::fs::remove_dir_all(&dir)?;
+	Ok(())
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_one_clear_line() -> anyhow::Result<()> {
+	let node = Node::dev().await?;
+	let port = node.rpc_port.to_string();
+	let (ok, stderr) = tokio::task::spawn_blocking(move || {
+		run_node_to_exit(&["--dev", "--tmp", "--rpc-port", &port], Duration::from_secs(60))
+	})
+	.await??;
+	assert_one_line_error(ok, &stderr, "address already in use");
+	Ok(())
+}
+
+#[test]
+fn a_corrupt_or_unusable_base_path_is_one_clear_line() -> anyhow::Result<()> {
+	let dir = std::env::temp_dir().join(format!("datacoop-bad-base-{}", std::process::id()));
+	std::fs::create_dir_all(&dir)?;
+
+	// A base path that is a file, not a directory.
+	let file = dir.join("not-a-dir");
+	std::fs::write(&file, b"x")?;
+	let (ok, stderr) = run_node_to_exit(
+		&["--dev", "--base-path", file.to_str().unwrap()],
+		Duration::from_secs(30),
+	)?;
+	assert!(!ok && stderr.lines().last().unwrap_or_default().starts_with("Error: "), "{stderr}");
+	assert!(!stderr.contains("panicked"), "{stderr}");
+
+	// A database whose files are garbage.
+	let base = dir.join("corrupt");
+	let db = base.join("chains/datacoop_dev/paritydb/full");
+	std::fs::create_dir_all(&db)?;
+	std::fs::write(db.join("metadata"), b"this is not a paritydb metadata file")?;
+	let (ok, stderr) = run_node_to_exit(
+		&["--dev", "--base-path", base.to_str().unwrap()],
+		Duration::from_secs(30),
+	)?;
+	assert!(!ok && stderr.lines().last().unwrap_or_default().starts_with("Error: "), "{stderr}");
+	assert!(!stderr.contains("panicked"), "{stderr}");
+	std::fs::remove_dir_all(&dir)?;
+	Ok(())
+}
