@@ -53,5 +53,6 @@ if [ "${1:-}" = "--check" ]; then
 else
 	mkdir -p "$repo/artifacts"
 	mv "$new" "$target"
+	chmod 644 "$target"
 	say "wrote artifacts/datacoop.scale ($(wc -c < "$target") bytes)"
 fi

@@ -1,6 +1,6 @@
 //! Dispatches the command line to the node service or a subcommand.
 
-use datacoop_runtime::Block;
+use datacoop_runtime::opaque::Block;
 use frame_benchmarking_cli::{BenchmarkCmd, SUBSTRATE_REFERENCE_HARDWARE};
 use sc_cli::SubstrateCli;
 use sc_service::PartialComponents;

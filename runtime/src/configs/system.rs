@@ -1,6 +1,7 @@
 //! frame-system and the block limits.
 
 use frame_support::{
+	dispatch::DispatchClass,
 	derive_impl, parameter_types,
 	traits::ConstU32,
 	weights::{
@@ -20,6 +21,7 @@ use crate::{
 /// Three quarters of every block go to normal transactions; the rest is kept for
 /// operational ones (so the chain stays governable when full).
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
 
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
@@ -30,9 +32,13 @@ parameter_types! {
 		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
 		NORMAL_DISPATCH_RATIO,
 	);
-	/// 5 MiB blocks.
-	pub RuntimeBlockLength: BlockLength =
-		BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+	/// 5 MiB blocks, of which normal transactions may fill the same share as of weight.
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(MAX_BLOCK_LENGTH)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| {
+			*max = NORMAL_DISPATCH_RATIO * *max
+		})
+		.build();
 	pub const SS58Prefix: u16 = datacoop_primitives::token::SS58_PREFIX;
 }
 
