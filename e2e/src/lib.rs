@@ -129,20 +129,20 @@ pub async fn rpc(url: &str) -> Result<Rpc> {
 }
 
 /// The number of the finalized head.
-pub async fn finalized_number(rpc: &Rpc) -> Result<u32> {
+pub async fn finalized_number(rpc: &Rpc) -> Result<u64> {
 	let hash = rpc.chain_get_finalized_head().await?;
 	let header = rpc.chain_get_header(Some(hash)).await?.ok_or_else(|| anyhow!("no header"))?;
 	Ok(header.number)
 }
 
 /// The number of the best block.
-pub async fn best_number(rpc: &Rpc) -> Result<u32> {
+pub async fn best_number(rpc: &Rpc) -> Result<u64> {
 	let header = rpc.chain_get_header(None).await?.ok_or_else(|| anyhow!("no best header"))?;
 	Ok(header.number)
 }
 
 /// Waits until the finalized head reaches `target`, or fails after `timeout`.
-pub async fn wait_for_finalized(rpc: &Rpc, target: u32, timeout: Duration) -> Result<u32> {
+pub async fn wait_for_finalized(rpc: &Rpc, target: u64, timeout: Duration) -> Result<u64> {
 	let deadline = Instant::now() + timeout;
 	loop {
 		let n = finalized_number(rpc).await?;

@@ -140,8 +140,9 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			runner.run_node_until_exit(|config| async move {
+			runner.run_node_until_exit(|mut config| async move {
 				use sc_network::config::NetworkBackendType;
+				claim_listen_ports(&mut config)?;
 				type Hash = <Block as sp_runtime::traits::Block>::Hash;
 				match config.network.network_backend {
 					NetworkBackendType::Libp2p =>
@@ -152,5 +153,63 @@ pub fn run() -> sc_cli::Result<()> {
 				.map_err(sc_cli::Error::Service)
 			})
 		},
+	}
+}
+
+/// Makes the node listen where the user asked, or stop with one clear line.
+///
+/// Left alone, the RPC server moves to a random port when its own is taken (so polkadot.js
+/// would quietly reach whichever node holds 9944), and a taken Prometheus port is only
+/// logged. A validator operator wants neither: the ports are checked here, and the RPC server
+/// is told not to wander.
+fn claim_listen_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
+	use std::net::{SocketAddr, TcpListener};
+
+	let in_use = |addr: SocketAddr, flag: &str| -> sc_cli::Result<()> {
+		match TcpListener::bind(addr) {
+			Ok(_) => Ok(()),
+			Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(sc_cli::Error::Input(
+				format!(
+					"port {} ({flag}) is already in use (address already in use): stop the \
+					 other process or pick another port with {flag}",
+					addr.port()
+				),
+			)),
+			// Another failure (an IPv6 address on a host without IPv6, say) is for the
+			// server itself to report or skip.
+			Err(_) => Ok(()),
+		}
+	};
+
+	for endpoint in config.rpc.addr.iter_mut().flatten() {
+		endpoint.retry_random_port = false;
+		if !endpoint.is_optional {
+			in_use(endpoint.listen_addr, "--rpc-port")?;
+		}
+	}
+	if let Some(prometheus) = &config.prometheus_config {
+		in_use(prometheus.port, "--prometheus-port")?;
+	}
+	for address in &config.network.listen_addresses {
+		if let Some(addr) = tcp_socket_addr(address) {
+			in_use(addr, "--port")?;
+		}
+	}
+	Ok(())
+}
+
+/// `/ip4/A/tcp/P` or `/ip6/A/tcp/P` as a socket address; `None` for port 0 and other shapes.
+fn tcp_socket_addr(address: &sc_network::Multiaddr) -> Option<std::net::SocketAddr> {
+	use sc_network::multiaddr::Protocol;
+
+	let mut parts = address.iter();
+	let ip: std::net::IpAddr = match parts.next()? {
+		Protocol::Ip4(ip) => ip.into(),
+		Protocol::Ip6(ip) => ip.into(),
+		_ => return None,
+	};
+	match parts.next()? {
+		Protocol::Tcp(port) if port != 0 => Some((ip, port).into()),
+		_ => None,
 	}
 }

@@ -10,6 +10,9 @@ fn main() {
 	// Errors a person can act on (bad chain spec, port in use, unusable base path) end in
 	// one line and a non-zero exit, not a `Debug` dump.
 	if let Err(error) = command::run() {
+		// The node's log lines are buffered and flushed by a background thread every 50 ms
+		// (sc-tracing's stderr writer). Let it flush, so that this error is the last line.
+		std::thread::sleep(std::time::Duration::from_millis(200));
 		eprintln!("Error: {}", one_line(&error.to_string()));
 		std::process::exit(1);
 	}
