@@ -99,6 +99,10 @@ async fn finality_survives_a_crashed_validator_which_then_catches_up() -> Result
 	let charlie_hash_then = charlie.chain_get_block_hash(Some(charlie_had.into())).await?;
 	drop(charlie);
 	net.script(&["kill", "charlie"])?;
+	assert!(
+		rpc(&charlie_url).await.is_err(),
+		"Charlie's RPC still answers after the kill"
+	);
 	let at_kill = finalized_number(&alice).await?;
 	wait_for_finalized(&alice, at_kill + 3, Duration::from_secs(120))
 		.await
