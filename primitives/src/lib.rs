@@ -65,3 +65,78 @@ pub mod time {
 	/// Blocks in a day.
 	pub const DAYS: BlockNumber = HOURS * 24;
 }
+
+/// Data DAOs: the identifiers and settings every component reads from chain.
+pub mod dao {
+	use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+	use scale_info::TypeInfo;
+	use sp_core::H256;
+	use sp_runtime::Permill;
+
+	/// A data DAO's id: sequential from 0.
+	pub type DaoId = u32;
+
+	/// The collective server a DAO trusts with its data: where it is, how to encrypt to it,
+	/// who signs its attestations, and what it must be running. `Endpoint` is a `Vec<u8>` in
+	/// calls and a bounded vector in storage.
+	#[derive(
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+	)]
+	pub struct Collective<Endpoint> {
+		/// X25519 public key contributions are encrypted to (the age recipient).
+		pub encryption_key: [u8; 32],
+		/// sr25519 public key that signs the server's attestations.
+		pub attestation_signer: [u8; 32],
+		/// The server's base URL (`http://` or `https://`).
+		pub endpoint: Endpoint,
+		/// Hash of the server's binary and validation configuration it reports; an attestation
+		/// naming another measurement is refused.
+		pub measurement: H256,
+	}
+
+	/// A DAO's dataset token, as wallets show it. `Text` as for `Collective`.
+	#[derive(
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+	)]
+	pub struct TokenInfo<Text> {
+		/// The token's name, e.g. "Reddit Comments 2026".
+		pub name: Text,
+		/// Its symbol: 1 to 12 ASCII letters or digits, e.g. "RDC26".
+		pub symbol: Text,
+	}
+
+	/// What a DAO accepts and how it rewards and governs. `Balance` is the native token for
+	/// deposits and the dataset token for rewards (both `u128` planck).
+	#[derive(
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+	)]
+	pub struct DaoRules<Balance, BlockNumber> {
+		/// Smallest accepted contribution, in bytes of ciphertext.
+		pub min_contribution_size: u64,
+		/// Largest accepted contribution, in bytes of ciphertext.
+		pub max_contribution_size: u64,
+		/// Dataset tokens minted for a contribution scored 100%.
+		pub reward_at_full_score: Balance,
+		/// Contributions scored below this overall score are not accepted.
+		pub min_score: Permill,
+		/// Native tokens held from a contributor while a contribution is pending.
+		pub contribution_deposit: Balance,
+		/// How long a governance vote stays open.
+		pub voting_period: BlockNumber,
+		/// Share of the token supply that must vote for a vote to count.
+		pub quorum: Permill,
+		/// Share of the votes cast that must be ayes for a proposal to pass.
+		pub approval_threshold: Permill,
+	}
+
+	/// Whether a DAO takes new contributions.
+	#[derive(
+		Clone, Copy, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+	)]
+	pub enum DaoStatus {
+		/// Open for contributions.
+		Active,
+		/// Closed to new contributions; its data, tokens and rewards stay.
+		Retired,
+	}
+}

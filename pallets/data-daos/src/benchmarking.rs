@@ -1,0 +1,123 @@
+//! Benchmarks for the Data DAOs pallet: every call at its worst case (longest strings, the
+//! deposit growing or shrinking).
+
+use alloc::vec;
+use datacoop_primitives::dao::{Collective, TokenInfo};
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Get};
+use frame_system::RawOrigin;
+use sp_runtime::{traits::Bounded, Permill};
+
+use crate::*;
+
+fn long_url<T: Config>(fill: u8) -> alloc::vec::Vec<u8> {
+	let mut url = b"https://".to_vec();
+	url.resize(T::MaxUriLen::get() as usize, fill);
+	url
+}
+
+fn collective<T: Config>(fill: u8) -> Collective<alloc::vec::Vec<u8>> {
+	Collective {
+		encryption_key: [fill; 32],
+		attestation_signer: [fill; 32],
+		endpoint: long_url::<T>(b'a' + fill % 26),
+		measurement: sp_core::H256::repeat_byte(fill),
+	}
+}
+
+fn rules<T: Config>() -> RulesOf<T> {
+	datacoop_primitives::dao::DaoRules {
+		min_contribution_size: 1,
+		max_contribution_size: T::MaxContributionSize::get(),
+		reward_at_full_score: 1_000u32.into(),
+		min_score: Permill::from_percent(10),
+		contribution_deposit: 1_000u32.into(),
+		voting_period: T::MinVotingPeriod::get(),
+		quorum: Permill::from_percent(20),
+		approval_threshold: Permill::from_percent(50),
+	}
+}
+
+fn funded<T: Config>() -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = whitelisted_caller();
+	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 4u32.into());
+	who
+}
+
+fn create_dao<T: Config>(admin: &T::AccountId) -> DaoId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	Pallet::<T>::do_create(
+		admin.clone(),
+		vec![b'n'; T::MaxNameLen::get() as usize],
+		long_url::<T>(b'm'),
+		TokenInfo {
+			name: vec![b't'; T::MaxNameLen::get() as usize],
+			symbol: vec![b'S'; T::MaxSymbolLen::get() as usize],
+		},
+		collective::<T>(1),
+		rules::<T>(),
+	)
+	.expect("a valid DAO is created")
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn create() {
+		let caller = funded::<T>();
+		let name = vec![b'n'; T::MaxNameLen::get() as usize];
+		let token = TokenInfo {
+			name: vec![b't'; T::MaxNameLen::get() as usize],
+			symbol: vec![b'S'; T::MaxSymbolLen::get() as usize],
+		};
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), name, long_url::<T>(b'm'), token, collective::<T>(1), rules::<T>());
+
+		assert_eq!(NextDaoId::<T>::get(), 1);
+	}
+
+	#[benchmark]
+	fn update_collective() {
+		let admin = funded::<T>();
+		let dao_id = create_dao::<T>(&admin);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(admin), dao_id, collective::<T>(2));
+
+		assert_eq!(Daos::<T>::get(dao_id).unwrap().collective.encryption_key, [2; 32]);
+	}
+
+	#[benchmark]
+	fn update_rules() {
+		let admin = funded::<T>();
+		let dao_id = create_dao::<T>(&admin);
+		let mut new_rules = rules::<T>();
+		new_rules.min_score = Permill::from_percent(30);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(admin), dao_id, new_rules);
+
+		assert_eq!(Daos::<T>::get(dao_id).unwrap().rules.min_score, Permill::from_percent(30));
+	}
+
+	#[benchmark]
+	fn retire() {
+		let admin = funded::<T>();
+		let dao_id = create_dao::<T>(&admin);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(admin), dao_id);
+
+		assert!(Pallet::<T>::active_dao(dao_id).is_err());
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

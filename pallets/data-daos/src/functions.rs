@@ -1,0 +1,221 @@
+//! The logic behind the calls: check everything first, hold the deposit, write last.
+
+use alloc::vec::Vec;
+use codec::Encode;
+use datacoop_primitives::dao::{Collective, DaoId, DaoStatus, TokenInfo};
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::MutateHold,
+		tokens::Precision,
+	},
+};
+use frame_system::pallet_prelude::*;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Permill,
+};
+
+use crate::{
+	BalanceOf, Config, Dao, DaoOf, Daos, Error, Event, HoldReason, NextDaoId, Pallet, RulesOf,
+	StoredToken, UriOf,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The DAO `dao_id` if it exists and takes contributions.
+	pub fn active_dao(dao_id: DaoId) -> Result<DaoOf<T>, Error<T>> {
+		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
+		ensure!(dao.status == DaoStatus::Active, Error::<T>::DaoRetired);
+		Ok(dao)
+	}
+
+	/// Checks that `origin` is the admin of `dao_id` (or the force origin) and returns the DAO.
+	pub(crate) fn ensure_admin(
+		origin: OriginFor<T>,
+		dao_id: DaoId,
+	) -> Result<DaoOf<T>, DispatchError> {
+		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
+		if T::ForceOrigin::try_origin(origin.clone()).is_err() {
+			let who = ensure_signed(origin)?;
+			ensure!(who == dao.admin, Error::<T>::NotAdmin);
+		}
+		Ok(dao)
+	}
+
+	pub(crate) fn do_create(
+		admin: T::AccountId,
+		name: Vec<u8>,
+		metadata_uri: Vec<u8>,
+		token: TokenInfo<Vec<u8>>,
+		collective: Collective<Vec<u8>>,
+		rules: RulesOf<T>,
+	) -> Result<DaoId, DispatchError> {
+		ensure!(!name.is_empty(), Error::<T>::EmptyName);
+		let name = BoundedVec::try_from(name).map_err(|_| Error::<T>::NameTooLong)?;
+		let metadata_uri =
+			BoundedVec::try_from(metadata_uri).map_err(|_| Error::<T>::MetadataUriTooLong)?;
+		let token = Self::checked_token(token)?;
+		let collective = Self::checked_collective(collective)?;
+		Self::check_rules(&rules)?;
+
+		let dao_id = NextDaoId::<T>::get();
+		let next = dao_id.checked_add(1).ok_or(Error::<T>::NoMoreDaoIds)?;
+		let mut dao = Dao::<T> {
+			admin: admin.clone(),
+			deposit: Zero::zero(),
+			name,
+			metadata_uri,
+			token,
+			collective,
+			rules,
+			status: DaoStatus::Active,
+			created_at: frame_system::Pallet::<T>::block_number(),
+		};
+		let deposit = Self::deposit_for(&dao);
+		T::Currency::hold(&HoldReason::DaoDeposit.into(), &admin, deposit)
+			.map_err(|_| Error::<T>::CannotPayDeposit)?;
+		dao.deposit = deposit;
+
+		Daos::<T>::insert(dao_id, dao);
+		NextDaoId::<T>::put(next);
+		Self::deposit_event(Event::Created { dao_id, admin, deposit });
+		Ok(dao_id)
+	}
+
+	pub(crate) fn do_update_collective(
+		dao_id: DaoId,
+		mut dao: DaoOf<T>,
+		collective: Collective<Vec<u8>>,
+	) -> DispatchResult {
+		ensure!(dao.status == DaoStatus::Active, Error::<T>::DaoRetired);
+		dao.collective = Self::checked_collective(collective)?;
+		let measurement = dao.collective.measurement;
+		Self::settle_deposit(dao_id, &mut dao)?;
+		Daos::<T>::insert(dao_id, dao);
+		Self::deposit_event(Event::CollectiveUpdated { dao_id, measurement });
+		Ok(())
+	}
+
+	pub(crate) fn do_update_rules(dao_id: DaoId, mut dao: DaoOf<T>, rules: RulesOf<T>) -> DispatchResult {
+		ensure!(dao.status == DaoStatus::Active, Error::<T>::DaoRetired);
+		Self::check_rules(&rules)?;
+		dao.rules = rules;
+		Daos::<T>::insert(dao_id, dao);
+		Self::deposit_event(Event::RulesUpdated { dao_id });
+		Ok(())
+	}
+
+	pub(crate) fn do_retire(dao_id: DaoId, mut dao: DaoOf<T>) -> DispatchResult {
+		ensure!(dao.status == DaoStatus::Active, Error::<T>::DaoRetired);
+		dao.status = DaoStatus::Retired;
+		Daos::<T>::insert(dao_id, dao);
+		Self::deposit_event(Event::Retired { dao_id });
+		Ok(())
+	}
+
+	/// What a DAO's record costs to store: the base plus a price per encoded byte.
+	pub fn deposit_for(dao: &DaoOf<T>) -> BalanceOf<T> {
+		let bytes: BalanceOf<T> = (dao.encoded_size() as u32).into();
+		T::DaoDepositBase::get().saturating_add(T::DepositPerByte::get().saturating_mul(bytes))
+	}
+
+	/// Holds more, or releases some, so that the DAO's deposit matches its record's size.
+	fn settle_deposit(dao_id: DaoId, dao: &mut DaoOf<T>) -> DispatchResult {
+		let old = dao.deposit;
+		// The deposit field has the same encoded size whatever its value.
+		let new = Self::deposit_for(dao);
+		let reason = HoldReason::DaoDeposit.into();
+		if new > old {
+			T::Currency::hold(&reason, &dao.admin, new.saturating_sub(old))
+				.map_err(|_| Error::<T>::CannotPayDeposit)?;
+		} else if new < old {
+			T::Currency::release(&reason, &dao.admin, old.saturating_sub(new), Precision::Exact)?;
+		}
+		if new != old {
+			dao.deposit = new;
+			Self::deposit_event(Event::DepositUpdated { dao_id, old, new });
+		}
+		Ok(())
+	}
+
+	fn checked_token(token: TokenInfo<Vec<u8>>) -> Result<StoredToken<T>, Error<T>> {
+		ensure!(!token.name.is_empty(), Error::<T>::EmptyName);
+		let name = BoundedVec::try_from(token.name).map_err(|_| Error::<T>::NameTooLong)?;
+		ensure!(
+			!token.symbol.is_empty() && token.symbol.iter().all(|c| c.is_ascii_alphanumeric()),
+			Error::<T>::InvalidTokenSymbol
+		);
+		let symbol = BoundedVec::try_from(token.symbol).map_err(|_| Error::<T>::InvalidTokenSymbol)?;
+		Ok(StoredToken { name, symbol })
+	}
+
+	fn checked_collective(c: Collective<Vec<u8>>) -> Result<Collective<UriOf<T>>, Error<T>> {
+		ensure!(
+			c.encryption_key != [0u8; 32] && c.attestation_signer != [0u8; 32],
+			Error::<T>::InvalidCollectiveKey
+		);
+		let endpoint = UriOf::<T>::try_from(c.endpoint).map_err(|_| Error::<T>::EndpointTooLong)?;
+		ensure!(Self::is_http_url(&endpoint), Error::<T>::InvalidEndpoint);
+		Ok(Collective {
+			encryption_key: c.encryption_key,
+			attestation_signer: c.attestation_signer,
+			endpoint,
+			measurement: c.measurement,
+		})
+	}
+
+	/// `http://host...` or `https://host...`, printable ASCII without spaces.
+	fn is_http_url(url: &[u8]) -> bool {
+		let rest = url
+			.strip_prefix(b"https://")
+			.or_else(|| url.strip_prefix(b"http://"))
+			.unwrap_or_default();
+		!rest.is_empty() && rest[0] != b'/' && rest.iter().all(|c| c.is_ascii_graphic())
+	}
+
+	fn check_rules(rules: &RulesOf<T>) -> DispatchResult {
+		ensure!(
+			rules.min_contribution_size > 0 &&
+				rules.min_contribution_size <= rules.max_contribution_size,
+			Error::<T>::InvalidSizeRange
+		);
+		ensure!(
+			rules.max_contribution_size <= T::MaxContributionSize::get(),
+			Error::<T>::ContributionSizeTooLarge
+		);
+		ensure!(!rules.reward_at_full_score.is_zero(), Error::<T>::ZeroReward);
+		ensure!(rules.voting_period >= T::MinVotingPeriod::get(), Error::<T>::VotingPeriodTooShort);
+		ensure!(
+			rules.quorum > Permill::zero() && rules.approval_threshold > Permill::zero(),
+			Error::<T>::InvalidThreshold
+		);
+		Ok(())
+	}
+
+	/// Invariants: every id below `NextDaoId` and none above; each DAO's deposit is what its
+	/// record costs; what is held from each admin is the sum of their DAOs' deposits.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		let next = NextDaoId::<T>::get();
+		let mut count = 0u32;
+		let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for (id, dao) in Daos::<T>::iter() {
+			ensure!(id < next, "a DAO id is not below NextDaoId");
+			ensure!(dao.deposit == Self::deposit_for(&dao), "a DAO deposit does not match its size");
+			let sum = held.entry(dao.admin.clone()).or_insert_with(Zero::zero);
+			*sum = sum.saturating_add(dao.deposit);
+			count += 1;
+		}
+		ensure!(count == next, "DAO ids are not contiguous from 0");
+		for (admin, sum) in held {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::DaoDeposit.into(), &admin) == sum,
+				"held DAO deposits differ from the DAOs' deposits"
+			);
+		}
+		Ok(())
+	}
+}

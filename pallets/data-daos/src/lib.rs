@@ -1,0 +1,234 @@
+//! # Data DAOs Pallet
+//!
+//! ## Overview
+//!
+//! The registry of data DAOs. A data DAO pools its members' exported data: it names the
+//! collective server that holds its decryption key (encryption key, attestation signer,
+//! endpoint, measurement), the rules contributions must meet and the rewards they earn, and
+//! the dataset token it pays them in. Other pallets read DAOs through
+//! its public functions (`Pallet::active_dao`), never through its storage.
+//!
+//! Creating a DAO holds a deposit from its creator for the state it occupies: a base amount
+//! plus an amount per byte of its stored record. The deposit follows the record's size when the
+//! collective changes, and stays held for as long as the DAO exists (a retired DAO keeps its
+//! data, tokens and rewards).
+//!
+//! ## Interface
+//!
+//! - [`Pallet::create`]: anyone; registers a DAO with sequential id and holds the deposit.
+//! - [`Pallet::update_collective`], [`Pallet::update_rules`], [`Pallet::retire`]: the DAO's
+//!   admin (its creator now, its governance once that exists) or `ForceOrigin`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod functions;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use datacoop_primitives::dao::{Collective, DaoId, TokenInfo};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Inspect, MutateHold},
+	};
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The native currency, from which DAO deposits are held.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// May act as the admin of any DAO (root, or a chain-wide council later).
+		type ForceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Deposit held for any DAO, whatever its size.
+		#[pallet::constant]
+		type DaoDepositBase: Get<BalanceOf<Self>>;
+
+		/// Deposit held per byte of a DAO's stored record.
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+
+		/// Longest DAO name and token name, in bytes.
+		#[pallet::constant]
+		type MaxNameLen: Get<u32>;
+
+		/// Longest metadata URI and collective endpoint, in bytes.
+		#[pallet::constant]
+		type MaxUriLen: Get<u32>;
+
+		/// Longest token symbol, in bytes.
+		#[pallet::constant]
+		type MaxSymbolLen: Get<u32>;
+
+		/// Largest contribution any DAO may accept, in bytes.
+		#[pallet::constant]
+		type MaxContributionSize: Get<u64>;
+
+		/// Shortest governance voting period a DAO may choose.
+		#[pallet::constant]
+		type MinVotingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Weights of this pallet's calls, from its benchmarks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit for a DAO's record.
+		DaoDeposit,
+	}
+
+	/// The id the next DAO gets.
+	#[pallet::storage]
+	pub type NextDaoId<T> = StorageValue<_, DaoId, ValueQuery>;
+
+	/// Every DAO by id. Twox64Concat is safe: ids are sequential, not chosen by users.
+	#[pallet::storage]
+	pub type Daos<T: Config> = StorageMap<_, Twox64Concat, DaoId, DaoOf<T>>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A DAO was registered.
+		Created { dao_id: DaoId, admin: T::AccountId, deposit: BalanceOf<T> },
+		/// A DAO's collective server changed (keys, endpoint or measurement).
+		CollectiveUpdated { dao_id: DaoId, measurement: sp_core::H256 },
+		/// A DAO's rules changed.
+		RulesUpdated { dao_id: DaoId },
+		/// A DAO's deposit changed with the size of its record.
+		DepositUpdated { dao_id: DaoId, old: BalanceOf<T>, new: BalanceOf<T> },
+		/// A DAO stopped taking contributions.
+		Retired { dao_id: DaoId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No DAO has this id.
+		UnknownDao,
+		/// Only the DAO's admin (or the force origin) may do this.
+		NotAdmin,
+		/// The DAO is retired and cannot change or take contributions.
+		DaoRetired,
+		/// The name is empty.
+		EmptyName,
+		/// The DAO or token name is longer than `MaxNameLen`.
+		NameTooLong,
+		/// The metadata URI is longer than `MaxUriLen`.
+		MetadataUriTooLong,
+		/// The token symbol is empty, longer than `MaxSymbolLen`, or not ASCII letters/digits.
+		InvalidTokenSymbol,
+		/// The collective endpoint is not an `http://` or `https://` URL.
+		InvalidEndpoint,
+		/// The collective endpoint is longer than `MaxUriLen`.
+		EndpointTooLong,
+		/// An all-zero key is not a key.
+		InvalidCollectiveKey,
+		/// The size range is empty, starts at zero, or is reversed.
+		InvalidSizeRange,
+		/// The largest accepted size is above `MaxContributionSize`.
+		ContributionSizeTooLarge,
+		/// A contribution at full score must earn something.
+		ZeroReward,
+		/// The voting period is shorter than `MinVotingPeriod`.
+		VotingPeriodTooShort,
+		/// Quorum and approval threshold must be above zero.
+		InvalidThreshold,
+		/// The creator cannot pay the DAO deposit.
+		CannotPayDeposit,
+		/// Every DAO id is taken.
+		NoMoreDaoIds,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxNameLen::get() > 0, "MaxNameLen must allow a name");
+			assert!(T::MaxSymbolLen::get() > 0, "MaxSymbolLen must allow a symbol");
+			assert!(T::MaxUriLen::get() >= 16, "MaxUriLen must allow a URL");
+			assert!(T::MaxContributionSize::get() > 0, "MaxContributionSize must allow data");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers a data DAO with the caller as its admin, holding the DAO deposit.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create())]
+		pub fn create(
+			origin: OriginFor<T>,
+			name: Vec<u8>,
+			metadata_uri: Vec<u8>,
+			token: TokenInfo<Vec<u8>>,
+			collective: Collective<Vec<u8>>,
+			rules: RulesOf<T>,
+		) -> DispatchResult {
+			let creator = ensure_signed(origin)?;
+			Self::do_create(creator, name, metadata_uri, token, collective, rules).map(|_| ())
+		}
+
+		/// Replaces the DAO's collective server (keys, endpoint, measurement), adjusting the
+		/// deposit to the record's new size.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_collective())]
+		pub fn update_collective(
+			origin: OriginFor<T>,
+			dao_id: DaoId,
+			collective: Collective<Vec<u8>>,
+		) -> DispatchResult {
+			let dao = Self::ensure_admin(origin, dao_id)?;
+			Self::do_update_collective(dao_id, dao, collective)
+		}
+
+		/// Replaces the DAO's rules.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::update_rules())]
+		pub fn update_rules(origin: OriginFor<T>, dao_id: DaoId, rules: RulesOf<T>) -> DispatchResult {
+			let dao = Self::ensure_admin(origin, dao_id)?;
+			Self::do_update_rules(dao_id, dao, rules)
+		}
+
+		/// Closes the DAO to new contributions. Its data, tokens and rewards stay.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::retire())]
+		pub fn retire(origin: OriginFor<T>, dao_id: DaoId) -> DispatchResult {
+			let dao = Self::ensure_admin(origin, dao_id)?;
+			Self::do_retire(dao_id, dao)
+		}
+	}
+
+	/// The native balance type.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+}

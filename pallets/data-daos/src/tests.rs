@@ -1,0 +1,197 @@
+//! Unit tests of the Data DAOs pallet. Each runs through `build_and_execute`, which checks
+//! the pallet's invariants on the state the test leaves.
+
+use datacoop_primitives::dao::{Collective, DaoStatus, TokenInfo};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use sp_core::H256;
+use sp_runtime::{DispatchError, Permill};
+
+use crate::{mock::*, Daos, Error, Event, HoldReason, NextDaoId, RulesOf};
+
+fn collective(fill: u8) -> Collective<Vec<u8>> {
+	Collective {
+		encryption_key: [fill; 32],
+		attestation_signer: [fill + 1; 32],
+		endpoint: b"http://127.0.0.1:8700".to_vec(),
+		measurement: H256::repeat_byte(fill),
+	}
+}
+
+fn token() -> TokenInfo<Vec<u8>> {
+	TokenInfo { name: b"Reddit Comments 2026".to_vec(), symbol: b"RDC26".to_vec() }
+}
+
+fn rules() -> RulesOf<Test> {
+	datacoop_primitives::dao::DaoRules {
+		min_contribution_size: 1,
+		max_contribution_size: 10 << 20,
+		reward_at_full_score: 100,
+		min_score: Permill::from_percent(40),
+		contribution_deposit: 50,
+		voting_period: 20,
+		quorum: Permill::from_percent(20),
+		approval_threshold: Permill::from_percent(50),
+	}
+}
+
+fn create(who: u64) -> sp_runtime::DispatchResult {
+	DataDaos::create(
+		RuntimeOrigin::signed(who),
+		b"Reddit exports".to_vec(),
+		b"ipfs://bafy-schema".to_vec(),
+		token(),
+		collective(7),
+		rules(),
+	)
+}
+
+fn held(who: u64) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::DataDaos(HoldReason::DaoDeposit), &who)
+}
+
+#[test]
+fn create_registers_a_dao_and_holds_its_deposit() {
+	build_and_execute(|| {
+		assert_ok!(create(ALICE));
+		assert_ok!(create(BOB));
+
+		let dao = Daos::<Test>::get(0).unwrap();
+		assert_eq!(dao.admin, ALICE);
+		assert_eq!(&dao.name[..], b"Reddit exports");
+		assert_eq!(&dao.token.symbol[..], b"RDC26");
+		assert_eq!(dao.collective.encryption_key, [7; 32]);
+		assert_eq!(dao.status, DaoStatus::Active);
+		assert_eq!(dao.created_at, 1);
+		// Base 1,000 plus 10 per byte of the record.
+		assert_eq!(dao.deposit, 1_000 + 10 * codec::Encode::encoded_size(&dao) as u128);
+		assert_eq!(held(ALICE), dao.deposit);
+		assert_eq!(Balances::free_balance(ALICE), 1_000_000 - dao.deposit);
+		assert_eq!(Daos::<Test>::get(1).unwrap().admin, BOB);
+		assert_eq!(NextDaoId::<Test>::get(), 2);
+		System::assert_has_event(
+			Event::Created { dao_id: 0, admin: ALICE, deposit: dao.deposit }.into(),
+		);
+	});
+}
+
+#[test]
+fn create_rejects_bad_input_without_changing_anything() {
+	build_and_execute(|| {
+		let attempt = |name: Vec<u8>, uri: Vec<u8>, token: TokenInfo<Vec<u8>>, c: Collective<Vec<u8>>, r: RulesOf<Test>| {
+			DataDaos::create(RuntimeOrigin::signed(ALICE), name, uri, token, c, r)
+		};
+		let ok_name = || b"Reddit exports".to_vec();
+		let ok_uri = || b"ipfs://x".to_vec();
+
+		assert_noop!(attempt(vec![], ok_uri(), token(), collective(7), rules()), Error::<Test>::EmptyName);
+		assert_noop!(attempt(vec![b'n'; 65], ok_uri(), token(), collective(7), rules()), Error::<Test>::NameTooLong);
+		assert_noop!(attempt(ok_name(), vec![b'u'; 129], token(), collective(7), rules()), Error::<Test>::MetadataUriTooLong);
+
+		let bad_token = |name: &[u8], symbol: &[u8]| TokenInfo { name: name.to_vec(), symbol: symbol.to_vec() };
+		assert_noop!(attempt(ok_name(), ok_uri(), bad_token(b"", b"X"), collective(7), rules()), Error::<Test>::EmptyName);
+		assert_noop!(attempt(ok_name(), ok_uri(), bad_token(b"T", b""), collective(7), rules()), Error::<Test>::InvalidTokenSymbol);
+		assert_noop!(attempt(ok_name(), ok_uri(), bad_token(b"T", b"R D"), collective(7), rules()), Error::<Test>::InvalidTokenSymbol);
+		assert_noop!(attempt(ok_name(), ok_uri(), bad_token(b"T", b"ABCDEFGHIJKLM"), collective(7), rules()), Error::<Test>::InvalidTokenSymbol);
+
+		let with_endpoint = |e: &[u8]| Collective { endpoint: e.to_vec(), ..collective(7) };
+		for bad in [&b"ftp://host"[..], b"http://", b"https:///path", b"host:8700", b"http://a b"] {
+			assert_noop!(attempt(ok_name(), ok_uri(), token(), with_endpoint(bad), rules()), Error::<Test>::InvalidEndpoint);
+		}
+		let mut long = b"https://".to_vec();
+		long.resize(129, b'a');
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), with_endpoint(&long), rules()), Error::<Test>::EndpointTooLong);
+		let zero_key = Collective { encryption_key: [0; 32], ..collective(7) };
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), zero_key, rules()), Error::<Test>::InvalidCollectiveKey);
+
+		let with = |f: &dyn Fn(&mut RulesOf<Test>)| { let mut r = rules(); f(&mut r); r };
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.min_contribution_size = 0)), Error::<Test>::InvalidSizeRange);
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.min_contribution_size = r.max_contribution_size + 1)), Error::<Test>::InvalidSizeRange);
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.max_contribution_size = u64::MAX)), Error::<Test>::ContributionSizeTooLarge);
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.reward_at_full_score = 0)), Error::<Test>::ZeroReward);
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.voting_period = 9)), Error::<Test>::VotingPeriodTooShort);
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.quorum = Permill::zero())), Error::<Test>::InvalidThreshold);
+		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.approval_threshold = Permill::zero())), Error::<Test>::InvalidThreshold);
+
+		assert_noop!(create(POOR), Error::<Test>::CannotPayDeposit);
+		assert_noop!(
+			DataDaos::create(RuntimeOrigin::none(), ok_name(), ok_uri(), token(), collective(7), rules()),
+			DispatchError::BadOrigin
+		);
+		assert_eq!(NextDaoId::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn only_the_admin_or_root_changes_a_dao() {
+	build_and_execute(|| {
+		assert_ok!(create(ALICE));
+		assert_noop!(DataDaos::update_rules(RuntimeOrigin::signed(BOB), 0, rules()), Error::<Test>::NotAdmin);
+		assert_noop!(DataDaos::update_collective(RuntimeOrigin::signed(BOB), 0, collective(9)), Error::<Test>::NotAdmin);
+		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(BOB), 0), Error::<Test>::NotAdmin);
+		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(ALICE), 5), Error::<Test>::UnknownDao);
+
+		let mut new_rules = rules();
+		new_rules.min_score = Permill::from_percent(70);
+		assert_ok!(DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, new_rules.clone()));
+		assert_eq!(Daos::<Test>::get(0).unwrap().rules, new_rules);
+		System::assert_last_event(Event::RulesUpdated { dao_id: 0 }.into());
+
+		assert_ok!(DataDaos::update_rules(RuntimeOrigin::root(), 0, rules()));
+		assert_eq!(Daos::<Test>::get(0).unwrap().rules, rules());
+
+		let mut bad = rules();
+		bad.reward_at_full_score = 0;
+		assert_noop!(DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, bad), Error::<Test>::ZeroReward);
+	});
+}
+
+#[test]
+fn update_collective_adjusts_the_deposit_to_the_record_size() {
+	build_and_execute(|| {
+		assert_ok!(create(ALICE));
+		let before = Daos::<Test>::get(0).unwrap().deposit;
+
+		let longer = Collective { endpoint: b"https://collective.example.org:8700/v1".to_vec(), ..collective(9) };
+		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, longer));
+		let dao = Daos::<Test>::get(0).unwrap();
+		assert_eq!(dao.collective.measurement, H256::repeat_byte(9));
+		let grown = b"https://collective.example.org:8700/v1".len() - b"http://127.0.0.1:8700".len();
+		assert_eq!(dao.deposit, before + 10 * grown as u128);
+		assert_eq!(held(ALICE), dao.deposit);
+		System::assert_has_event(Event::CollectiveUpdated { dao_id: 0, measurement: H256::repeat_byte(9) }.into());
+
+		// Back to the short endpoint: the difference is released.
+		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(7)));
+		assert_eq!(Daos::<Test>::get(0).unwrap().deposit, before);
+		assert_eq!(held(ALICE), before);
+		assert_eq!(Balances::free_balance(ALICE), 1_000_000 - before);
+	});
+}
+
+#[test]
+fn a_retired_dao_keeps_its_record_but_takes_no_changes() {
+	build_and_execute(|| {
+		assert_ok!(create(ALICE));
+		assert_ok!(DataDaos::active_dao(0).map(|_| ()));
+		assert_ok!(DataDaos::retire(RuntimeOrigin::signed(ALICE), 0));
+		System::assert_last_event(Event::Retired { dao_id: 0 }.into());
+
+		assert!(matches!(DataDaos::active_dao(0), Err(Error::<Test>::DaoRetired)));
+		assert!(matches!(DataDaos::active_dao(1), Err(Error::<Test>::UnknownDao)));
+		assert_eq!(Daos::<Test>::get(0).unwrap().status, DaoStatus::Retired);
+		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::DaoRetired);
+		assert_noop!(DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, rules()), Error::<Test>::DaoRetired);
+		assert_noop!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(9)), Error::<Test>::DaoRetired);
+		// The deposit stays held: the record stays.
+		assert_eq!(held(ALICE), Daos::<Test>::get(0).unwrap().deposit);
+	});
+}
+
+#[test]
+fn try_state_catches_a_deposit_that_is_not_held() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(create(ALICE));
+		Daos::<Test>::mutate(0, |dao| dao.as_mut().unwrap().deposit += 1);
+		assert!(DataDaos::do_try_state().is_err());
+	});
+}
