@@ -2,6 +2,7 @@
 
 mod admin;
 mod consensus;
+mod daos;
 mod monetary;
 mod system;
 

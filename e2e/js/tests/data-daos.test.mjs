@@ -1,0 +1,95 @@
+// The DAO creator's path with polkadot.js: create a data DAO as //Alice and read it back
+// from storage; bad input is refused with the pallet's own error and changes nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { startDevNode } from './node.mjs';
+
+let node;
+let api;
+let alice;
+
+before(async () => {
+  await cryptoWaitReady();
+  node = await startDevNode();
+  api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
+  alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+});
+
+after(async () => {
+  await api?.disconnect();
+  await node?.stop();
+});
+
+const collective = {
+  encryptionKey: '0x' + '11'.repeat(32),
+  attestationSigner: '0x' + '22'.repeat(32),
+  endpoint: 'http://127.0.0.1:8700',
+  measurement: '0x' + '33'.repeat(32)
+};
+const rules = {
+  minContributionSize: 1,
+  maxContributionSize: 10 * 1024 * 1024,
+  rewardAtFullScore: 1_000_000_000_000n,
+  minScore: 400_000, // Permill: 40%
+  contributionDeposit: 1_000_000_000_000n,
+  votingPeriod: 100,
+  quorum: 200_000,
+  approvalThreshold: 500_000
+};
+
+// Signs and sends, resolving with the events once in a block, or the decoded module error.
+function send (tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          resolve({ error: `${section}.${name}` });
+        } else resolve({ error: dispatchError.toString() });
+      } else if (status.isInBlock) resolve({ events });
+    }).catch(reject);
+  });
+}
+
+test('//Alice creates a data DAO and reads it back', async () => {
+  const free = (await api.query.system.account(alice.address)).data.free.toBigInt();
+  const tx = api.tx.dataDaos.create(
+    'Reddit exports', 'ipfs://bafy-reddit-schema',
+    { name: 'Reddit Comments 2026', symbol: 'RDC26' }, collective, rules);
+  const { events, error } = await send(tx, alice);
+  assert.equal(error, undefined);
+  const created = events.find(({ event }) => api.events.dataDaos.Created.is(event));
+  assert.ok(created, 'no DataDaos.Created event');
+  const daoId = created.event.data.daoId.toNumber();
+  assert.equal(created.event.data.admin.toString(), alice.address);
+
+  const dao = (await api.query.dataDaos.daos(daoId)).unwrap();
+  assert.equal(dao.name.toUtf8(), 'Reddit exports');
+  assert.equal(dao.token.symbol.toUtf8(), 'RDC26');
+  assert.equal(dao.collective.endpoint.toUtf8(), 'http://127.0.0.1:8700');
+  assert.equal(dao.rules.maxContributionSize.toNumber(), 10 * 1024 * 1024);
+  assert.ok(dao.status.isActive);
+  assert.equal((await api.query.dataDaos.nextDaoId()).toNumber(), daoId + 1);
+
+  // The deposit is held, not spent.
+  const account = (await api.query.system.account(alice.address)).data;
+  assert.equal(account.reserved.toBigInt(), dao.deposit.toBigInt());
+  assert.ok(free - account.free.toBigInt() >= dao.deposit.toBigInt());
+});
+
+test('bad input is refused with a specific error and changes nothing', async () => {
+  const next = (await api.query.dataDaos.nextDaoId()).toNumber();
+  const bad = await send(api.tx.dataDaos.create(
+    'x', 'ipfs://x', { name: 'X', symbol: 'not a symbol' }, collective, rules), alice);
+  assert.equal(bad.error, 'dataDaos.InvalidTokenSymbol');
+  const badUrl = await send(api.tx.dataDaos.create(
+    'x', 'ipfs://x', { name: 'X', symbol: 'X' }, { ...collective, endpoint: 'ftp://nope' }, rules), alice);
+  assert.equal(badUrl.error, 'dataDaos.InvalidEndpoint');
+  const notAdmin = await send(api.tx.dataDaos.retire(0),
+    new Keyring({ type: 'sr25519' }).addFromUri('//Bob'));
+  assert.equal(notAdmin.error, 'dataDaos.NotAdmin');
+  assert.equal((await api.query.dataDaos.nextDaoId()).toNumber(), next);
+});
