@@ -20,9 +20,11 @@ extern crate alloc;
 // The `impl_opaque_keys!` and `runtime` macros expand to code naming `Vec`.
 use alloc::vec::Vec;
 
-pub mod apis;
+// Declared before `apis`: its `define_benchmarks!` macros are used there.
 #[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
 mod benchmarks;
+pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 

@@ -2,7 +2,7 @@
 //! deposit growing or shrinking).
 
 use alloc::vec;
-use datacoop_primitives::dao::{Collective, TokenInfo};
+use datacoop_primitives::dao::{Collective, DaoId, TokenInfo};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;
@@ -59,7 +59,8 @@ where
 			name: vec![b't'; T::MaxNameLen::get() as usize],
 			symbol: vec![b'S'; T::MaxSymbolLen::get() as usize],
 		},
-		collective::<T>(1),
+		// A short endpoint, so that updating to the longest grows the held deposit.
+		Collective { endpoint: b"http://a".to_vec(), ..collective::<T>(1) },
 		rules::<T>(),
 	)
 	.expect("a valid DAO is created")
@@ -92,7 +93,9 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(admin), dao_id, collective::<T>(2));
 
-		assert_eq!(Daos::<T>::get(dao_id).unwrap().collective.encryption_key, [2; 32]);
+		let dao = Daos::<T>::get(dao_id).unwrap();
+		assert_eq!(dao.collective.encryption_key, [2; 32]);
+		assert_eq!(dao.deposit, Pallet::<T>::deposit_for(&dao));
 	}
 
 	#[benchmark]

@@ -1,0 +1,137 @@
+//! Unit tests of the Dataset Tokens pallet. Each runs through `build_and_execute`, which
+//! checks the pallet's invariants on the state the test leaves.
+
+use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
+
+use crate::{mock::*, Error, Event, Holdings, RewardsClaimed, TotalSupply};
+
+const DAO: u32 = 0;
+
+fn claim(who: u64) -> Balance {
+	let before = Balances::balance(&who);
+	assert_ok!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(who), DAO));
+	Balances::balance(&who) - before
+}
+
+#[test]
+fn rewards_are_shared_pro_rata_and_claimed_exactly() {
+	build_and_execute(|| {
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 300));
+		assert_ok!(DatasetTokens::mint(DAO, &BOB, 100));
+		assert_eq!(TotalSupply::<Test>::get(DAO), 400);
+
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 1_000));
+		System::assert_last_event(Event::RewardsDeposited { dao_id: DAO, from: CONSUMER, amount: 1_000 }.into());
+		// The first deposit also paid the pot's existential deposit (10).
+		assert_eq!(Balances::balance(&CONSUMER), 10_000_000 - 1_010);
+		assert_eq!(DatasetTokens::claimable(DAO, &ALICE), 750);
+		assert_eq!(DatasetTokens::claimable(DAO, &BOB), 250);
+
+		assert_eq!(claim(ALICE), 750);
+		assert_eq!(claim(BOB), 250);
+		assert_eq!(RewardsClaimed::<Test>::get(DAO), 1_000);
+		// The pot keeps exactly its existential deposit.
+		assert_eq!(Balances::balance(&DatasetTokens::reward_pot(DAO)), 10);
+		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(ALICE), DAO), Error::<Test>::NothingToClaim);
+	});
+}
+
+#[test]
+fn rewards_follow_tokens_only_after_a_transfer() {
+	build_and_execute(|| {
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 300));
+		assert_ok!(DatasetTokens::mint(DAO, &BOB, 100));
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 400));
+
+		// Alice sends 200 to Charlie: what she earned stays hers.
+		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, CHARLIE, 200));
+		System::assert_last_event(Event::Transferred { dao_id: DAO, from: ALICE, to: CHARLIE, amount: 200 }.into());
+		assert_eq!(DatasetTokens::balance(DAO, &ALICE), 100);
+		assert_eq!(DatasetTokens::balance(DAO, &CHARLIE), 200);
+		assert_eq!(DatasetTokens::claimable(DAO, &ALICE), 300);
+		assert_eq!(DatasetTokens::claimable(DAO, &CHARLIE), 0);
+
+		// The next deposit follows the new balances (100 / 100 / 200).
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 400));
+		assert_eq!(claim(ALICE), 300 + 100);
+		assert_eq!(claim(BOB), 100 + 100);
+		assert_eq!(claim(CHARLIE), 200);
+		// A later pot deposit pays no second existential deposit.
+		assert_eq!(Balances::balance(&CONSUMER), 10_000_000 - 810);
+	});
+}
+
+#[test]
+fn minting_after_a_deposit_does_not_dilute_past_rewards() {
+	build_and_execute(|| {
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 100));
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 500));
+		assert_ok!(DatasetTokens::mint(DAO, &BOB, 400));
+		assert_eq!(DatasetTokens::claimable(DAO, &BOB), 0);
+		assert_eq!(DatasetTokens::claimable(DAO, &ALICE), 500);
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 500));
+		assert_eq!(DatasetTokens::claimable(DAO, &ALICE), 600);
+		assert_eq!(DatasetTokens::claimable(DAO, &BOB), 400);
+		System::assert_has_event(Event::Minted { dao_id: DAO, who: BOB, amount: 400 }.into());
+	});
+}
+
+#[test]
+fn rounding_leaves_bounded_dust_in_the_pot() {
+	build_and_execute(|| {
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_ok!(DatasetTokens::mint(DAO, &who, 5));
+		}
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100));
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_eq!(claim(who), 33);
+		}
+		// 1 planck of dust plus the existential deposit.
+		assert_eq!(Balances::balance(&DatasetTokens::reward_pot(DAO)), 11);
+	});
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+	build_and_execute(|| {
+		assert_noop!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100), Error::<Test>::NoHolders);
+		assert_noop!(DatasetTokens::mint(DAO, &ALICE, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(DatasetTokens::mint(DAO, &ALICE, 4), Error::<Test>::BelowMinHolding);
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
+
+		assert_noop!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 0), Error::<Test>::ZeroAmount);
+		// Bob cannot pay 2,000 (he has 1,000).
+		assert_noop!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(BOB), DAO, 2_000), Error::<Test>::CannotPayRewards);
+		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, ALICE, 10), Error::<Test>::SelfTransfer);
+		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 51), Error::<Test>::InsufficientBalance);
+		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(BOB), DAO, ALICE, 1), Error::<Test>::InsufficientBalance);
+		// Leaving 2 behind, or sending 3, would make dust holdings.
+		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 48), Error::<Test>::BelowMinHolding);
+		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 3), Error::<Test>::BelowMinHolding);
+		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(BOB), DAO), Error::<Test>::NothingToClaim);
+		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(ALICE), DAO), Error::<Test>::NothingToClaim);
+	});
+}
+
+#[test]
+fn an_emptied_holding_is_removed_once_claimed() {
+	build_and_execute(|| {
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100));
+		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 50));
+		// Alice holds nothing but is still owed 100: her record stays until she claims.
+		assert!(Holdings::<Test>::contains_key(DAO, ALICE));
+		assert_eq!(claim(ALICE), 100);
+		assert!(!Holdings::<Test>::contains_key(DAO, ALICE));
+	});
+}
+
+#[test]
+fn try_state_catches_a_supply_that_is_not_the_sum_of_balances() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
+		TotalSupply::<Test>::insert(DAO, 51);
+		assert!(DatasetTokens::do_try_state().is_err());
+	});
+}
