@@ -14,7 +14,13 @@ source "$here/lib.sh"
 # pallet name as the runtime lists it in benchmarks.rs => its folder
 declare -A folders=(
 	[pallet_data_daos]=pallets/data-daos
+	[pallet_dataset_tokens]=pallets/dataset-tokens
 )
+# Steps and repeats per pallet. Dataset tokens: two steps, i.e. exactly 10 and 100,000
+# holders, to show reward deposits and claims do not grow with the number of holders (each
+# step sets 100,000 holders up, so fifty would take hours).
+declare -A steps=([pallet_dataset_tokens]=2)
+declare -A repeats=([pallet_dataset_tokens]=5)
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=("${!folders[@]}")
 
@@ -33,8 +39,8 @@ for pallet in "${pallets[@]}"; do
 		--chain dev \
 		--pallet "$pallet" \
 		--extrinsic '*' \
-		--steps 50 \
-		--repeat 20 \
+		--steps "${steps[$pallet]:-50}" \
+		--repeat "${repeats[$pallet]:-20}" \
 		--wasm-execution compiled \
 		--heap-pages 4096 \
 		--template scripts/templates/pallet-weights.hbs \

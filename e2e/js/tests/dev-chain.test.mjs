@@ -35,7 +35,7 @@ test('the chain reports its name, token and runtime', async () => {
 test('metadata is v15 or newer, with runtime APIs polkadot.js can call', async () => {
   assert.ok(api.runtimeMetadata.version >= 15, `metadata v${api.runtimeMetadata.version}`);
   const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
-  for (const name of ['System', 'Timestamp', 'Aura', 'Grandpa', 'Balances', 'TransactionPayment', 'Sudo']) {
+  for (const name of ['System', 'Timestamp', 'Aura', 'Grandpa', 'Balances', 'TransactionPayment', 'Sudo', 'DataDaos', 'DatasetTokens']) {
     assert.ok(pallets.includes(name), `pallet ${name} missing from ${pallets}`);
   }
   const apis = api.runtimeMetadata.asLatest.apis.map((a) => a.name.toString());

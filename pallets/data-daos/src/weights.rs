@@ -24,9 +24,9 @@
 //! --heap-pages
 //! 4096
 //! --template
-//! /work/main/scripts/templates/pallet-weights.hbs
+//! scripts/templates/pallet-weights.hbs
 //! --output
-//! /work/main/pallets/data-daos/src/weights.rs
+//! pallets/data-daos/src/weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens, unused_imports, missing_docs)]
@@ -53,35 +53,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(886), added: 3361, mode: `MaxEncodedLen`)
 	fn create() -> Weight {
 		// Proof size: measured `6`, estimated `3532` bytes.
-		// Minimum execution time: 74_640_000 picoseconds.
-		Weight::from_parts(78_006_000, 3532)
+		// Minimum execution time: 75_291_000 picoseconds.
+		Weight::from_parts(80_040_000, 3532)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `DataDaos::Daos` (r:1 w:1)
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(886), added: 3361, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn update_collective() -> Weight {
-		// Proof size: measured `942`, estimated `4351` bytes.
-		// Minimum execution time: 24_827_000 picoseconds.
-		Weight::from_parts(26_981_000, 4351)
-			.saturating_add(T::DbWeight::get().reads(1))
-			.saturating_add(T::DbWeight::get().writes(1))
+		// Proof size: measured `748`, estimated `4351` bytes.
+		// Minimum execution time: 84_728_000 picoseconds.
+		Weight::from_parts(89_958_000, 4351)
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `DataDaos::Daos` (r:1 w:1)
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(886), added: 3361, mode: `MaxEncodedLen`)
 	fn update_rules() -> Weight {
-		// Proof size: measured `942`, estimated `4351` bytes.
-		// Minimum execution time: 22_923_000 picoseconds.
-		Weight::from_parts(24_636_000, 4351)
+		// Proof size: measured `693`, estimated `4351` bytes.
+		// Minimum execution time: 23_444_000 picoseconds.
+		Weight::from_parts(25_748_000, 4351)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `DataDaos::Daos` (r:1 w:1)
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(886), added: 3361, mode: `MaxEncodedLen`)
 	fn retire() -> Weight {
-		// Proof size: measured `942`, estimated `4351` bytes.
-		// Minimum execution time: 23_003_000 picoseconds.
-		Weight::from_parts(24_556_000, 4351)
+		// Proof size: measured `693`, estimated `4351` bytes.
+		// Minimum execution time: 23_604_000 picoseconds.
+		Weight::from_parts(25_768_000, 4351)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -97,35 +99,37 @@ impl WeightInfo for () {
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(886), added: 3361, mode: `MaxEncodedLen`)
 	fn create() -> Weight {
 		// Proof size: measured `6`, estimated `3532` bytes.
-		// Minimum execution time: 74_640_000 picoseconds.
-		Weight::from_parts(78_006_000, 3532)
+		// Minimum execution time: 75_291_000 picoseconds.
+		Weight::from_parts(80_040_000, 3532)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	/// Storage: `DataDaos::Daos` (r:1 w:1)
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(886), added: 3361, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn update_collective() -> Weight {
-		// Proof size: measured `942`, estimated `4351` bytes.
-		// Minimum execution time: 24_827_000 picoseconds.
-		Weight::from_parts(26_981_000, 4351)
-			.saturating_add(ParityDbWeight::get().reads(1))
-			.saturating_add(ParityDbWeight::get().writes(1))
+		// Proof size: measured `748`, estimated `4351` bytes.
+		// Minimum execution time: 84_728_000 picoseconds.
+		Weight::from_parts(89_958_000, 4351)
+			.saturating_add(ParityDbWeight::get().reads(2))
+			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	/// Storage: `DataDaos::Daos` (r:1 w:1)
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(886), added: 3361, mode: `MaxEncodedLen`)
 	fn update_rules() -> Weight {
-		// Proof size: measured `942`, estimated `4351` bytes.
-		// Minimum execution time: 22_923_000 picoseconds.
-		Weight::from_parts(24_636_000, 4351)
+		// Proof size: measured `693`, estimated `4351` bytes.
+		// Minimum execution time: 23_444_000 picoseconds.
+		Weight::from_parts(25_748_000, 4351)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	/// Storage: `DataDaos::Daos` (r:1 w:1)
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(886), added: 3361, mode: `MaxEncodedLen`)
 	fn retire() -> Weight {
-		// Proof size: measured `942`, estimated `4351` bytes.
-		// Minimum execution time: 23_003_000 picoseconds.
-		Weight::from_parts(24_556_000, 4351)
+		// Proof size: measured `693`, estimated `4351` bytes.
+		// Minimum execution time: 23_604_000 picoseconds.
+		Weight::from_parts(25_768_000, 4351)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}

@@ -1,11 +1,11 @@
 //! The data DAO pallets.
 
-use frame_support::{parameter_types, traits::ConstU32};
+use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use frame_system::EnsureRoot;
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeEvent, RuntimeHoldReason, MILLI_UNIT,
-	MINUTES, UNIT,
+	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeEvent, RuntimeHoldReason,
+	MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
 };
 
 parameter_types! {
@@ -32,4 +32,19 @@ impl pallet_data_daos::Config for Runtime {
 	type MaxContributionSize = MaxContributionSize;
 	type MinVotingPeriod = MinVotingPeriod;
 	type WeightInfo = pallet_data_daos::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Derives each DAO's reward pot account.
+	pub const DatasetTokensPalletId: PalletId = PalletId(*b"dc/tokns");
+	/// A holder keeps at least a millionth of a dataset token (12 decimals) or none.
+	pub const MinHolding: Balance = MICRO_UNIT;
+}
+
+impl pallet_dataset_tokens::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type PalletId = DatasetTokensPalletId;
+	type MinHolding = MinHolding;
+	type WeightInfo = pallet_dataset_tokens::weights::SubstrateWeight<Runtime>;
 }
