@@ -140,3 +140,24 @@ pub mod dao {
 		Retired,
 	}
 }
+
+sp_api::decl_runtime_apis! {
+	/// Read a data DAO and its dataset token from the runtime: what polkadot.js (`api.call`),
+	/// the wallet and the collective server use instead of decoding storage themselves.
+	/// `Dao` is the runtime's stored DAO record.
+	pub trait DataDaosApi<AccountId, Balance, Dao>
+	where
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+		Dao: codec::Codec,
+	{
+		/// The DAO `dao_id`, if it exists.
+		fn dao(dao_id: dao::DaoId) -> Option<Dao>;
+		/// `who`'s dataset tokens of DAO `dao_id`.
+		fn token_balance(dao_id: dao::DaoId, who: AccountId) -> Balance;
+		/// All of DAO `dao_id`'s dataset tokens.
+		fn token_supply(dao_id: dao::DaoId) -> Balance;
+		/// The native rewards `who` could claim from DAO `dao_id` now.
+		fn claimable_rewards(dao_id: dao::DaoId, who: AccountId) -> Balance;
+	}
+}

@@ -16,8 +16,10 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use datacoop_primitives::dao::DaoId;
+
 use crate::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Aura, Balance, Block, DatasetTokens, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
@@ -146,6 +148,26 @@ impl_runtime_apis! {
 			_authority_id: GrandpaId,
 		) -> Option<sp_consensus_grandpa::OpaqueKeyOwnershipProof> {
 			None
+		}
+	}
+
+	impl datacoop_primitives::DataDaosApi<Block, AccountId, Balance, pallet_data_daos::DaoOf<Runtime>>
+		for Runtime
+	{
+		fn dao(dao_id: DaoId) -> Option<pallet_data_daos::DaoOf<Runtime>> {
+			pallet_data_daos::Daos::<Runtime>::get(dao_id)
+		}
+
+		fn token_balance(dao_id: DaoId, who: AccountId) -> Balance {
+			DatasetTokens::balance(dao_id, &who)
+		}
+
+		fn token_supply(dao_id: DaoId) -> Balance {
+			pallet_dataset_tokens::TotalSupply::<Runtime>::get(dao_id)
+		}
+
+		fn claimable_rewards(dao_id: DaoId, who: AccountId) -> Balance {
+			DatasetTokens::claimable(dao_id, &who)
 		}
 	}
 

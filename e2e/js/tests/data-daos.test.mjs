@@ -1,5 +1,5 @@
 // The DAO creator's path with polkadot.js: create a data DAO as //Alice and read it back
-// from storage; bad input is refused with the pallet's own error and changes nothing.
+// from storage and through the runtime API; bad input is refused with the pallet's own error and changes nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -73,6 +73,17 @@ test('//Alice creates a data DAO and reads it back', async () => {
   assert.equal(dao.rules.maxContributionSize.toNumber(), 10 * 1024 * 1024);
   assert.ok(dao.status.isActive);
   assert.equal((await api.query.dataDaos.nextDaoId()).toNumber(), daoId + 1);
+
+  // The same DAO through the runtime API (decoded from metadata, no custom types).
+  const viaApi = (await api.call.dataDaosApi.dao(daoId)).unwrap();
+  assert.equal(viaApi.name.toUtf8(), 'Reddit exports');
+  assert.equal(viaApi.admin.toString(), alice.address);
+  assert.equal(viaApi.deposit.toBigInt(), dao.deposit.toBigInt());
+  assert.ok((await api.call.dataDaosApi.dao(daoId + 1000)).isNone);
+  // No contribution accepted yet: no dataset tokens, nothing to claim.
+  assert.equal((await api.call.dataDaosApi.tokenSupply(daoId)).toBigInt(), 0n);
+  assert.equal((await api.call.dataDaosApi.tokenBalance(daoId, alice.address)).toBigInt(), 0n);
+  assert.equal((await api.call.dataDaosApi.claimableRewards(daoId, alice.address)).toBigInt(), 0n);
 
   // The deposit is held, not spent.
   const account = (await api.query.system.account(alice.address)).data;
