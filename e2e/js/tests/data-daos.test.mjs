@@ -2,25 +2,21 @@
 // from storage and through the runtime API; bad input is refused with the pallet's own error and changes nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode } from './node.mjs';
+import { connectDevChain } from './node.mjs';
 
-let node;
+let chain;
 let api;
 let alice;
 
 before(async () => {
-  await cryptoWaitReady();
-  node = await startDevNode();
-  api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
+  chain = await connectDevChain();
+  api = chain.api;
   alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
 });
 
 after(async () => {
-  await api?.disconnect();
-  await node?.stop();
+  await chain?.close();
 });
 
 const collective = {

@@ -3,23 +3,19 @@
 // definitions: everything is decoded from the runtime's metadata.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode } from './node.mjs';
+import { connectDevChain } from './node.mjs';
 
-let node;
+let chain;
 let api;
 
 before(async () => {
-  await cryptoWaitReady();
-  node = await startDevNode();
-  api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
+  chain = await connectDevChain();
+  api = chain.api;
 });
 
 after(async () => {
-  await api?.disconnect();
-  await node?.stop();
+  await chain?.close();
 });
 
 test('the chain reports its name, token and runtime', async () => {

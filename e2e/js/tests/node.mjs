@@ -1,5 +1,7 @@
 // Starts the real datacoop-node binary for a test and stops it afterwards.
 import { spawn } from 'node:child_process';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { createServer } from 'node:net';
 import { openSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
@@ -63,4 +65,17 @@ export async function startDevNode () {
       child.kill('SIGTERM');
     })
   };
+}
+
+// A dev node and a polkadot.js API connected to it; `close()` disconnects and stops the node.
+export async function connectDevChain () {
+  await cryptoWaitReady();
+  const node = await startDevNode();
+  try {
+    const api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
+    return { api, close: async () => { await api.disconnect(); await node.stop(); } };
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
 }
