@@ -162,13 +162,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants, per DAO: the supply is the sum of the balances; every holder has zero or at
 	/// least `MinHolding` tokens (or is only owed rewards); what was claimed plus what is
-	/// claimable never exceeds what was deposited, and the rounding dust is under one planck
-	/// per holder per deposit; the pot holds at least what is still owed.
+	/// claimable never exceeds what was deposited; the pot holds at least what is still owed.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		let mut supply: BTreeMap<DaoId, u128> = BTreeMap::new();
-		let mut owed: BTreeMap<DaoId, (u128, u128)> = BTreeMap::new();
+		let mut owed: BTreeMap<DaoId, u128> = BTreeMap::new();
 		for (dao_id, who, holding) in Holdings::<T>::iter() {
 			let balance: u128 = holding.balance.saturated_into();
 			ensure!(
@@ -176,9 +175,7 @@ impl<T: Config> Pallet<T> {
 				"a holding is below MinHolding"
 			);
 			*supply.entry(dao_id).or_default() += balance;
-			let entry = owed.entry(dao_id).or_default();
-			entry.0 += Self::claimable(dao_id, &who).saturated_into::<u128>();
-			entry.1 += 1;
+			*owed.entry(dao_id).or_default() += Self::claimable(dao_id, &who).saturated_into::<u128>();
 		}
 		for (dao_id, total) in TotalSupply::<T>::iter() {
 			ensure!(supply.remove(&dao_id).unwrap_or(0) == total.saturated_into::<u128>(), "supply is not the sum of balances");
@@ -187,14 +184,11 @@ impl<T: Config> Pallet<T> {
 		for (dao_id, deposited) in RewardsDeposited::<T>::iter() {
 			let deposited: u128 = deposited.saturated_into();
 			let claimed: u128 = RewardsClaimed::<T>::get(dao_id).saturated_into();
-			let (claimable, holders) = owed.get(&dao_id).copied().unwrap_or_default();
+			let claimable = owed.get(&dao_id).copied().unwrap_or_default();
 			ensure!(claimed + claimable <= deposited, "more rewards owed than deposited");
-			// Dust: rounding down loses under one planck per settlement; settlements are few
-			// per holder in any test, so a generous per-holder bound still catches a leak.
-			ensure!(
-				deposited - claimed - claimable <= holders.saturating_mul(16),
-				"rounding dust exceeds its bound"
-			);
+			// Rounding dust (deposited - claimed - claimable) is not bounded here: each
+			// settlement leaves under one planck in the pot, but settlements are not counted,
+			// so no bound holds for a chain's whole life. The unit tests assert exact dust.
 			let pot: u128 = T::Currency::balance(&Self::reward_pot(dao_id)).saturated_into();
 			ensure!(pot >= deposited - claimed, "the pot holds less than is owed");
 		}
