@@ -3,9 +3,13 @@
 //! The types every Datacoop component agrees on: the runtime, the node, and the off-chain
 //! programs (collective server, storage, wallet). Kept `no_std` so the runtime can use them.
 //!
-//! Later issues add the DAO, contribution, attestation and envelope types here.
+//! `dao` and `contribution` hold the on-chain records' building blocks and the attestation a
+//! collective server signs; `traits` is how the pallets reach each other. Later issues add the
+//! envelope types here.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},
@@ -141,6 +145,130 @@ pub mod dao {
 	}
 }
 
+/// Contributions and the attestations that judge them.
+pub mod contribution {
+	use alloc::vec::Vec;
+	use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+	use scale_info::TypeInfo;
+	use sp_core::{ConstU32, H256};
+	use sp_runtime::{BoundedVec, Permill};
+
+	use crate::dao::DaoId;
+
+	/// A contribution's id: sequential from 0 across all DAOs.
+	pub type ContributionId = u64;
+
+	/// Longest rejection reason, in bytes.
+	pub const MAX_REASON_LEN: u32 = 128;
+
+	/// Why a contribution was rejected: short UTF-8 text, for people.
+	pub type Reason = BoundedVec<u8, ConstU32<MAX_REASON_LEN>>;
+
+	/// Domain separation for attestation signatures, so that no other message an attestation
+	/// key might sign can pass for an attestation.
+	pub const ATTESTATION_CONTEXT: &[u8] = b"datacoop/attestation/v1";
+
+	/// How a collective server scored a contribution. `overall` decides acceptance and reward.
+	#[derive(
+		Clone, Copy, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+		Debug, Default,
+	)]
+	pub struct Scores {
+		/// The data is what it claims to be (a genuine export, untampered).
+		pub authenticity: Permill,
+		/// The data belongs to the contributor.
+		pub ownership: Permill,
+		/// Completeness and richness of the data.
+		pub quality: Permill,
+		/// How much of it the DAO did not have yet.
+		pub uniqueness: Permill,
+		/// The score that counts: tokens minted = reward at full score × overall.
+		pub overall: Permill,
+	}
+
+	/// The collective server's judgement.
+	#[derive(
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+	)]
+	pub enum Verdict {
+		/// The contribution passed the DAO's proof of contribution.
+		Valid,
+		/// It failed, for this reason.
+		Invalid { reason: Reason },
+	}
+
+	/// What a DAO's collective server signs about one contribution. SCALE-encoded, prefixed by
+	/// [`ATTESTATION_CONTEXT`] and the chain's genesis hash (see [`signing_payload`]), and
+	/// signed with the sr25519 key the DAO registered.
+	#[derive(
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+	)]
+	pub struct Attestation<BlockNumber> {
+		/// The DAO the contribution was submitted to.
+		pub dao_id: DaoId,
+		/// The contribution judged.
+		pub contribution_id: ContributionId,
+		/// BLAKE2-256 of the ciphertext the server fetched and decrypted.
+		pub ciphertext_hash: H256,
+		/// Keyed hash of the normalized plaintext: equal for the same data however encrypted.
+		pub fingerprint: H256,
+		/// The scores.
+		pub scores: Scores,
+		/// Valid, or invalid with a reason.
+		pub verdict: Verdict,
+		/// The measurement of the server that judged (its binary and configuration).
+		pub measurement: H256,
+		/// The last block in which this attestation may be included.
+		pub valid_until: BlockNumber,
+	}
+
+	/// The bytes an attestation's signature covers: the context, the genesis hash of the chain
+	/// it is meant for (so it cannot be replayed on another chain), then the attestation.
+	pub fn signing_payload<BlockNumber: Encode>(
+		attestation: &Attestation<BlockNumber>,
+		genesis_hash: &H256,
+	) -> Vec<u8> {
+		let mut payload = Vec::with_capacity(ATTESTATION_CONTEXT.len() + 32 + 200);
+		payload.extend_from_slice(ATTESTATION_CONTEXT);
+		payload.extend_from_slice(genesis_hash.as_bytes());
+		attestation.encode_to(&mut payload);
+		payload
+	}
+}
+
+/// How the pallets reach each other: through these traits, never through each other's storage.
+pub mod traits {
+	use sp_core::H256;
+	use sp_runtime::DispatchResult;
+
+	use crate::dao::{DaoId, DaoRules};
+
+	/// What the contributions pallet needs to know about a DAO.
+	#[derive(Clone, PartialEq, Eq, Debug)]
+	pub struct DaoTerms<Balance, BlockNumber> {
+		/// Whether it takes new contributions (a retired DAO still judges pending ones).
+		pub active: bool,
+		/// The sr25519 key its collective server signs attestations with.
+		pub attestation_signer: [u8; 32],
+		/// The measurement its collective server must report.
+		pub measurement: H256,
+		/// Its rules.
+		pub rules: DaoRules<Balance, BlockNumber>,
+	}
+
+	/// The registry of data DAOs.
+	pub trait DaoRegistry<Balance, BlockNumber> {
+		/// DAO `dao_id`'s terms, if it exists.
+		fn dao_terms(dao_id: DaoId) -> Option<DaoTerms<Balance, BlockNumber>>;
+	}
+
+	/// The dataset-token ledger.
+	pub trait DatasetTokens<AccountId, Balance> {
+		/// Mints `amount` of DAO `dao_id`'s token to `who` for an accepted contribution.
+		fn mint(dao_id: DaoId, who: &AccountId, amount: Balance) -> DispatchResult;
+	}
+}
+
 sp_api::decl_runtime_apis! {
 	/// Read a data DAO and its dataset token from the runtime: what polkadot.js (`api.call`),
 	/// the wallet and the collective server use instead of decoding storage themselves.
@@ -159,5 +287,26 @@ sp_api::decl_runtime_apis! {
 		fn token_supply(dao_id: dao::DaoId) -> Balance;
 		/// The native rewards `who` could claim from DAO `dao_id` now.
 		fn claimable_rewards(dao_id: dao::DaoId, who: AccountId) -> Balance;
+	}
+
+	/// Read contributions from the runtime: for the wallet (status of one's contributions,
+	/// resuming a submission) and the collective server (what to judge, whether a fingerprint
+	/// is taken). `Contribution` is the runtime's stored contribution record.
+	pub trait ContributionsApi<Contribution>
+	where
+		Contribution: codec::Codec,
+	{
+		/// The contribution `id`, if it exists.
+		fn contribution(id: contribution::ContributionId) -> Option<Contribution>;
+		/// The contribution of DAO `dao_id` with this ciphertext hash, if any.
+		fn contribution_by_ciphertext(
+			dao_id: dao::DaoId,
+			ciphertext_hash: Hash,
+		) -> Option<contribution::ContributionId>;
+		/// The accepted contribution of DAO `dao_id` with this fingerprint, if any.
+		fn contribution_by_fingerprint(
+			dao_id: dao::DaoId,
+			fingerprint: Hash,
+		) -> Option<contribution::ContributionId>;
 	}
 }

@@ -43,7 +43,7 @@ impl<T: Config> Pallet<T> {
 		Ok(dao)
 	}
 
-	pub(crate) fn do_create(
+	pub fn do_create(
 		admin: T::AccountId,
 		name: Vec<u8>,
 		metadata_uri: Vec<u8>,
@@ -195,7 +195,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants: every id below `NextDaoId` and none above; each DAO's deposit is what its
 	/// record costs; what is held from each admin is the sum of their DAOs' deposits.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;

@@ -26,6 +26,7 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod functions;
+mod impl_dao_registry;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]

@@ -34,6 +34,7 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod functions;
+mod impl_dataset_tokens;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -83,8 +84,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
 
-		/// The smallest dataset-token balance a holder record may have (other than none): keeps
-		/// anyone from filling storage with dust accounts.
+		/// The smallest dataset-token balance a transfer may leave or create (other than none):
+		/// keeps anyone from filling storage with dust accounts. Mints are exempt.
 		#[pallet::constant]
 		type MinHolding: Get<BalanceOf<Self>>;
 
@@ -152,7 +153,7 @@ pub mod pallet {
 		ZeroAmount,
 		/// The sender holds fewer tokens than that.
 		InsufficientBalance,
-		/// A holder must keep at least `MinHolding` tokens, or none.
+		/// A transfer must leave and create holdings of at least `MinHolding` tokens, or none.
 		BelowMinHolding,
 		/// Sending to oneself changes nothing.
 		SelfTransfer,

@@ -96,7 +96,6 @@ fn bad_input_is_refused_and_changes_nothing() {
 	build_and_execute(|| {
 		assert_noop!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100), Error::<Test>::NoHolders);
 		assert_noop!(DatasetTokens::mint(DAO, &ALICE, 0), Error::<Test>::ZeroAmount);
-		assert_noop!(DatasetTokens::mint(DAO, &ALICE, 4), Error::<Test>::BelowMinHolding);
 		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
 
 		assert_noop!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 0), Error::<Test>::ZeroAmount);
@@ -111,6 +110,22 @@ fn bad_input_is_refused_and_changes_nothing() {
 		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 3), Error::<Test>::BelowMinHolding);
 		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(BOB), DAO), Error::<Test>::NothingToClaim);
 		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(ALICE), DAO), Error::<Test>::NothingToClaim);
+	});
+}
+
+#[test]
+fn a_mint_below_min_holding_is_kept_and_can_be_sent_whole() {
+	build_and_execute(|| {
+		// A small reward still pays: mints are exempt from MinHolding (5 here).
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 4));
+		assert_ok!(DatasetTokens::mint(DAO, &BOB, 10));
+		assert_eq!(DatasetTokens::balance(DAO, &ALICE), 4);
+		// Transfers still may not create dust: 4 to Charlie (who has none) is refused...
+		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, CHARLIE, 4), Error::<Test>::BelowMinHolding);
+		// ...but all 4 to Bob (who then holds 14) is fine, and Alice's record is gone.
+		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 4));
+		assert_eq!(DatasetTokens::balance(DAO, &BOB), 14);
+		assert!(Holdings::<Test>::get(DAO, ALICE).is_none());
 	});
 }
 
