@@ -16,7 +16,7 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
-use datacoop_primitives::dao::DaoId;
+use datacoop_primitives::{contribution::ContributionId, dao::DaoId, Hash};
 
 use crate::{
 	AccountId, Aura, Balance, Block, DatasetTokens, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
@@ -168,6 +168,22 @@ impl_runtime_apis! {
 
 		fn claimable_rewards(dao_id: DaoId, who: AccountId) -> Balance {
 			DatasetTokens::claimable(dao_id, &who)
+		}
+	}
+
+	impl datacoop_primitives::ContributionsApi<Block, pallet_contributions::ContributionOf<Runtime>>
+		for Runtime
+	{
+		fn contribution(id: ContributionId) -> Option<pallet_contributions::ContributionOf<Runtime>> {
+			pallet_contributions::Contributions::<Runtime>::get(id)
+		}
+
+		fn contribution_by_ciphertext(dao_id: DaoId, ciphertext_hash: Hash) -> Option<ContributionId> {
+			pallet_contributions::ByCiphertext::<Runtime>::get(dao_id, ciphertext_hash)
+		}
+
+		fn contribution_by_fingerprint(dao_id: DaoId, fingerprint: Hash) -> Option<ContributionId> {
+			pallet_contributions::Fingerprints::<Runtime>::get(dao_id, fingerprint)
 		}
 	}
 

@@ -4,7 +4,7 @@
 pub use frame_benchmarking::baseline::Pallet as BaselineBench;
 pub use frame_system_benchmarking::{extensions::Pallet as SystemExtensionsBench, Pallet as SystemBench};
 
-pub use crate::{Balances, DataDaos, DatasetTokens, Runtime, Sudo, Timestamp};
+pub use crate::{Balances, Contributions, DataDaos, DatasetTokens, Runtime, Sudo, Timestamp};
 
 frame_benchmarking::define_benchmarks!(
 	[frame_benchmarking, BaselineBench::<Runtime>]
@@ -14,5 +14,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_data_daos, DataDaos]
+	[pallet_contributions, Contributions]
 	[pallet_dataset_tokens, DatasetTokens]
 );

@@ -72,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("datacoop"),
 	impl_name: alloc::borrow::Cow::Borrowed("datacoop-node"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -156,9 +156,11 @@ mod runtime {
 	pub type Sudo = pallet_sudo;
 
 	// Data DAOs: 10..=19, filled by the pallets of ../shared/DESIGN.md as they land:
-	// 11 Contributions, 13 DaoGovernance, 14 AccessGrants, 15 PersonalServers.
+	// 13 DaoGovernance, 14 AccessGrants, 15 PersonalServers.
 	#[runtime::pallet_index(10)]
 	pub type DataDaos = pallet_data_daos;
+	#[runtime::pallet_index(11)]
+	pub type Contributions = pallet_contributions;
 	#[runtime::pallet_index(12)]
 	pub type DatasetTokens = pallet_dataset_tokens;
 }

@@ -1,11 +1,12 @@
 //! The data DAO pallets.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
+use sp_runtime::{transaction_validity::TransactionPriority, Permill};
 use frame_system::EnsureRoot;
 
 use crate::{
 	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeEvent, RuntimeHoldReason,
-	MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
+	DataDaos, DatasetTokens, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
 };
 
 parameter_types! {
@@ -47,4 +48,70 @@ impl pallet_dataset_tokens::Config for Runtime {
 	type PalletId = DatasetTokensPalletId;
 	type MinHolding = MinHolding;
 	type WeightInfo = pallet_dataset_tokens::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A contributor may withdraw a contribution no collective judged after an hour.
+	pub const PendingTimeout: BlockNumber = HOURS;
+	/// A tenth of the deposit of an invalid contribution is burned.
+	pub const InvalidSlash: Permill = Permill::from_percent(10);
+	/// Attestations go before ordinary transactions: they free deposits and pay contributors.
+	pub const AttestationPriority: TransactionPriority = TransactionPriority::MAX / 2;
+}
+
+impl pallet_contributions::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Daos = DataDaos;
+	type Tokens = DatasetTokens;
+	type MaxUrlLen = ConstU32<256>;
+	type PendingTimeout = PendingTimeout;
+	type InvalidSlash = InvalidSlash;
+	type AttestationPriority = AttestationPriority;
+	type WeightInfo = pallet_contributions::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helper::DaoFactory;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmark_helper {
+	use datacoop_primitives::dao::{Collective, DaoId, DaoRules, TokenInfo};
+	use frame_support::traits::fungible::Mutate;
+	use sp_core::H256;
+	use sp_runtime::Permill;
+
+	use crate::{AccountId, Balances, Runtime, MINUTES, UNIT};
+
+	/// Creates the DAOs the contributions benchmarks submit to.
+	pub struct DaoFactory;
+
+	impl pallet_contributions::BenchmarkHelper<AccountId> for DaoFactory {
+		fn create_dao(admin: AccountId, signer: [u8; 32], measurement: H256) -> DaoId {
+			Balances::set_balance(&admin, 1_000_000 * UNIT);
+			pallet_data_daos::Pallet::<Runtime>::do_create(
+				admin,
+				b"Benchmark DAO".to_vec(),
+				b"ipfs://benchmark".to_vec(),
+				TokenInfo { name: b"Benchmark".to_vec(), symbol: b"BENCH".to_vec() },
+				Collective {
+					encryption_key: [7u8; 32],
+					attestation_signer: signer,
+					endpoint: b"https://collective.example".to_vec(),
+					measurement,
+				},
+				DaoRules {
+					min_contribution_size: 1,
+					max_contribution_size: 1 << 30,
+					reward_at_full_score: 100 * UNIT,
+					min_score: Permill::from_percent(50),
+					contribution_deposit: UNIT,
+					voting_period: 10 * MINUTES,
+					quorum: Permill::from_percent(20),
+					approval_threshold: Permill::from_percent(50),
+				},
+			)
+			.expect("a valid DAO")
+		}
+	}
 }
