@@ -11,10 +11,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
-# pallet name as the runtime lists it in benchmarks.rs => its folder
-declare -A folders=(
-	[pallet_data_daos]=pallets/data-daos
-	[pallet_dataset_tokens]=pallets/dataset-tokens
+# pallet name as the runtime lists it in benchmarks.rs => the weights file it gets. Our
+# pallets' files use our template (a WeightInfo trait, SubstrateWeight and ()); the runtime's
+# weights for polkadot-sdk pallets (runtime/src/weights/) use the CLI's default template,
+# which implements that pallet's own WeightInfo trait.
+declare -A outputs=(
+	[pallet_contributions]=pallets/contributions/src/weights.rs
+	[pallet_data_daos]=pallets/data-daos/src/weights.rs
+	[pallet_dataset_tokens]=pallets/dataset-tokens/src/weights.rs
+	[frame_system_extensions]=runtime/src/weights/frame_system_extensions.rs
+	[pallet_transaction_payment]=runtime/src/weights/pallet_transaction_payment.rs
 )
 # Steps and repeats per pallet. Dataset tokens: two steps, i.e. exactly 10 and 100,000
 # holders, to show reward deposits and claims do not grow with the number of holders (each
@@ -22,7 +28,7 @@ declare -A folders=(
 declare -A steps=([pallet_dataset_tokens]=2)
 declare -A repeats=([pallet_dataset_tokens]=5)
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=("${!folders[@]}")
+[ ${#pallets[@]} -gt 0 ] || pallets=("${!outputs[@]}")
 
 ensure_toolchain
 say "building datacoop-node with runtime benchmarks"
@@ -32,8 +38,11 @@ cp "$CARGO_TARGET_DIR/release/datacoop-node" "$bin"
 
 cd "$repo"
 for pallet in "${pallets[@]}"; do
-	folder=${folders[$pallet]:-}
-	[ -n "$folder" ] || die "unknown pallet '$pallet' (one of: ${!folders[*]})"
+	output=${outputs[$pallet]:-}
+	[ -n "$output" ] || die "unknown pallet '$pallet' (one of: ${!outputs[*]})"
+	template=()
+	[[ $output == pallets/* ]] && template=(--template scripts/templates/pallet-weights.hbs)
+	mkdir -p "$(dirname "$output")"
 	say "benchmarking $pallet"
 	"$bin" benchmark pallet \
 		--chain dev \
@@ -43,7 +52,7 @@ for pallet in "${pallets[@]}"; do
 		--repeat "${repeats[$pallet]:-20}" \
 		--wasm-execution compiled \
 		--heap-pages 4096 \
-		--template scripts/templates/pallet-weights.hbs \
-		--output "$folder/src/weights.rs"
+		"${template[@]}" \
+		--output "$output"
 done
-say "done: review and commit the weights.rs files"
+say "done: review and commit the weights files"

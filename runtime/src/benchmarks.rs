@@ -4,7 +4,9 @@
 pub use frame_benchmarking::baseline::Pallet as BaselineBench;
 pub use frame_system_benchmarking::{extensions::Pallet as SystemExtensionsBench, Pallet as SystemBench};
 
-pub use crate::{Balances, Contributions, DataDaos, DatasetTokens, Runtime, Sudo, Timestamp};
+pub use crate::{
+	Balances, Contributions, DataDaos, DatasetTokens, Runtime, Sudo, Timestamp, TransactionPayment,
+};
 
 frame_benchmarking::define_benchmarks!(
 	[frame_benchmarking, BaselineBench::<Runtime>]
@@ -13,7 +15,11 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_transaction_payment, TransactionPayment]
 	[pallet_data_daos, DataDaos]
 	[pallet_contributions, Contributions]
 	[pallet_dataset_tokens, DatasetTokens]
 );
+
+/// Fees are burned here, so the fee benchmark needs no set-up (no block author to pay).
+impl pallet_transaction_payment::BenchmarkConfig for Runtime {}

@@ -281,7 +281,6 @@ impl<T: Config> Pallet<T> {
 			}
 			count += 1;
 		}
-		ensure!(Pending::<T>::count() == pending, "the Pending counter is off");
 		ensure!(Pending::<T>::iter_keys().count() as u32 == pending, "Pending lists a judged id");
 		ensure!(ByCiphertext::<T>::iter().count() as u64 == count, "a stale ciphertext entry");
 		ensure!(ByContributor::<T>::iter().count() as u64 == count, "a stale contributor entry");

@@ -140,8 +140,9 @@ pub mod pallet {
 	pub type Contributions<T: Config> = StorageMap<_, Twox64Concat, ContributionId, ContributionOf<T>>;
 
 	/// Contributions still waiting for an attestation: the queue collective relays read.
+	/// Not counted on chain: a counter would cost every submit a read and a write.
 	#[pallet::storage]
-	pub type Pending<T: Config> = CountedStorageMap<_, Twox64Concat, ContributionId, ()>;
+	pub type Pending<T: Config> = StorageMap<_, Twox64Concat, ContributionId, ()>;
 
 	/// Each DAO's contributions by ciphertext hash: one submission per ciphertext.
 	#[pallet::storage]

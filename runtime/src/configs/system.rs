@@ -53,6 +53,8 @@ impl frame_system::Config for Runtime {
 	type BlockHashCount = BlockHashCount;
 	/// The node stores state in ParityDB only (no RocksDB), so its read/write costs apply.
 	type DbWeight = ParityDbWeight;
+	/// Measured here (the default, `()`, prices storage at RocksDB's costs).
+	type ExtensionsWeightInfo = crate::weights::frame_system_extensions::WeightInfo<Runtime>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
