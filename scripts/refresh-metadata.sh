@@ -8,7 +8,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
-node_bin=$(ensure_node_binary)
+# Always (re)build, unless DATACOOP_NODE names a binary: a stale node (or the one
+# scripts/benchmark.sh leaves behind) would give stale metadata.
+if [ -n "${DATACOOP_NODE:-}" ]; then node_bin=$(ensure_node_binary); else node_bin=$(build_node); fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
 "$node_bin" --dev --tmp --rpc-port "$port" --port 0 --no-prometheus --no-telemetry --no-mdns \
@@ -23,11 +25,13 @@ done
 
 # Metadata_metadata_at_version(15) answers SCALE `Option<OpaqueMetadata>`: strip the option
 # byte and the compact length to get the metadata itself.
-hex=$(rpc_call "$port" state_call '["Metadata_metadata_at_version", "0x0f000000"]' | jq -r .result)
+# The hex goes through a file: it is longer than one command-line argument may be.
+hexfile=$(mktemp)
+rpc_call "$port" state_call '["Metadata_metadata_at_version", "0x0f000000"]' | jq -r .result > "$hexfile"
 new=$(mktemp)
-python3 - "$hex" "$new" <<'PY'
+python3 - "$hexfile" "$new" <<'PY'
 import sys
-raw = bytes.fromhex(sys.argv[1][2:])
+raw = bytes.fromhex(open(sys.argv[1]).read().strip()[2:])
 if not raw or raw[0] != 1:
     sys.exit("the runtime does not serve metadata v15")
 b = raw[1]; mode = b & 3
@@ -41,6 +45,7 @@ if len(body) != n or body[:4] != b"meta":
     sys.exit("unexpected metadata encoding")
 open(sys.argv[2], "wb").write(body)
 PY
+rm -f "$hexfile"
 
 target="$repo/artifacts/datacoop.scale"
 if [ "${1:-}" = "--check" ]; then

@@ -65,7 +65,7 @@ impl<T: Config> Pallet<T> {
 				contributor: contributor.clone(),
 				url,
 				ciphertext_hash,
-				size,
+				ciphertext_size: size,
 				deposit,
 				submitted_at: frame_system::Pallet::<T>::block_number(),
 				status: ContributionStatus::Pending,
@@ -80,7 +80,7 @@ impl<T: Config> Pallet<T> {
 			dao_id,
 			contributor,
 			ciphertext_hash,
-			size,
+			ciphertext_size: size,
 			deposit,
 		});
 		Ok(contribution_id)

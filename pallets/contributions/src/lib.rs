@@ -168,7 +168,7 @@ pub mod pallet {
 			dao_id: DaoId,
 			contributor: T::AccountId,
 			ciphertext_hash: H256,
-			size: u64,
+			ciphertext_size: u64,
 			deposit: BalanceOf<T>,
 		},
 		/// A contribution was accepted: its deposit is back and tokens were minted.

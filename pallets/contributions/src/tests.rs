@@ -62,7 +62,7 @@ fn submit_holds_the_deposit_and_indexes_the_contribution() {
 		assert_eq!(id, 0);
 
 		let c = ContributionsStorage::<Test>::get(id).expect("stored");
-		assert_eq!((c.dao_id, c.contributor, c.size, c.deposit), (dao, BOB, SIZE, DEPOSIT));
+		assert_eq!((c.dao_id, c.contributor, c.ciphertext_size, c.deposit), (dao, BOB, SIZE, DEPOSIT));
 		assert_eq!(&c.url[..], URL);
 		assert_eq!(c.status, ContributionStatus::Pending);
 		assert_eq!(held(BOB), DEPOSIT);
@@ -71,7 +71,7 @@ fn submit_holds_the_deposit_and_indexes_the_contribution() {
 		assert_eq!(ByCiphertext::<Test>::get(dao, hash(1)), Some(id));
 		assert!(ByContributor::<Test>::contains_key(BOB, id));
 		System::assert_last_event(
-			Event::Submitted { contribution_id: id, dao_id: dao, contributor: BOB, ciphertext_hash: hash(1), size: SIZE, deposit: DEPOSIT }
+			Event::Submitted { contribution_id: id, dao_id: dao, contributor: BOB, ciphertext_hash: hash(1), ciphertext_size: SIZE, deposit: DEPOSIT }
 				.into(),
 		);
 		// Sequential ids.

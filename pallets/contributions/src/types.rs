@@ -40,7 +40,7 @@ pub struct Contribution<T: Config> {
 	/// BLAKE2-256 of the ciphertext.
 	pub ciphertext_hash: H256,
 	/// Size of the ciphertext, in bytes.
-	pub size: u64,
+	pub ciphertext_size: u64,
 	/// The native deposit held from the contributor while it is Pending.
 	pub deposit: BalanceOf<T>,
 	/// The block it was submitted in.
