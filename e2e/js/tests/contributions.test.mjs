@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { connectDevChain } from './node.mjs';
+import { connectDevChain, send as sendTx } from './node.mjs';
 
 let chain;
 let api;
@@ -33,20 +33,7 @@ after(async () => {
 const UNIT = 1_000_000_000_000n;
 const measurement = '0x' + '4d'.repeat(32);
 
-// Signs and sends, resolving with the events once in a block, or the decoded module error.
-function send (tx, signer) {
-  return new Promise((resolve, reject) => {
-    const watch = ({ status, events, dispatchError }) => {
-      if (dispatchError) {
-        if (dispatchError.isModule) {
-          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-          resolve({ error: `${section}.${name}` });
-        } else resolve({ error: dispatchError.toString() });
-      } else if (status.isInBlock) resolve({ events });
-    };
-    (signer ? tx.signAndSend(signer, watch) : tx.send(watch)).catch(reject);
-  });
-}
+const send = (tx, signer) => sendTx(api, tx, signer);
 
 async function createDao () {
   const { events, error } = await send(api.tx.dataDaos.create(

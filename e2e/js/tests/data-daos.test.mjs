@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
-import { connectDevChain } from './node.mjs';
+import { connectDevChain, send as sendTx } from './node.mjs';
 
 let chain;
 let api;
@@ -36,19 +36,7 @@ const rules = {
   approvalThreshold: 500_000
 };
 
-// Signs and sends, resolving with the events once in a block, or the decoded module error.
-function send (tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (dispatchError) {
-        if (dispatchError.isModule) {
-          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-          resolve({ error: `${section}.${name}` });
-        } else resolve({ error: dispatchError.toString() });
-      } else if (status.isInBlock) resolve({ events });
-    }).catch(reject);
-  });
-}
+const send = (tx, signer) => sendTx(api, tx, signer);
 
 test('//Alice creates a data DAO and reads it back', async () => {
   const free = (await api.query.system.account(alice.address)).data.free.toBigInt();

@@ -79,3 +79,19 @@ export async function connectDevChain () {
     throw e;
   }
 }
+
+// Sends `tx`, signed by `signer` or unsigned when there is none, and resolves once it is in a
+// block with its events, or with its decoded module error (`{ error: 'pallet.Error' }`).
+export function send (api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    const watch = ({ status, events, dispatchError }) => {
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          resolve({ error: `${section}.${name}` });
+        } else resolve({ error: dispatchError.toString() });
+      } else if (status.isInBlock) resolve({ events });
+    };
+    (signer ? tx.signAndSend(signer, watch) : tx.send(watch)).catch(reject);
+  });
+}
