@@ -7,7 +7,7 @@
 
 use std::{
 	net::TcpListener,
-	path::{Path, PathBuf},
+	path::PathBuf,
 	process::{Child, Command, Stdio},
 	time::{Duration, Instant},
 };
@@ -177,7 +177,12 @@ pub fn run_node_to_exit(args: &[&str], timeout: Duration) -> Result<(bool, Strin
 	}
 }
 
-/// The repository's root (for scripts).
-pub fn repo_root() -> &'static Path {
-	Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("e2e/ sits in the repository root")
+/// The repository's root (for scripts). Read when the test runs (`cargo test` sets
+/// `CARGO_MANIFEST_DIR`), not when it is compiled: clones share one target directory, and cargo
+/// reuses a test binary built in another clone, whose compile-time path may be gone.
+pub fn repo_root() -> PathBuf {
+	let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+		.map(PathBuf::from)
+		.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+	manifest.parent().expect("e2e/ sits in the repository root").to_path_buf()
 }
