@@ -50,8 +50,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
 		// Proof size: measured `551`, estimated `6188` bytes.
-		// Minimum execution time: 38_031_000 picoseconds.
-		Weight::from_parts(41_067_000, 6188)
+		// Minimum execution time: 38_372_000 picoseconds.
+		Weight::from_parts(40_797_000, 6188)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -66,9 +66,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `h` is `[10, 100000]`.
 	fn deposit_rewards(h: u32, ) -> Weight {
 		// Proof size: measured `513`, estimated `6196` bytes.
-		// Minimum execution time: 87_364_000 picoseconds.
-		Weight::from_parts(91_592_728, 6196)
-			.saturating_add(Weight::from_parts(15_560, 0).saturating_mul(h.into()))
+		// Minimum execution time: 89_147_000 picoseconds.
+		Weight::from_parts(90_809_275, 6196)
+			.saturating_add(Weight::from_parts(2_739, 0).saturating_mul(h.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -83,9 +83,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `h` is `[10, 100000]`.
 	fn claim_rewards(h: u32, ) -> Weight {
 		// Proof size: measured `799`, estimated `6196` bytes.
-		// Minimum execution time: 91_641_000 picoseconds.
-		Weight::from_parts(100_010_812, 6196)
-			.saturating_add(Weight::from_parts(12_685, 0).saturating_mul(h.into()))
+		// Minimum execution time: 90_830_000 picoseconds.
+		Weight::from_parts(94_217_269, 6196)
+			.saturating_add(Weight::from_parts(9_306, 0).saturating_mul(h.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -99,8 +99,8 @@ impl WeightInfo for () {
 	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
 		// Proof size: measured `551`, estimated `6188` bytes.
-		// Minimum execution time: 38_031_000 picoseconds.
-		Weight::from_parts(41_067_000, 6188)
+		// Minimum execution time: 38_372_000 picoseconds.
+		Weight::from_parts(40_797_000, 6188)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
@@ -115,9 +115,9 @@ impl WeightInfo for () {
 	/// The range of component `h` is `[10, 100000]`.
 	fn deposit_rewards(h: u32, ) -> Weight {
 		// Proof size: measured `513`, estimated `6196` bytes.
-		// Minimum execution time: 87_364_000 picoseconds.
-		Weight::from_parts(91_592_728, 6196)
-			.saturating_add(Weight::from_parts(15_560, 0).saturating_mul(h.into()))
+		// Minimum execution time: 89_147_000 picoseconds.
+		Weight::from_parts(90_809_275, 6196)
+			.saturating_add(Weight::from_parts(2_739, 0).saturating_mul(h.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
@@ -132,9 +132,9 @@ impl WeightInfo for () {
 	/// The range of component `h` is `[10, 100000]`.
 	fn claim_rewards(h: u32, ) -> Weight {
 		// Proof size: measured `799`, estimated `6196` bytes.
-		// Minimum execution time: 91_641_000 picoseconds.
-		Weight::from_parts(100_010_812, 6196)
-			.saturating_add(Weight::from_parts(12_685, 0).saturating_mul(h.into()))
+		// Minimum execution time: 90_830_000 picoseconds.
+		Weight::from_parts(94_217_269, 6196)
+			.saturating_add(Weight::from_parts(9_306, 0).saturating_mul(h.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
