@@ -65,13 +65,13 @@ build_node() {
 	echo "$CARGO_TARGET_DIR/release/datacoop-node"
 }
 
-# The node binary: $DATACOOP_NODE if set, else the release build (built when missing).
+# The node binary: $DATACOOP_NODE if set, else the release build, built or brought up to date
+# (a no-op when it is; it also replaces the runtime-benchmarks binary scripts/benchmark.sh
+# leaves there, which cannot run the normal runtime).
 ensure_node_binary() {
 	if [ -n "${DATACOOP_NODE:-}" ]; then
 		[ -x "$DATACOOP_NODE" ] || die "DATACOOP_NODE=$DATACOOP_NODE is not an executable"
 		echo "$DATACOOP_NODE"
-	elif [ -x "$CARGO_TARGET_DIR/release/datacoop-node" ]; then
-		echo "$CARGO_TARGET_DIR/release/datacoop-node"
 	else
 		build_node
 	fi

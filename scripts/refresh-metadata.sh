@@ -8,9 +8,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
-# Always (re)build, unless DATACOOP_NODE names a binary: a stale node (or the one
+# Built or brought up to date unless DATACOOP_NODE names a binary: a stale node (or the one
 # scripts/benchmark.sh leaves behind) would give stale metadata.
-if [ -n "${DATACOOP_NODE:-}" ]; then node_bin=$(ensure_node_binary); else node_bin=$(build_node); fi
+node_bin=$(ensure_node_binary)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
 "$node_bin" --dev --tmp --rpc-port "$port" --port 0 --no-prometheus --no-telemetry --no-mdns \
