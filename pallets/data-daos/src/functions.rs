@@ -43,6 +43,8 @@ impl<T: Config> Pallet<T> {
 		Ok(dao)
 	}
 
+	/// Public for the runtime's benchmark helper, which creates DAOs for other pallets'
+	/// benchmarks; calls go through [`Pallet::create`].
 	pub fn do_create(
 		admin: T::AccountId,
 		name: Vec<u8>,
