@@ -6,11 +6,19 @@
 //! per DAO from which native-token fees flow to every holder in proportion to their tokens.
 //!
 //! Rewards are O(1) whatever the number of holders: a deposit raises the DAO's reward per
-//! token (`RewardPerToken`, scaled by [`MAGNITUDE`]); each holder keeps a `reward_debt`
+//! token (`Rewards::per_token`, scaled by [`MAGNITUDE`]); each holder keeps a `reward_debt`
 //! (balance × reward per token when last settled) so that what they are owed is
-//! `balance × reward_per_token − reward_debt` plus what was settled earlier (`unclaimed`).
+//! `balance × per_token − reward_debt` plus what was settled earlier (`unclaimed`).
 //! Every balance change (mint, transfer) first settles the accounts it touches. No call
 //! loops over holders.
+//!
+//! No rounding is ever lost. Amounts owed are kept in `MAGNITUDE` units (10⁻¹⁸ planck): a
+//! claim pays whole plancks and leaves the fraction in the holding for the next claim; what
+//! a deposit's division by the supply leaves over, and the fraction a removed holding was
+//! owed, are kept as `undistributed` and shared out by the next deposit. So, per DAO and
+//! exactly: `deposited × MAGNITUDE = claimed × MAGNITUDE + Σ owed + undistributed`, and what
+//! the pot holds beyond what is claimable is under one planck per holder plus
+//! `undistributed` (checked by `do_try_state`).
 //!
 //! Why not pallet-assets for the ledger: its transfers offer no hook in which the two
 //! accounts' reward debts could be settled, so rewards could not be kept exact across
@@ -44,8 +52,7 @@ pub mod weights;
 pub use pallet::*;
 pub use weights::WeightInfo;
 
-/// Scale of `RewardPerToken`: rewards per token are kept with 18 decimal places of precision
-/// below one planck.
+/// Scale of rewards per token and of amounts owed: 18 decimal places below one planck.
 pub const MAGNITUDE: u128 = 1_000_000_000_000_000_000;
 
 /// The holder count at which `deposit_rewards` and `claim_rewards` are charged: the largest
@@ -99,10 +106,26 @@ pub mod pallet {
 	pub struct Holding<Balance> {
 		/// Dataset tokens held.
 		pub balance: Balance,
-		/// `balance × RewardPerToken` when last settled, in `MAGNITUDE` units.
+		/// `balance × per_token` when last settled (both in `MAGNITUDE` units).
 		pub reward_debt: U256,
-		/// Rewards settled but not claimed yet, in native planck.
-		pub unclaimed: Balance,
+		/// Rewards settled but not claimed yet, in `MAGNITUDE` units of a planck: the
+		/// fraction of a planck a claim cannot pay stays here for the next claim.
+		pub unclaimed: U256,
+	}
+
+	/// Where one DAO's rewards stand.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen, Debug, Default)]
+	pub struct RewardPool<Balance> {
+		/// Native rewards per dataset token ever shared out, in `MAGNITUDE` units.
+		pub per_token: U256,
+		/// Deposited but not shared out yet, in `MAGNITUDE` units: what a deposit's division
+		/// by the supply left over, and the fractions of a planck that removed holdings were
+		/// owed. The next deposit shares it out with its own amount.
+		pub undistributed: U256,
+		/// Native rewards ever deposited.
+		pub deposited: Balance,
+		/// Native rewards ever claimed.
+		pub claimed: Balance,
 	}
 
 	/// Dataset tokens in existence, per DAO.
@@ -121,19 +144,10 @@ pub mod pallet {
 		Holding<BalanceOf<T>>,
 	>;
 
-	/// Native rewards per dataset token ever deposited, times `MAGNITUDE`, per DAO.
+	/// Each DAO's reward accounting, in one record: every reward call reads it once.
 	#[pallet::storage]
-	pub type RewardPerToken<T: Config> = StorageMap<_, Twox64Concat, DaoId, U256, ValueQuery>;
-
-	/// Native rewards ever deposited, per DAO.
-	#[pallet::storage]
-	pub type RewardsDeposited<T: Config> =
-		StorageMap<_, Twox64Concat, DaoId, BalanceOf<T>, ValueQuery>;
-
-	/// Native rewards ever claimed, per DAO.
-	#[pallet::storage]
-	pub type RewardsClaimed<T: Config> =
-		StorageMap<_, Twox64Concat, DaoId, BalanceOf<T>, ValueQuery>;
+	pub type Rewards<T: Config> =
+		StorageMap<_, Twox64Concat, DaoId, RewardPool<BalanceOf<T>>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]

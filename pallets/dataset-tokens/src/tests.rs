@@ -3,7 +3,8 @@
 
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 
-use crate::{mock::*, Error, Event, Holdings, RewardsClaimed, TotalSupply};
+use crate::{mock::*, Error, Event, Holdings, Rewards, TotalSupply, MAGNITUDE};
+use sp_core::U256;
 
 const DAO: u32 = 0;
 
@@ -29,7 +30,7 @@ fn rewards_are_shared_pro_rata_and_claimed_exactly() {
 
 		assert_eq!(claim(ALICE), 750);
 		assert_eq!(claim(BOB), 250);
-		assert_eq!(RewardsClaimed::<Test>::get(DAO), 1_000);
+		assert_eq!(Rewards::<Test>::get(DAO).claimed, 1_000);
 		// The pot keeps exactly its existential deposit.
 		assert_eq!(Balances::balance(&DatasetTokens::reward_pot(DAO)), 10);
 		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(ALICE), DAO), Error::<Test>::NothingToClaim);
@@ -77,16 +78,60 @@ fn minting_after_a_deposit_does_not_dilute_past_rewards() {
 }
 
 #[test]
-fn rounding_leaves_bounded_dust_in_the_pot() {
+fn no_rounding_is_ever_lost() {
+	build_and_execute(|| {
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_ok!(DatasetTokens::mint(DAO, &who, 5));
+		}
+		let pot = DatasetTokens::reward_pot(DAO);
+		// 100 over 15 tokens: 33⅓ each. The third of a planck stays owed to each holder,
+		// and what 100 × 10¹⁸ / 15 leaves over (10 × 10⁻¹⁸) waits for the next deposit.
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100));
+		assert_eq!(Rewards::<Test>::get(DAO).undistributed, U256::from(10));
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_eq!(claim(who), 33);
+		}
+		// 1 planck of dust (three thirds, still owed) plus the existential deposit.
+		assert_eq!(Balances::balance(&pot), 11);
+
+		// Two more deposits of 100: each holder was owed exactly 100 in all, and got it.
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100));
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_eq!(claim(who), 33);
+		}
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100));
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_eq!(claim(who), 34);
+		}
+		assert_eq!(Rewards::<Test>::get(DAO).undistributed, U256::zero());
+		assert_eq!(Rewards::<Test>::get(DAO).claimed, 300);
+		assert_eq!(Balances::balance(&pot), 10);
+	});
+}
+
+#[test]
+fn a_removed_holding_leaves_its_fraction_to_the_next_deposit() {
 	build_and_execute(|| {
 		for who in [ALICE, BOB, CHARLIE] {
 			assert_ok!(DatasetTokens::mint(DAO, &who, 5));
 		}
 		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100));
-		for who in [ALICE, BOB, CHARLIE] {
-			assert_eq!(claim(who), 33);
-		}
-		// 1 planck of dust plus the existential deposit.
+		// Alice sends all her tokens away, then claims 33: the third of a planck she is
+		// still owed cannot be paid, so her record goes and the third goes back to the pool.
+		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 5));
+		assert_eq!(claim(ALICE), 33);
+		assert!(!Holdings::<Test>::contains_key(DAO, ALICE));
+		let undistributed = Rewards::<Test>::get(DAO).undistributed;
+		assert!(undistributed > U256::from(MAGNITUDE / 3));
+
+		// The next deposit (100 over Bob's 10 and Charlie's 5) shares it out with its own
+		// amount: Bob is owed 33⅓ + 66.89, Charlie 33⅓ + 33.44 (each to 10⁻¹⁸).
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100));
+		assert_eq!(Rewards::<Test>::get(DAO).undistributed, U256::from(5));
+		assert_eq!(claim(BOB), 100);
+		assert_eq!(claim(CHARLIE), 66);
+		// The last planck of the 200 is Bob's .22 and Charlie's .78, still owed to them (and
+		// 5 × 10⁻¹⁸ undistributed): nothing went missing, as `do_try_state` checks exactly.
 		assert_eq!(Balances::balance(&DatasetTokens::reward_pot(DAO)), 11);
 	});
 }
@@ -147,6 +192,23 @@ fn try_state_catches_a_supply_that_is_not_the_sum_of_balances() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
 		TotalSupply::<Test>::insert(DAO, 51);
+		assert!(DatasetTokens::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn try_state_catches_a_reward_made_up_or_lost() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
+		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100));
+		assert_ok!(DatasetTokens::do_try_state());
+		// One 10⁻¹⁸ planck too many, or a planck claimed that was not, breaks the exact sum.
+		Rewards::<Test>::mutate(DAO, |pool| pool.undistributed += U256::one());
+		assert!(DatasetTokens::do_try_state().is_err());
+		Rewards::<Test>::mutate(DAO, |pool| {
+			pool.undistributed = U256::zero();
+			pool.claimed += 1;
+		});
 		assert!(DatasetTokens::do_try_state().is_err());
 	});
 }
