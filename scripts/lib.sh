@@ -25,6 +25,8 @@ ensure_toolchain() {
 		|| missing+=(libclang-dev)
 	command -v jq > /dev/null || missing+=(jq)
 	command -v curl > /dev/null || missing+=(curl)
+	# The age tool: the envelope's interoperability tests encrypt and decrypt with it.
+	command -v age > /dev/null || missing+=(age)
 	if [ ${#missing[@]} -gt 0 ]; then
 		say "installing ${missing[*]} (apt)"
 		local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo

@@ -1,0 +1,179 @@
+//! Round trips at chunk and batch boundaries, on one core and many, and every way of
+//! damaging a file: each fails with a clear error and never passes part of a file as whole.
+
+use datacoop_envelope::{decrypt, encrypt, encrypted_len, Error, Identity, Parallelism, CHUNK};
+use proptest::prelude::*;
+
+const HEADER_ONE_RECIPIENT: usize = 22 + 98 + 48;
+const NONCE: usize = 16;
+const SEALED: usize = CHUNK + 16;
+
+fn data(len: usize) -> Vec<u8> {
+	(0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+fn seal(me: &Identity, plain: &[u8], parallelism: &Parallelism) -> Vec<u8> {
+	let mut sealed = Vec::new();
+	let n = encrypt(&[me.to_public()], plain, &mut sealed, parallelism).unwrap();
+	assert_eq!(n as usize, sealed.len());
+	sealed
+}
+
+fn open(me: &Identity, sealed: &[u8]) -> (Result<u64, Error>, Vec<u8>) {
+	let mut out = Vec::new();
+	let result = decrypt(std::slice::from_ref(me), sealed, &mut out, &Parallelism::AllCores);
+	(result, out)
+}
+
+#[test]
+fn round_trips_at_chunk_and_batch_boundaries() {
+	let me = Identity::generate().unwrap();
+	for len in
+		[0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 64 * CHUNK, 64 * CHUNK + 1, 129 * CHUNK + 5]
+	{
+		let plain = data(len);
+		for parallelism in [Parallelism::OneCore, Parallelism::AllCores, Parallelism::Threads(3)] {
+			let sealed = seal(&me, &plain, &parallelism);
+			assert_eq!(sealed.len() as u64, encrypted_len(len as u64, 1), "{len} bytes");
+			let mut out = Vec::new();
+			decrypt(std::slice::from_ref(&me), &sealed[..], &mut out, &parallelism).unwrap();
+			assert!(out == plain, "{len} bytes, {parallelism:?}");
+		}
+	}
+}
+
+#[test]
+fn every_recipient_can_open_the_file_and_no_one_else() {
+	let (contributor, collective, stranger) = (
+		Identity::generate().unwrap(),
+		Identity::generate().unwrap(),
+		Identity::generate().unwrap(),
+	);
+	let plain = data(100_000);
+	let mut sealed = Vec::new();
+	encrypt(
+		&[contributor.to_public(), collective.to_public()],
+		&plain[..],
+		&mut sealed,
+		&Parallelism::AllCores,
+	)
+	.unwrap();
+	assert_eq!(sealed.len() as u64, encrypted_len(100_000, 2));
+	for who in [&contributor, &collective] {
+		assert_eq!(open(who, &sealed).1, plain);
+	}
+	let (result, out) = open(&stranger, &sealed);
+	assert!(matches!(result, Err(Error::NoMatch)), "{result:?}");
+	assert!(out.is_empty());
+	assert!(matches!(
+		encrypt(&[], &plain[..], &mut Vec::new(), &Parallelism::OneCore),
+		Err(Error::NoRecipients)
+	));
+}
+
+#[test]
+fn a_changed_byte_anywhere_fails_and_releases_nothing_after_it() {
+	let me = Identity::generate().unwrap();
+	let plain = data(3 * CHUNK + 100);
+	let sealed = seal(&me, &plain, &Parallelism::AllCores);
+	let payload = HEADER_ONE_RECIPIENT + NONCE;
+	for (at, what) in [
+		(30, "the stanza"),
+		(HEADER_ONE_RECIPIENT - 5, "the header MAC"),
+		(HEADER_ONE_RECIPIENT + 3, "the payload nonce"),
+		(payload + 10, "the first chunk"),
+		(payload + SEALED - 1, "the first chunk's tag"),
+		(payload + 2 * SEALED + 7, "the third chunk"),
+		(sealed.len() - 1, "the last chunk's tag"),
+	] {
+		let mut bad = sealed.clone();
+		bad[at] ^= 0x20;
+		let (result, out) = open(&me, &bad);
+		assert!(result.is_err(), "a change in {what} went unnoticed");
+		// Whatever came out is whole authentic chunks from the start, no more.
+		assert!(
+			out.len() % CHUNK == 0 && plain.starts_with(&out),
+			"{what}: {} bytes out",
+			out.len()
+		);
+	}
+}
+
+#[test]
+fn truncated_extended_and_reordered_files_fail() {
+	let me = Identity::generate().unwrap();
+	let plain = data(3 * CHUNK);
+	let sealed = seal(&me, &plain, &Parallelism::AllCores);
+	let payload = HEADER_ONE_RECIPIENT + NONCE;
+	// Cut at every chunk boundary (the file then looks complete but its last chunk is not
+	// marked last), mid-chunk, inside the header and inside the nonce.
+	for cut in [
+		payload + SEALED,
+		payload + 2 * SEALED,
+		payload + SEALED + 500,
+		sealed.len() - 1,
+		50,
+		payload - 3,
+		payload,
+	] {
+		let (result, out) = open(&me, &sealed[..cut]);
+		assert!(result.is_err(), "cut at {cut} went unnoticed");
+		assert!(out.len() % CHUNK == 0 && plain.starts_with(&out));
+		assert!(out.len() < plain.len());
+	}
+	let mut longer = sealed.clone();
+	longer.extend_from_slice(&[0u8; 40]);
+	assert!(matches!(open(&me, &longer).0, Err(Error::Payload { .. })));
+
+	let mut swapped = sealed.clone();
+	let (a, b) = (payload, payload + SEALED);
+	let first = sealed[a..a + SEALED].to_vec();
+	swapped.copy_within(b..b + SEALED, a);
+	swapped[b..b + SEALED].copy_from_slice(&first);
+	let (result, out) = open(&me, &swapped);
+	assert!(matches!(result, Err(Error::Payload { chunk: 0, .. })), "{result:?}");
+	assert!(out.is_empty());
+}
+
+#[test]
+fn errors_say_what_is_wrong() {
+	let me = Identity::generate().unwrap();
+	let (result, _) = open(&me, b"PK\x03\x04 a zip file");
+	assert_eq!(
+		result.unwrap_err().to_string(),
+		"not a valid age file: not an age file (no age-encryption.org/v1 line)"
+	);
+	let sealed = seal(&me, &data(10), &Parallelism::OneCore);
+	let (result, _) = open(&Identity::generate().unwrap(), &sealed);
+	assert_eq!(
+		result.unwrap_err().to_string(),
+		"the file was not encrypted to this key (no recipient stanza matches)"
+	);
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(64))]
+
+	#[test]
+	fn any_change_is_caught(len in 0usize..(2 * CHUNK + 10), at in any::<prop::sample::Index>(), bit in 0u8..8) {
+		let me = Identity::generate().unwrap();
+		let plain = data(len);
+		let mut sealed = seal(&me, &plain, &Parallelism::OneCore);
+		let at = at.index(sealed.len());
+		sealed[at] ^= 1 << bit;
+		let (result, out) = open(&me, &sealed);
+		prop_assert!(result.is_err());
+		prop_assert!(out.len() % CHUNK == 0 && plain.starts_with(&out));
+	}
+
+	#[test]
+	fn any_cut_is_caught(len in 0usize..(2 * CHUNK + 10), keep in any::<prop::sample::Index>()) {
+		let me = Identity::generate().unwrap();
+		let plain = data(len);
+		let sealed = seal(&me, &plain, &Parallelism::OneCore);
+		let keep = keep.index(sealed.len());
+		let (result, out) = open(&me, &sealed[..keep]);
+		prop_assert!(result.is_err());
+		prop_assert!(out.len() % CHUNK == 0 && plain.starts_with(&out));
+	}
+}
