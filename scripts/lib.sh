@@ -63,7 +63,10 @@ ensure_node_js() {
 build_node() {
 	ensure_toolchain
 	say "building datacoop-node (release; target dir $CARGO_TARGET_DIR)"
-	(cd "$repo" && cargo build --locked --release -p datacoop-node >&2)
+	# `|| die`: called as `$(build_node)`, where `set -e` does not reach, a failed build
+	# would otherwise go on to print the path of an old binary.
+	(cd "$repo" && cargo build --locked --release -p datacoop-node >&2) \
+		|| die "the node does not build (see above)"
 	echo "$CARGO_TARGET_DIR/release/datacoop-node"
 }
 

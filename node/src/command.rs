@@ -128,9 +128,27 @@ pub fn run() -> sc_cli::Result<()> {
 				},
 				BenchmarkCmd::Machine(cmd) =>
 					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
-				BenchmarkCmd::Storage(_) | BenchmarkCmd::Extrinsic(_) =>
-					Err("`benchmark storage` and `benchmark extrinsic` are not offered by this \
-					     node: use `benchmark pallet`, `overhead`, `block` or `machine`"
+				// The database's own read and write costs, on the state of the chain given.
+				// The client exposes its database only in a benchmark build.
+				#[cfg(not(feature = "runtime-benchmarks"))]
+				BenchmarkCmd::Storage(_) => Err("this node was built without runtime benchmarks: \
+				                                 build it with `--features runtime-benchmarks` \
+				                                 (scripts/benchmark.sh db does)"
+					.into()),
+				#[cfg(feature = "runtime-benchmarks")]
+				BenchmarkCmd::Storage(cmd) => {
+					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+					cmd.run(
+						config,
+						client,
+						backend.expose_db(),
+						backend.expose_storage(),
+						backend.expose_shared_trie_cache(),
+					)
+				},
+				BenchmarkCmd::Extrinsic(_) =>
+					Err("`benchmark extrinsic` is not offered by this node: use `benchmark \
+					     pallet`, `overhead`, `storage`, `block` or `machine`"
 						.into()),
 			})
 		},

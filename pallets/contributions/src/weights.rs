@@ -26,7 +26,7 @@
 //! --template
 //! scripts/templates/pallet-weights.hbs
 //! --output
-//! pallets/contributions/src/weights.rs
+//! /tmp/contrib-weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens, unused_imports, missing_docs)]
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contributions::Pending` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn submit() -> Weight {
 		// Proof size: measured `556`, estimated `4351` bytes.
-		// Minimum execution time: 102_081_000 picoseconds.
-		Weight::from_parts(105_318_000, 4351)
+		// Minimum execution time: 101_871_000 picoseconds.
+		Weight::from_parts(109_295_000, 4351)
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
@@ -78,10 +78,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contributions::Fingerprints` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `DatasetTokens::TotalSupply` (r:1 w:1)
 	/// Proof: `DatasetTokens::TotalSupply` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardPerToken` (r:1 w:0)
-	/// Proof: `DatasetTokens::RewardPerToken` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `DatasetTokens::Rewards` (r:1 w:0)
+	/// Proof: `DatasetTokens::Rewards` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `DatasetTokens::Holdings` (r:1 w:1)
-	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contributions::Pending` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn attest() -> Weight {
 		// Proof size: measured `1283`, estimated `4351` bytes.
-		// Minimum execution time: 179_406_000 picoseconds.
-		Weight::from_parts(186_940_000, 4351)
+		// Minimum execution time: 178_403_000 picoseconds.
+		Weight::from_parts(196_979_000, 4351)
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contributions::Fingerprints` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn validate_attest() -> Weight {
 		// Proof size: measured `942`, estimated `4351` bytes.
-		// Minimum execution time: 81_963_000 picoseconds.
-		Weight::from_parts(85_380_000, 4351)
+		// Minimum execution time: 82_845_000 picoseconds.
+		Weight::from_parts(87_764_000, 4351)
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Contributions::Contributions` (r:1 w:1)
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contributions::Pending` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn cancel() -> Weight {
 		// Proof size: measured `766`, estimated `4006` bytes.
-		// Minimum execution time: 82_395_000 picoseconds.
-		Weight::from_parts(85_280_000, 4006)
+		// Minimum execution time: 82_875_000 picoseconds.
+		Weight::from_parts(87_263_000, 4006)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -150,8 +150,8 @@ impl WeightInfo for () {
 	/// Proof: `Contributions::Pending` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn submit() -> Weight {
 		// Proof size: measured `556`, estimated `4351` bytes.
-		// Minimum execution time: 102_081_000 picoseconds.
-		Weight::from_parts(105_318_000, 4351)
+		// Minimum execution time: 101_871_000 picoseconds.
+		Weight::from_parts(109_295_000, 4351)
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(7))
 	}
@@ -165,10 +165,10 @@ impl WeightInfo for () {
 	/// Proof: `Contributions::Fingerprints` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `DatasetTokens::TotalSupply` (r:1 w:1)
 	/// Proof: `DatasetTokens::TotalSupply` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardPerToken` (r:1 w:0)
-	/// Proof: `DatasetTokens::RewardPerToken` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `DatasetTokens::Rewards` (r:1 w:0)
+	/// Proof: `DatasetTokens::Rewards` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `DatasetTokens::Holdings` (r:1 w:1)
-	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -177,8 +177,8 @@ impl WeightInfo for () {
 	/// Proof: `Contributions::Pending` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn attest() -> Weight {
 		// Proof size: measured `1283`, estimated `4351` bytes.
-		// Minimum execution time: 179_406_000 picoseconds.
-		Weight::from_parts(186_940_000, 4351)
+		// Minimum execution time: 178_403_000 picoseconds.
+		Weight::from_parts(196_979_000, 4351)
 			.saturating_add(ParityDbWeight::get().reads(9))
 			.saturating_add(ParityDbWeight::get().writes(7))
 	}
@@ -192,8 +192,8 @@ impl WeightInfo for () {
 	/// Proof: `Contributions::Fingerprints` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn validate_attest() -> Weight {
 		// Proof size: measured `942`, estimated `4351` bytes.
-		// Minimum execution time: 81_963_000 picoseconds.
-		Weight::from_parts(85_380_000, 4351)
+		// Minimum execution time: 82_845_000 picoseconds.
+		Weight::from_parts(87_764_000, 4351)
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	/// Storage: `Contributions::Contributions` (r:1 w:1)
@@ -210,8 +210,8 @@ impl WeightInfo for () {
 	/// Proof: `Contributions::Pending` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn cancel() -> Weight {
 		// Proof size: measured `766`, estimated `4006` bytes.
-		// Minimum execution time: 82_395_000 picoseconds.
-		Weight::from_parts(85_280_000, 4006)
+		// Minimum execution time: 82_875_000 picoseconds.
+		Weight::from_parts(87_263_000, 4006)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}

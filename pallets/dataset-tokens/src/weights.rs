@@ -23,6 +23,10 @@
 //! compiled
 //! --heap-pages
 //! 4096
+//! --output-analysis
+//! median-slopes
+//! --json-file
+//! /root/.cache/datacoop-target/benchmark-pallet_dataset_tokens.json
 //! --template
 //! scripts/templates/pallet-weights.hbs
 //! --output
@@ -44,98 +48,88 @@ pub trait WeightInfo {
 /// Weights for `pallet_dataset_tokens` on the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Storage: `DatasetTokens::RewardPerToken` (r:1 w:0)
-	/// Proof: `DatasetTokens::RewardPerToken` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `DatasetTokens::Rewards` (r:1 w:1)
+	/// Proof: `DatasetTokens::Rewards` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `DatasetTokens::Holdings` (r:2 w:2)
-	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
-		// Proof size: measured `551`, estimated `6188` bytes.
-		// Minimum execution time: 38_372_000 picoseconds.
-		Weight::from_parts(40_797_000, 6188)
+		// Proof size: measured `657`, estimated `6220` bytes.
+		// Minimum execution time: 127_218_000 picoseconds.
+		Weight::from_parts(149_059_000, 6220)
 			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `DatasetTokens::TotalSupply` (r:1 w:0)
 	/// Proof: `DatasetTokens::TotalSupply` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardsDeposited` (r:1 w:1)
-	/// Proof: `DatasetTokens::RewardsDeposited` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardPerToken` (r:1 w:1)
-	/// Proof: `DatasetTokens::RewardPerToken` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `DatasetTokens::Rewards` (r:1 w:1)
+	/// Proof: `DatasetTokens::Rewards` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `h` is `[10, 100000]`.
-	fn deposit_rewards(h: u32, ) -> Weight {
-		// Proof size: measured `513`, estimated `6196` bytes.
-		// Minimum execution time: 89_147_000 picoseconds.
-		Weight::from_parts(90_809_275, 6196)
-			.saturating_add(Weight::from_parts(2_739, 0).saturating_mul(h.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(4))
+	fn deposit_rewards(_h: u32, ) -> Weight {
+		// Proof size: measured `571`, estimated `6196` bytes.
+		// Minimum execution time: 163_636_000 picoseconds.
+		Weight::from_parts(1_147_373_767, 6196)
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `DatasetTokens::Holdings` (r:1 w:1)
-	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardPerToken` (r:1 w:0)
-	/// Proof: `DatasetTokens::RewardPerToken` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardsClaimed` (r:1 w:1)
-	/// Proof: `DatasetTokens::RewardsClaimed` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `DatasetTokens::Rewards` (r:1 w:1)
+	/// Proof: `DatasetTokens::Rewards` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `h` is `[10, 100000]`.
 	fn claim_rewards(h: u32, ) -> Weight {
-		// Proof size: measured `799`, estimated `6196` bytes.
-		// Minimum execution time: 90_830_000 picoseconds.
-		Weight::from_parts(94_217_269, 6196)
-			.saturating_add(Weight::from_parts(9_306, 0).saturating_mul(h.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
+		// Proof size: measured `890`, estimated `6196` bytes.
+		// Minimum execution time: 233_186_000 picoseconds.
+		Weight::from_parts(1_095_634_228, 6196)
+			.saturating_add(Weight::from_parts(1_877, 0).saturating_mul(h.into()))
+			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 }
 
 /// The same weights on ParityDB's costs, for mock runtimes in tests.
 impl WeightInfo for () {
-	/// Storage: `DatasetTokens::RewardPerToken` (r:1 w:0)
-	/// Proof: `DatasetTokens::RewardPerToken` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `DatasetTokens::Rewards` (r:1 w:1)
+	/// Proof: `DatasetTokens::Rewards` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `DatasetTokens::Holdings` (r:2 w:2)
-	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
+	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
-		// Proof size: measured `551`, estimated `6188` bytes.
-		// Minimum execution time: 38_372_000 picoseconds.
-		Weight::from_parts(40_797_000, 6188)
+		// Proof size: measured `657`, estimated `6220` bytes.
+		// Minimum execution time: 127_218_000 picoseconds.
+		Weight::from_parts(149_059_000, 6220)
 			.saturating_add(ParityDbWeight::get().reads(3))
-			.saturating_add(ParityDbWeight::get().writes(2))
+			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	/// Storage: `DatasetTokens::TotalSupply` (r:1 w:0)
 	/// Proof: `DatasetTokens::TotalSupply` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardsDeposited` (r:1 w:1)
-	/// Proof: `DatasetTokens::RewardsDeposited` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardPerToken` (r:1 w:1)
-	/// Proof: `DatasetTokens::RewardPerToken` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `DatasetTokens::Rewards` (r:1 w:1)
+	/// Proof: `DatasetTokens::Rewards` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `h` is `[10, 100000]`.
-	fn deposit_rewards(h: u32, ) -> Weight {
-		// Proof size: measured `513`, estimated `6196` bytes.
-		// Minimum execution time: 89_147_000 picoseconds.
-		Weight::from_parts(90_809_275, 6196)
-			.saturating_add(Weight::from_parts(2_739, 0).saturating_mul(h.into()))
-			.saturating_add(ParityDbWeight::get().reads(5))
-			.saturating_add(ParityDbWeight::get().writes(4))
+	fn deposit_rewards(_h: u32, ) -> Weight {
+		// Proof size: measured `571`, estimated `6196` bytes.
+		// Minimum execution time: 163_636_000 picoseconds.
+		Weight::from_parts(1_147_373_767, 6196)
+			.saturating_add(ParityDbWeight::get().reads(4))
+			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	/// Storage: `DatasetTokens::Holdings` (r:1 w:1)
-	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(124), added: 2599, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardPerToken` (r:1 w:0)
-	/// Proof: `DatasetTokens::RewardPerToken` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `DatasetTokens::RewardsClaimed` (r:1 w:1)
-	/// Proof: `DatasetTokens::RewardsClaimed` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `DatasetTokens::Holdings` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `DatasetTokens::Rewards` (r:1 w:1)
+	/// Proof: `DatasetTokens::Rewards` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `h` is `[10, 100000]`.
 	fn claim_rewards(h: u32, ) -> Weight {
-		// Proof size: measured `799`, estimated `6196` bytes.
-		// Minimum execution time: 90_830_000 picoseconds.
-		Weight::from_parts(94_217_269, 6196)
-			.saturating_add(Weight::from_parts(9_306, 0).saturating_mul(h.into()))
-			.saturating_add(ParityDbWeight::get().reads(5))
+		// Proof size: measured `890`, estimated `6196` bytes.
+		// Minimum execution time: 233_186_000 picoseconds.
+		Weight::from_parts(1_095_634_228, 6196)
+			.saturating_add(Weight::from_parts(1_877, 0).saturating_mul(h.into()))
+			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
 }
