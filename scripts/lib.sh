@@ -33,6 +33,14 @@ ensure_toolchain() {
 		$sudo apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" > /dev/null
 	fi
+	# moto's S3 server: datacoop-storage's S3 backend is tested against it (storage/tests/s3.rs).
+	if ! command -v moto_server > /dev/null; then
+		say "installing moto[server], an S3 API for the storage tests (pip)"
+		python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' \
+			|| die "pip could not install moto[server]"
+		hash -r
+		command -v moto_server > /dev/null || die "moto_server is not on PATH after pip install"
+	fi
 	command -v cargo > /dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
 	local installed; installed=$(rustup target list --installed 2>/dev/null || true)
 	if ! grep -q '^wasm32-unknown-unknown$' <<< "$installed"; then

@@ -1,0 +1,21 @@
+//! Encrypted blob storage for contributions.
+//!
+//! Contributors upload the ciphertext of their contribution (the envelope of
+//! `datacoop-envelope`) here; the chain records where it is and its BLAKE2-256 hash; the
+//! collective server fetches it to validate it. The service never sees plaintext: it keeps
+//! bytes under the hash of those bytes, so whoever reads a blob can check it is the one the
+//! chain names.
+//!
+//! - [`store`]: where blobs are kept (a local directory, or S3-compatible object storage),
+//!   and the promises both keep.
+//! - [`server`]: the HTTP API (`datacoop-storage` serves it).
+//! - [`client`]: what the wallet and the collective server call.
+
+pub mod client;
+pub mod hash;
+pub mod server;
+pub mod store;
+
+pub use client::{reader_stream, ClientError, StorageClient};
+pub use hash::{BlobHash, Hasher};
+pub use store::{Store, StoreError, Stored};

@@ -1,0 +1,134 @@
+//! `datacoop-storage --store s3://…` against a real S3 API: moto's server (PyPI `moto[server]`,
+//! installed by scripts/lib.sh), the S3 emulator the AWS SDKs test against.
+
+use std::{
+	io::{BufRead, BufReader},
+	process::{Child, Command, Stdio},
+	time::Duration,
+};
+
+use bytes::Bytes;
+use datacoop_storage::{reader_stream, BlobHash, ClientError, StorageClient};
+use futures::{stream, TryStreamExt};
+use rand::RngCore;
+
+struct Killed(Child);
+impl Drop for Killed {
+	fn drop(&mut self) {
+		let _ = self.0.kill();
+		let _ = self.0.wait();
+	}
+}
+
+fn free_port() -> u16 {
+	std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_moto() -> (Killed, String) {
+	let port = free_port();
+	let child = Command::new(std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into()))
+		.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+		.stdout(Stdio::null())
+		.stderr(Stdio::null())
+		.spawn()
+		.expect("moto_server not found: run scripts/test.sh, or pip install 'moto[server]'");
+	let child = Killed(child);
+	let endpoint = format!("http://127.0.0.1:{port}");
+	let http = reqwest::Client::new();
+	for _ in 0..200 {
+		if http.get(format!("{endpoint}/")).send().await.is_ok() {
+			// one bucket for the test (moto takes unsigned requests)
+			let r = http.put(format!("{endpoint}/datacoop")).send().await.unwrap();
+			assert!(r.status().is_success(), "creating the bucket: {}", r.status());
+			return (child, endpoint);
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	panic!("moto_server did not start");
+}
+
+fn start_storage(endpoint: &str) -> (Killed, String) {
+	let mut child = Command::new(env!("CARGO_BIN_EXE_datacoop-storage"))
+		.args(["--listen", "127.0.0.1:0", "--store", "s3://datacoop/pool", "--max-size", "64MiB"])
+		.env("AWS_ENDPOINT", endpoint)
+		.env("AWS_ALLOW_HTTP", "true")
+		.env("AWS_ACCESS_KEY_ID", "test")
+		.env("AWS_SECRET_ACCESS_KEY", "test")
+		.env("AWS_REGION", "us-east-1")
+		.env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false")
+		.stderr(Stdio::piped())
+		.spawn()
+		.unwrap();
+	let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+	let url = loop {
+		let line = lines.next().expect("the service exited before serving").unwrap();
+		if let Some(at) = line.find("on http://") {
+			break line[at + 3..].split_whitespace().next().unwrap().to_owned();
+		}
+	};
+	std::thread::spawn(move || for _ in lines {});
+	(Killed(child), url)
+}
+
+fn random(len: usize) -> Vec<u8> {
+	let mut v = vec![0u8; len];
+	rand::thread_rng().fill_bytes(&mut v);
+	v
+}
+
+fn body(data: &[u8]) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+	let parts: Vec<_> = data.chunks(65536).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+	stream::iter(parts)
+}
+
+async fn fetch(client: &StorageClient, hash: &BlobHash) -> Vec<u8> {
+	let (_, s) = client.get(hash).await.unwrap();
+	s.try_fold(Vec::new(), |mut all, b| async move {
+		all.extend_from_slice(&b);
+		Ok(all)
+	})
+	.await
+	.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_on_s3() {
+	let (_moto, endpoint) = start_moto().await;
+	let (storage, url) = start_storage(&endpoint);
+	let client = StorageClient::new(&url).unwrap();
+
+	// several multipart parts (8 MiB each) and a short last one
+	let data = random(17 << 20 | 4321);
+	let hash = BlobHash::of(&data);
+	let stored = client.put(&hash, body(&data), data.len() as u64).await.unwrap();
+	assert!(stored.created);
+	assert!(!client.put(&hash, body(&data), data.len() as u64).await.unwrap().created);
+	assert_eq!(client.size(&hash).await.unwrap(), Some(data.len() as u64));
+	assert_eq!(fetch(&client, &hash).await, data);
+	assert_eq!(client.get_range(&hash, 8 << 20, (8 << 20) + 10).await.unwrap(), &data[8 << 20..(8 << 20) + 10]);
+
+	// wrong name: nothing kept under either name
+	let wrong = BlobHash::of(b"other");
+	let small = random(1000);
+	let err = client.put(&wrong, body(&small), 1000).await.unwrap_err();
+	assert!(matches!(err, ClientError::Refused { status: 400, .. }), "{err}");
+	assert_eq!(client.size(&wrong).await.unwrap(), None);
+	assert_eq!(client.size(&BlobHash::of(&small)).await.unwrap(), None);
+
+	// uploaded without its name: staged, then copied under its hash
+	let data2 = random(9 << 20);
+	let stored = client.post(reader_stream(std::io::Cursor::new(data2.clone()), 1 << 20), None).await.unwrap();
+	assert_eq!(stored.hash, BlobHash::of(&data2));
+	assert_eq!(fetch(&client, &stored.hash).await, data2);
+
+	// the objects are where an operator would look, and no staging object is left
+	let listing = reqwest::get(format!("{endpoint}/datacoop?list-type=2")).await.unwrap().text().await.unwrap();
+	assert!(listing.contains(&format!("pool/blobs/{}", hash.hex())), "{listing}");
+	assert!(listing.contains(&format!("pool/blobs/{}", stored.hash.hex())), "{listing}");
+	assert!(!listing.contains("pool/tmp/"), "{listing}");
+
+	// a new service process over the same bucket serves the same blobs
+	drop(storage);
+	let (_storage, url) = start_storage(&endpoint);
+	assert_eq!(fetch(&StorageClient::new(&url).unwrap(), &hash).await, data);
+}
