@@ -1,0 +1,203 @@
+//! The `datacoop` binary as a contributor runs it, against the real node (`datacoop-node
+//! --dev`) and the storage service's real HTTP server (the `datacoop-storage` library's server
+//! on a local directory, started in this process because cargo gives a test the path of its own
+//! package's binaries only).
+
+use std::{
+	path::{Path, PathBuf},
+	process::{Command, Output, Stdio},
+	sync::Arc,
+};
+
+use datacoop_e2e::Node;
+use datacoop_storage::{server, Store};
+use serde_json::Value;
+
+struct Wallet {
+	url: String,
+	storage: String,
+	home: tempfile::TempDir,
+}
+
+impl Wallet {
+	fn command(&self, args: &[&str]) -> Command {
+		let mut c = Command::new(env!("CARGO_BIN_EXE_datacoop"));
+		c.args(args)
+			.env("DATACOOP_URL", &self.url)
+			.env("DATACOOP_STORAGE", &self.storage)
+			.env("DATACOOP_KEYSTORE", self.home.path().join("keys"))
+			.env("XDG_DATA_HOME", self.home.path().join("data"))
+			.env("DATACOOP_PASSWORD", "correct horse")
+			.env_remove("DATACOOP_ACCOUNT")
+			.stdin(Stdio::null());
+		c
+	}
+
+	fn run(&self, args: &[&str]) -> Output {
+		self.command(args).output().unwrap()
+	}
+
+	/// Runs and parses `--json` output; panics with stderr if it failed.
+	fn json(&self, args: &[&str]) -> Value {
+		let mut all = args.to_vec();
+		all.push("--json");
+		let out = self.run(&all);
+		assert!(out.status.success(), "datacoop {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+		serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+			panic!("datacoop {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+		})
+	}
+
+	/// Runs expecting failure; returns the one error line.
+	fn fails(&self, args: &[&str]) -> String {
+		let out = self.run(args);
+		let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+		assert!(!out.status.success(), "datacoop {args:?} should fail");
+		assert!(!stderr.contains("panicked"), "{stderr}");
+		let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+		assert_eq!(lines.len(), 1, "one line expected: {stderr}");
+		assert!(lines[0].starts_with("Error: "), "{stderr}");
+		lines[0].to_owned()
+	}
+}
+
+async fn start_storage(dir: &Path) -> String {
+	let store = Store::open(dir.to_str().unwrap()).await.unwrap();
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}", listener.local_addr().unwrap());
+	let service = Arc::new(server::Service { store, max_size: 64 << 20 });
+	tokio::spawn(server::serve(listener, service, std::future::pending()));
+	url
+}
+
+fn write_file(dir: &Path, name: &str, len: usize) -> PathBuf {
+	let path = dir.join(name);
+	// not all zeros, not repetitive
+	let data: Vec<u8> = (0..len).map(|i| ((i * 7919) ^ (i >> 8)) as u8).collect();
+	std::fs::write(&path, data).unwrap();
+	path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contributor_uses_the_wallet_end_to_end() {
+	let node = Node::dev().await.unwrap();
+	let blobs = tempfile::tempdir().unwrap();
+	let storage = start_storage(blobs.path()).await;
+	let w = Wallet { url: node.url(), storage, home: tempfile::tempdir().unwrap() };
+	let files = tempfile::tempdir().unwrap();
+
+	// Keys: import //Bob (same address as polkadot.js), generate one, list, inspect.
+	let mut import = w.command(&["key", "import", "--name", "bob", "--json"]);
+	import.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+	let mut child = import.spawn().unwrap();
+	std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"//Bob\n").unwrap();
+	let out = child.wait_with_output().unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let bob: Value = serde_json::from_slice(&out.stdout).unwrap();
+	assert_eq!(bob["address"], "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
+	let generated = w.json(&["key", "generate", "--name", "fresh"]);
+	assert_eq!(generated["mnemonic"].as_str().unwrap().split(' ').count(), 12);
+	let list = w.json(&["key", "list"]);
+	assert_eq!(list.as_array().unwrap().len(), 2);
+	let inspected = w.json(&["key", "inspect", "bob"]);
+	assert_eq!(inspected["address"], bob["address"]);
+	let bob_key = inspected["contribution_key"].as_str().unwrap().to_owned();
+	assert!(bob_key.starts_with("age1"));
+	// the wrong password opens nothing
+	let out = w.command(&["key", "inspect", "bob"]).env("DATACOOP_PASSWORD", "wrong").output().unwrap();
+	assert!(!out.status.success());
+	assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"));
+
+	// //Alice creates a DAO through the wallet.
+	let collective = datacoop_envelope::Identity::generate().unwrap();
+	let created = w.json(&[
+		"--account", "//Alice", "dao", "create", "--name", "Chat exports", "--token-name", "Chat",
+		"--token-symbol", "CHAT", "--collective-key", &collective.to_public().to_string(),
+		"--signer", "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y",
+		"--endpoint", "http://127.0.0.1:9/collective",
+		"--measurement", "0x0000000000000000000000000000000000000000000000000000000000000001",
+		"--min-size", "400", "--max-size", "1000000",
+	]);
+	let dao = created["id"].as_u64().unwrap().to_string();
+	let shown = w.json(&["dao", "show", &dao]);
+	assert_eq!(shown["token_symbol"], "CHAT");
+	assert_eq!(w.json(&["dao", "list"]).as_array().unwrap().len(), 1);
+
+	// Bob contributes a file: Pending on chain, the blob in storage.
+	let file = write_file(files.path(), "export.json", 300_000);
+	let c = w.json(&["--account", "bob", "contribute", file.to_str().unwrap(), "--dao", &dao]);
+	assert_eq!(c["status"], "pending");
+	let id = c["id"].as_u64().unwrap().to_string();
+	let listed = w.json(&["--account", "bob", "contributions"]);
+	assert_eq!(listed.as_array().unwrap().len(), 1);
+	assert_eq!(listed[0]["id"], c["id"]);
+
+	// The collective's key opens the blob too (what the collective server will do).
+	let (client, hash) = datacoop_storage::StorageClient::for_blob_url(c["url"].as_str().unwrap()).unwrap();
+	assert_eq!(client.size(&hash).await.unwrap(), c["size"].as_u64());
+
+	// Bob decrypts his own contribution back.
+	let back = files.path().join("back.json");
+	w.json(&["--account", "bob", "decrypt", &id, "-o", back.to_str().unwrap()]);
+	assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&file).unwrap());
+	// Not Alice.
+	let err = w.fails(&["--account", "//Alice", "decrypt", &id, "-o", "/tmp/never"]);
+	assert!(err.contains("only its contributor"), "{err}");
+
+	// A re-run finds the upload and the submission: no second contribution, no second blob.
+	let again = w.json(&["--account", "bob", "contribute", file.to_str().unwrap(), "--dao", &dao]);
+	assert_eq!(again["id"], c["id"]);
+	assert_eq!(w.json(&["--account", "bob", "contributions"]).as_array().unwrap().len(), 1);
+	let kept = walk(blobs.path().join("blobs"));
+	assert_eq!(kept, 1, "one blob in storage");
+
+	// Offline envelope: encrypt to Bob's contribution key, decrypt with his account.
+	let sealed = files.path().join("x.age");
+	w.json(&["encrypt", file.to_str().unwrap(), "--to", &bob_key, "-o", sealed.to_str().unwrap()]);
+	let opened = files.path().join("x.out");
+	w.json(&["--account", "bob", "decrypt-file", sealed.to_str().unwrap(), "-o", opened.to_str().unwrap()]);
+	assert_eq!(std::fs::read(&opened).unwrap(), std::fs::read(&file).unwrap());
+
+	// Balances and a transfer.
+	let before = w.json(&["--account", "bob", "balance"]);
+	let charlie = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
+	w.json(&["--account", "bob", "transfer", charlie, "1000000000000"]);
+	let after = w.json(&["--account", "bob", "balance"]);
+	let (b, a): (u128, u128) =
+		(before["native"].as_str().unwrap().parse().unwrap(), after["native"].as_str().unwrap().parse().unwrap());
+	assert!(b - a >= 1_000_000_000_000, "{b} -> {a}");
+	assert_eq!(w.json(&["--account", "bob", "rewards", "show", "--dao", &dao])["claimable"], "0");
+
+	// Bad input: one line each, nothing changes.
+	let e = w.fails(&["--account", "bob", "contribute", "/no/such/file", "--dao", &dao]);
+	assert!(e.contains("/no/such/file"), "{e}");
+	let e = w.fails(&["--account", "bob", "contribute", file.to_str().unwrap(), "--dao", "99"]);
+	assert!(e.contains("no DAO #99"), "{e}");
+	let tiny = write_file(files.path(), "tiny", 1);
+	let e = w.fails(&["--account", "bob", "contribute", tiny.to_str().unwrap(), "--dao", &dao]);
+	assert!(e.contains("takes 400 to 1000000 bytes"), "{e}");
+	let e = w.fails(&["--url", "ws://127.0.0.1:9", "--account", "bob", "contributions"]);
+	assert!(e.contains("cannot reach the node"), "{e}");
+	let other = write_file(files.path(), "other.json", 5_000);
+	let e = w.fails(&["--storage", "http://127.0.0.1:9", "--account", "bob", "contribute", other.to_str().unwrap(), "--dao", &dao]);
+	assert!(e.contains("unreachable") && e.contains("--storage"), "{e}");
+	let e = w.fails(&["--account", "nobody", "contributions"]);
+	assert!(e.contains("no account named"), "{e}");
+	let e = w.fails(&["contributions"]);
+	assert!(e.contains("--account"), "{e}");
+	assert_eq!(w.json(&["--account", "bob", "contributions"]).as_array().unwrap().len(), 1);
+}
+
+fn walk(dir: PathBuf) -> usize {
+	std::fs::read_dir(dir)
+		.unwrap()
+		.map(|e| {
+			let p = e.unwrap().path();
+			if p.is_dir() {
+				walk(p)
+			} else {
+				1
+			}
+		})
+		.sum()
+}
