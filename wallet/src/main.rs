@@ -844,3 +844,56 @@ async fn decrypt_contribution(cli: &Cli, id: u64, output: &Path) -> Result<()> {
 	cli.print(json!({"contribution": id, "output": output, "bytes": n}), || format!("decrypted contribution #{id} into {} ({n} bytes)", output.display()));
 	Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+	use clap::CommandFactory;
+
+	use super::*;
+
+	fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+		Cli::try_parse_from(std::iter::once("datacoop").chain(args.iter().copied()))
+	}
+
+	#[test]
+	fn the_command_line_is_consistent() {
+		Cli::command().debug_assert();
+	}
+
+	#[test]
+	fn arguments_are_checked_before_anything_runs() {
+		assert!(parse(&["contribute", "f"]).is_err(), "--dao is required");
+		assert!(parse(&["contribute", "f", "--dao", "x"]).is_err(), "a DAO id is a number");
+		assert!(parse(&["contribute", "f", "--dao", "-1"]).is_err());
+		assert!(parse(&["encrypt", "f", "-o", "o"]).is_err(), "--to is required");
+		assert!(parse(&["transfer", "addr"]).is_err(), "an amount is required");
+		assert!(parse(&["transfer", "addr", "1.5"]).is_err(), "amounts are whole planck");
+		assert!(parse(&["key", "generate"]).is_err(), "--name is required");
+		assert!(parse(&["frobnicate"]).is_err());
+		let cli = parse(&["--json", "-a", "bob", "contribute", "f", "--dao", "3", "--wait", "10"]).unwrap();
+		assert!(cli.json);
+		assert_eq!(cli.account.as_deref(), Some("bob"));
+		assert!(matches!(cli.command, Command::Contribute { dao: 3, wait: 10, .. }));
+		// global flags go anywhere
+		let cli = parse(&["balance", "--url", "ws://x:1", "--json"]).unwrap();
+		assert_eq!(cli.url, "ws://x:1");
+	}
+
+	#[test]
+	fn amounts_read_as_people_write_them() {
+		assert_eq!(coop(0), "0 COOP");
+		assert_eq!(coop(1_000_000_000_000), "1 COOP");
+		assert_eq!(coop(1_500_000_000_000), "1.5 COOP");
+		assert_eq!(coop(1), "0.000000000001 COOP");
+		assert_eq!(coop(u128::MAX), "340282366920938463463374607.431768211455 COOP");
+		assert_eq!(permill(500_000), "50.0%");
+	}
+
+	#[test]
+	fn bad_addresses_are_refused() {
+		assert!(parse_address("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty").is_ok());
+		for bad in ["", "bob", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694tz"] {
+			assert!(parse_address(bad).is_err(), "{bad}");
+		}
+	}
+}

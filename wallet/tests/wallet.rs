@@ -1,16 +1,13 @@
 //! The `datacoop` binary as a contributor runs it, against the real node (`datacoop-node
-//! --dev`) and the storage service's real HTTP server (the `datacoop-storage` library's server
-//! on a local directory, started in this process because cargo gives a test the path of its own
-//! package's binaries only).
+//! --dev`) and the real storage service (the `datacoop-storage` binary on a local directory).
 
 use std::{
+	io::{BufRead, BufReader},
 	path::{Path, PathBuf},
-	process::{Command, Output, Stdio},
-	sync::Arc,
+	process::{Child, Command, Output, Stdio},
 };
 
 use datacoop_e2e::Node;
-use datacoop_storage::{server, Store};
 use serde_json::Value;
 
 struct Wallet {
@@ -61,13 +58,39 @@ impl Wallet {
 	}
 }
 
-async fn start_storage(dir: &Path) -> String {
-	let store = Store::open(dir.to_str().unwrap()).await.unwrap();
-	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-	let url = format!("http://{}", listener.local_addr().unwrap());
-	let service = Arc::new(server::Service { store, max_size: 64 << 20 });
-	tokio::spawn(server::serve(listener, service, std::future::pending()));
-	url
+/// The `datacoop-storage` binary beside this package's `datacoop` (cargo builds both into the
+/// same directory when it tests the workspace, as scripts/test.sh does).
+struct Storage(Child);
+
+impl Drop for Storage {
+	fn drop(&mut self) {
+		let _ = self.0.kill();
+		let _ = self.0.wait();
+	}
+}
+
+fn start_storage(dir: &Path) -> (Storage, String) {
+	let bin = Path::new(env!("CARGO_BIN_EXE_datacoop")).with_file_name("datacoop-storage");
+	assert!(
+		bin.exists(),
+		"{} is missing: run `cargo build --release -p datacoop-storage` (or test the whole workspace)",
+		bin.display()
+	);
+	let mut child = Command::new(&bin)
+		.args(["--listen", "127.0.0.1:0", "--max-size", "64MiB", "--store"])
+		.arg(dir)
+		.stderr(Stdio::piped())
+		.spawn()
+		.unwrap();
+	let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+	let url = loop {
+		let line = lines.next().expect("datacoop-storage exited before serving").unwrap();
+		if let Some(at) = line.find("on http://") {
+			break line[at + 3..].split_whitespace().next().unwrap().to_owned();
+		}
+	};
+	std::thread::spawn(move || for _ in lines {});
+	(Storage(child), url)
 }
 
 fn write_file(dir: &Path, name: &str, len: usize) -> PathBuf {
@@ -82,7 +105,7 @@ fn write_file(dir: &Path, name: &str, len: usize) -> PathBuf {
 async fn a_contributor_uses_the_wallet_end_to_end() {
 	let node = Node::dev().await.unwrap();
 	let blobs = tempfile::tempdir().unwrap();
-	let storage = start_storage(blobs.path()).await;
+	let (_storage, storage) = start_storage(blobs.path());
 	let w = Wallet { url: node.url(), storage, home: tempfile::tempdir().unwrap() };
 	let files = tempfile::tempdir().unwrap();
 
