@@ -21,16 +21,36 @@ fn setup() -> &'static (Identity, Vec<u8>) {
 	})
 }
 
+/// The input, stretched: its first 4 bytes give a length (up to 5 MiB, so past several chunks
+/// and two batches), the rest is repeated to that length. Without this, libFuzzer would
+/// never reach the chunk and batch boundaries in a bounded run.
+fn stretch(data: &[u8]) -> (bool, Vec<u8>) {
+	let Some((head, rest)) = data.split_first_chunk::<4>() else {
+		return (false, data.to_vec());
+	};
+	let n = u32::from_le_bytes(*head);
+	let parallel = n & 1 == 1;
+	let len = (n >> 1) as usize % (5 << 20);
+	if rest.is_empty() {
+		return (parallel, vec![0; len.min(1 << 20)]);
+	}
+	(parallel, rest.iter().copied().cycle().take(len.max(rest.len())).collect())
+}
+
 fuzz_target!(|data: &[u8]| {
 	let (id, header) = setup();
+	let (parallel, payload) = stretch(data);
 	let mut file = header.clone();
-	file.extend_from_slice(data);
-	let threads = if data.first().is_some_and(|b| b & 1 == 1) { Parallelism::Threads(2) } else { Parallelism::OneCore };
-	let mut reader = decrypting_reader(std::slice::from_ref(id), &file[..], &threads).expect("the header is valid");
+	file.extend_from_slice(&payload);
+	let threads = if parallel { Parallelism::AllCores } else { Parallelism::OneCore };
+	// A payload shorter than its 16-byte nonce is refused here, cleanly.
+	let Ok(mut reader) = decrypting_reader(std::slice::from_ref(id), &file[..], &threads) else {
+		assert!(payload.len() < 16, "a valid header with a nonce must open");
+		return;
+	};
 	let mut out = Vec::new();
-	// Without the file key nothing here can authenticate, except the empty-payload edge cases
-	// libFuzzer will not forge: any success must come with no plaintext.
-	if reader.read_to_end(&mut out).is_ok() {
-		assert!(out.is_empty(), "unauthenticated plaintext released");
-	}
+	// Without the file key nothing here can authenticate: any success must come with no
+	// plaintext, and a failure must release none either.
+	let result = reader.read_to_end(&mut out);
+	assert!(out.is_empty(), "unauthenticated plaintext released ({result:?})");
 });
