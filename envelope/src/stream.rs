@@ -3,13 +3,16 @@
 //! ‖ last-chunk flag (1 byte)`. Only the last chunk may be shorter than 64 KiB; it is empty
 //! only if the whole plaintext is.
 //!
-//! Chunks are independent, so a batch of them is sealed or opened on every core (rayon) and
-//! the readers here hold one batch at a time: memory does not grow with the file. A chunk is
-//! known to be the last by looking one byte past it.
+//! Chunks are independent, so a batch of them is sealed or opened on every core (rayon). The
+//! readers keep two batches in the pool while the calling thread reads the next batch in and
+//! hands the finished one out, so reading, copying and sealing overlap. Memory is a few
+//! batches, whatever the file's size. A chunk is known to be the last by looking one byte
+//! past it.
 
 use std::{
+	collections::VecDeque,
 	io::{self, Read},
-	sync::Arc,
+	sync::{mpsc, Arc},
 };
 
 use chacha20poly1305::{aead::AeadInPlace, ChaCha20Poly1305, KeyInit, Tag};
@@ -28,6 +31,10 @@ pub const TAG: usize = 16;
 pub const NONCE: usize = 16;
 
 /// How many cores to encrypt or decrypt on.
+///
+/// With `AllCores` the readers hand batches to rayon's global pool and wait for them: do not
+/// drive a reader from inside a task of that pool (a `par_iter` body, say), or the pool may
+/// have no thread left to seal the batch it waits for. Use `Threads(n)` there.
 #[derive(Clone, Debug, Default)]
 pub enum Parallelism {
 	/// rayon's global pool: every core.
@@ -61,45 +68,118 @@ impl Runner {
 		})
 	}
 
-	/// Chunks per batch: enough to keep every thread busy; 4 to 8 MiB, so a reader holds
-	/// at most 16 MiB (a batch in, a batch out) whatever the file's size.
+	/// Chunks per batch: enough to keep every thread busy, 2 to 4 MiB. With two batches in
+	/// the pool and one being handed out, a reader holds at most about 7 batch buffers
+	/// (28 MiB on 8 cores or more, 14 MiB on 2) whatever the file's size.
 	fn batch_chunks(&self) -> usize {
 		let threads = match self {
 			Self::Global => rayon::current_num_threads(),
 			Self::Inline => 1,
 			Self::Pool(pool) => pool.current_num_threads(),
 		};
-		(threads * 4).clamp(64, 128)
+		(threads * 8).clamp(32, 64)
 	}
 
-	/// Runs `f(i, input chunk i, output chunk i)` over paired chunks, and returns the
-	/// results in order.
-	fn run<T: Send>(
+	/// Batches submitted ahead of the one being handed out.
+	fn depth(&self) -> usize {
+		match self {
+			Self::Inline => 1,
+			Self::Global | Self::Pool(_) => 2,
+		}
+	}
+
+	/// Runs `work(i, input chunk i, output chunk i)` over the batch's paired chunks (once on
+	/// empty chunks if the input is empty), in the pool, and keeps the results in order.
+	fn submit<T: Send + 'static>(
 		&self,
-		input: &[u8],
+		mut batch: Batch<T>,
 		in_size: usize,
-		output: &mut [u8],
 		out_size: usize,
-		f: impl Fn(usize, &[u8], &mut [u8]) -> T + Sync + Send,
-	) -> Vec<T> {
-		let parallel = |output: &mut [u8]| {
-			input
-				.par_chunks(in_size)
-				.zip(output.par_chunks_mut(out_size))
-				.enumerate()
-				.map(|(i, (inp, out))| f(i, inp, out))
-				.collect()
+		work: impl Fn(usize, &[u8], &mut [u8]) -> T + Send + Sync + 'static,
+	) -> Pending<T> {
+		let run = move |parallel: bool, batch: &mut Batch<T>| {
+			let (input, output) = (&batch.input, &mut batch.output);
+			batch.results = if input.is_empty() {
+				vec![work(0, &[], output)]
+			} else if parallel {
+				input
+					.par_chunks(in_size)
+					.zip(output.par_chunks_mut(out_size))
+					.enumerate()
+					.map(|(i, (inp, out))| work(i, inp, out))
+					.collect()
+			} else {
+				input
+					.chunks(in_size)
+					.zip(output.chunks_mut(out_size))
+					.enumerate()
+					.map(|(i, (inp, out))| work(i, inp, out))
+					.collect()
+			};
 		};
 		match self {
-			Self::Inline => input
-				.chunks(in_size)
-				.zip(output.chunks_mut(out_size))
-				.enumerate()
-				.map(|(i, (inp, out))| f(i, inp, out))
-				.collect(),
-			Self::Global => parallel(output),
-			Self::Pool(pool) => pool.install(|| parallel(output)),
+			Self::Inline => {
+				run(false, &mut batch);
+				Pending::Ready(batch)
+			},
+			Self::Global | Self::Pool(_) => {
+				let (tx, rx) = mpsc::sync_channel(1);
+				let job = move || {
+					run(true, &mut batch);
+					// The reader may have stopped waiting (an error, or dropped): fine.
+					let _ = tx.send(batch);
+				};
+				match self {
+					Self::Pool(pool) => pool.spawn(job),
+					_ => rayon::spawn(job),
+				}
+				Pending::Running(rx)
+			},
 		}
+	}
+}
+
+/// A batch of chunks on its way through the pool.
+struct Batch<T> {
+	/// Plaintext (encrypting) or sealed chunks (decrypting).
+	input: Vec<u8>,
+	output: Vec<u8>,
+	/// Index of its first chunk in the file.
+	first: u64,
+	/// Chunks in it.
+	chunks: usize,
+	/// Whether the input ended with it.
+	end: bool,
+	/// The work's result for each chunk.
+	results: Vec<T>,
+}
+
+enum Pending<T> {
+	Ready(Batch<T>),
+	Running(mpsc::Receiver<Batch<T>>),
+}
+
+impl<T> Pending<T> {
+	fn wait(self) -> io::Result<Batch<T>> {
+		match self {
+			Pending::Ready(b) => Ok(b),
+			Pending::Running(rx) => rx.recv().map_err(|_| io::Error::other("an encryption thread died")),
+		}
+	}
+}
+
+/// Buffers a reader reuses, so that batches do not allocate.
+#[derive(Default)]
+struct Spares {
+	input: Option<Vec<u8>>,
+	output: Option<Vec<u8>>,
+}
+
+impl Spares {
+	fn keep<T>(&mut self, batch: Batch<T>, previous_output: Vec<u8>) -> Vec<u8> {
+		self.input = Some(batch.input);
+		self.output = Some(previous_output);
+		batch.output
 	}
 }
 
@@ -167,14 +247,20 @@ fn serve(out: &[u8], pos: &mut usize, buf: &mut [u8]) -> usize {
 /// sealed chunks of what it reads from `input`.
 pub struct EncryptingReader<R> {
 	input: R,
-	cipher: ChaCha20Poly1305,
+	cipher: Arc<ChaCha20Poly1305>,
 	runner: Runner,
 	batch_chunks: usize,
+	/// Index of the next chunk to submit.
 	counter: u64,
 	carry: Option<u8>,
-	plain: Vec<u8>,
+	/// Whether the input's end has been read (the last batch is submitted).
+	input_done: bool,
+	queue: VecDeque<Pending<Result<(), ()>>>,
+	spares: Spares,
+	/// The sealed bytes being handed out, and how far.
 	out: Vec<u8>,
 	pos: usize,
+	/// Whether `out` holds the last batch.
 	done: bool,
 }
 
@@ -191,28 +277,31 @@ impl<R: Read> EncryptingReader<R> {
 		let runner = Runner::new(parallelism)?;
 		Ok(Self {
 			input,
-			cipher: payload_cipher(file_key, &nonce),
+			cipher: Arc::new(payload_cipher(file_key, &nonce)),
 			batch_chunks: runner.batch_chunks(),
 			runner,
 			counter: 0,
 			carry: None,
-			plain: Vec::new(),
+			input_done: false,
+			queue: VecDeque::new(),
+			spares: Spares::default(),
 			out: prefix,
 			pos: 0,
 			done: false,
 		})
 	}
 
-	fn next_batch(&mut self) -> io::Result<()> {
-		let size = self.batch_chunks * CHUNK;
-		let end = read_batch(&mut self.input, &mut self.plain, &mut self.carry, size)?;
+	/// Reads the next batch of plaintext and hands it to the pool.
+	fn submit_next(&mut self) -> io::Result<()> {
+		let mut plain = self.spares.input.take().unwrap_or_default();
+		let end = read_batch(&mut self.input, &mut plain, &mut self.carry, self.batch_chunks * CHUNK)?;
 		// Only an empty plaintext makes an empty (and only) chunk.
-		let chunks = self.plain.len().div_ceil(CHUNK).max(1);
-		self.out.clear();
-		self.out.resize(self.plain.len() + chunks * TAG, 0);
-		self.pos = 0;
-		let (first, cipher) = (self.counter, &self.cipher);
-		let seal = |i: usize, plain: &[u8], out: &mut [u8]| -> Result<(), ()> {
+		let chunks = plain.len().div_ceil(CHUNK).max(1);
+		let mut out = self.spares.output.take().unwrap_or_default();
+		out.clear();
+		out.resize(plain.len() + chunks * TAG, 0);
+		let (first, cipher) = (self.counter, self.cipher.clone());
+		let seal = move |i: usize, plain: &[u8], out: &mut [u8]| -> Result<(), ()> {
 			let last = end && i + 1 == chunks;
 			let (body, tag) = out.split_at_mut(plain.len());
 			body.copy_from_slice(plain);
@@ -221,16 +310,35 @@ impl<R: Read> EncryptingReader<R> {
 			tag.copy_from_slice(&sealed.map_err(|_| ())?);
 			Ok(())
 		};
-		let results = if self.plain.is_empty() {
-			vec![seal(0, &[], &mut self.out)]
-		} else {
-			self.runner.run(&self.plain, CHUNK, &mut self.out, CHUNK + TAG, seal)
+		let batch = Batch { input: plain, output: out, first, chunks, end, results: Vec::new() };
+		self.queue.push_back(self.runner.submit(batch, CHUNK, CHUNK + TAG, seal));
+		self.counter += chunks as u64;
+		self.input_done = end;
+		Ok(())
+	}
+
+	/// Keeps the pool busy, then takes the oldest batch as the one to hand out.
+	fn next_batch(&mut self) -> io::Result<()> {
+		while self.queue.len() < self.runner.depth() && !self.input_done {
+			self.submit_next()?;
+		}
+		let Some(pending) = self.queue.pop_front() else {
+			// Not reached: the batch with the input's end sets `done`.
+			self.done = true;
+			return Ok(());
 		};
-		if results.iter().any(Result::is_err) {
+		let batch = pending.wait()?;
+		if batch.results.iter().any(Result::is_err) {
 			return Err(io::Error::other("ChaCha20-Poly1305 refused a chunk"));
 		}
-		self.counter += chunks as u64;
-		self.done = end;
+		self.done = batch.end;
+		let previous = std::mem::take(&mut self.out);
+		self.out = self.spares.keep(batch, previous);
+		self.pos = 0;
+		// Start the next batch before this one is handed out.
+		if !self.input_done && self.queue.len() < self.runner.depth() {
+			self.submit_next()?;
+		}
 		Ok(())
 	}
 }
@@ -255,12 +363,16 @@ impl<R: Read> Read for EncryptingReader<R> {
 /// fails, so a caller never takes part of a file for the whole.
 pub struct DecryptingReader<R> {
 	input: R,
-	cipher: ChaCha20Poly1305,
+	cipher: Arc<ChaCha20Poly1305>,
 	runner: Runner,
 	batch_chunks: usize,
+	/// Index of the next chunk to submit.
 	counter: u64,
 	carry: Option<u8>,
-	sealed: Vec<u8>,
+	input_done: bool,
+	queue: VecDeque<Pending<Result<bool, &'static str>>>,
+	spares: Spares,
+	/// Authenticated plaintext being handed out, and how far.
 	out: Vec<u8>,
 	pos: usize,
 	/// Set once the payload has been read to its end, or has failed.
@@ -281,38 +393,36 @@ impl<R: Read> DecryptingReader<R> {
 		let runner = Runner::new(parallelism)?;
 		Ok(Self {
 			input,
-			cipher: payload_cipher(file_key, &nonce),
+			cipher: Arc::new(payload_cipher(file_key, &nonce)),
 			batch_chunks: runner.batch_chunks(),
 			runner,
 			counter: 0,
 			carry: None,
-			sealed: Vec::new(),
+			input_done: false,
+			queue: VecDeque::new(),
+			spares: Spares::default(),
 			out: Vec::new(),
 			pos: 0,
 			finished: None,
 		})
 	}
 
-	/// Opens the next batch; what authenticates goes to `out`, a failure to `finished`.
-	fn next_batch(&mut self) -> io::Result<()> {
+	/// Reads the next batch of sealed chunks and hands it to the pool.
+	fn submit_next(&mut self) -> io::Result<()> {
+		let mut sealed = self.spares.input.take().unwrap_or_default();
 		let size = self.batch_chunks * (CHUNK + TAG);
-		let end = read_batch(&mut self.input, &mut self.sealed, &mut self.carry, size)?;
-		let chunks = self.sealed.len().div_ceil(CHUNK + TAG);
-		self.out.clear();
-		self.pos = 0;
-		if chunks == 0 {
-			// Only at the very start can a batch be empty (a carried byte starts the others).
-			self.finished = Some(Err(Error::Payload { chunk: 0, reason: "no chunks" }));
-			return Ok(());
-		}
+		let end = read_batch(&mut self.input, &mut sealed, &mut self.carry, size)?;
+		let chunks = sealed.len().div_ceil(CHUNK + TAG);
+		let mut out = self.spares.output.take().unwrap_or_default();
+		out.clear();
 		// Room for `chunks` full chunks, so every sealed chunk, even an empty last one, has
 		// its own slot and is authenticated; cut to the plaintext's length after.
-		self.out.resize(chunks * CHUNK, 0);
-		let (first, cipher) = (self.counter, &self.cipher);
+		out.resize(chunks * CHUNK, 0);
+		let (first, cipher) = (self.counter, self.cipher.clone());
 		// Opens chunk `i`; says whether it is the last chunk. A full-size chunk is a middle
 		// chunk or, failing that, the last one (as age itself reads them); a shorter one can
 		// only be the last.
-		let open = |i: usize, sealed: &[u8], out: &mut [u8]| -> Result<bool, &'static str> {
+		let open = move |i: usize, sealed: &[u8], out: &mut [u8]| -> Result<bool, &'static str> {
 			let index = first + i as u64;
 			if sealed.len() < TAG {
 				return Err("a chunk is shorter than its tag");
@@ -341,11 +451,37 @@ impl<R: Read> DecryptingReader<R> {
 				Err("a chunk does not authenticate (modified, reordered, truncated or extended)")
 			}
 		};
-		let results = self.runner.run(&self.sealed, CHUNK + TAG, &mut self.out, CHUNK, open);
+		let batch = Batch { input: sealed, output: out, first, chunks, end, results: Vec::new() };
+		self.queue.push_back(if chunks == 0 {
+			// Only at the very start can a batch be empty (a carried byte starts the others).
+			Pending::Ready(batch)
+		} else {
+			self.runner.submit(batch, CHUNK + TAG, CHUNK, open)
+		});
+		self.counter += chunks as u64;
+		self.input_done = end;
+		Ok(())
+	}
+
+	/// Takes the oldest batch: what authenticates goes to `out`, a failure to `finished`.
+	fn next_batch(&mut self) -> io::Result<()> {
+		while self.queue.len() < self.runner.depth() && !self.input_done {
+			self.submit_next()?;
+		}
+		let Some(pending) = self.queue.pop_front() else {
+			// Not reached: the batch with the input's end settles `finished`.
+			self.finished = Some(Err(Error::Payload { chunk: self.counter, reason: "no chunks" }));
+			return Ok(());
+		};
+		let mut batch = pending.wait()?;
+		let (first, chunks, end) = (batch.first, batch.chunks, batch.end);
+		if chunks == 0 {
+			self.finished = Some(Err(Error::Payload { chunk: 0, reason: "no chunks" }));
+		}
 		// Release the plaintext up to the first failure or the last chunk, and no more. Only
 		// the last chunk can be short, so what is released is contiguous from the start.
 		let mut released = 0;
-		for (i, result) in results.iter().enumerate() {
+		for (i, result) in batch.results.iter().enumerate() {
 			let index = first + i as u64;
 			let fail = |reason| Some(Err(Error::Payload { chunk: index, reason }));
 			match result {
@@ -354,7 +490,7 @@ impl<R: Read> DecryptingReader<R> {
 					break;
 				},
 				Ok(last) => {
-					let sealed_len = (self.sealed.len() - i * (CHUNK + TAG)).min(CHUNK + TAG);
+					let sealed_len = (batch.input.len() - i * (CHUNK + TAG)).min(CHUNK + TAG);
 					released += sealed_len - TAG;
 					let more = i + 1 < chunks || !end;
 					self.finished = match (last, more) {
@@ -369,8 +505,16 @@ impl<R: Read> DecryptingReader<R> {
 				},
 			}
 		}
-		self.out.truncate(released);
-		self.counter += chunks as u64;
+		batch.output.truncate(released);
+		let previous = std::mem::take(&mut self.out);
+		self.out = self.spares.keep(batch, previous);
+		self.pos = 0;
+		if self.finished.is_some() {
+			// Nothing after this batch will be handed out.
+			self.queue.clear();
+		} else if !self.input_done && self.queue.len() < self.runner.depth() {
+			self.submit_next()?;
+		}
 		Ok(())
 	}
 }

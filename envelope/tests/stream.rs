@@ -1,7 +1,11 @@
 //! Round trips at chunk and batch boundaries, on one core and many, and every way of
 //! damaging a file: each fails with a clear error and never passes part of a file as whole.
 
-use datacoop_envelope::{decrypt, encrypt, encrypted_len, Error, Identity, Parallelism, CHUNK};
+use std::io::Read;
+
+use datacoop_envelope::{
+	decrypt, decrypting_reader, encrypt, encrypted_len, Error, Identity, Parallelism, CHUNK,
+};
 use proptest::prelude::*;
 
 const HEADER_ONE_RECIPIENT: usize = 22 + 98 + 48;
@@ -29,7 +33,7 @@ fn open(me: &Identity, sealed: &[u8]) -> (Result<u64, Error>, Vec<u8>) {
 fn round_trips_at_chunk_and_batch_boundaries() {
 	let me = Identity::generate().unwrap();
 	for len in
-		[0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 64 * CHUNK, 64 * CHUNK + 1, 129 * CHUNK + 5]
+		[0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 32 * CHUNK, 32 * CHUNK + 1, 64 * CHUNK, 64 * CHUNK + 1, 129 * CHUNK + 5]
 	{
 		let plain = data(len);
 		for parallelism in [Parallelism::OneCore, Parallelism::AllCores, Parallelism::Threads(3)] {
@@ -96,6 +100,38 @@ fn a_changed_byte_anywhere_fails_and_releases_nothing_after_it() {
 			"{what}: {} bytes out",
 			out.len()
 		);
+	}
+}
+
+#[test]
+fn damage_in_a_later_batch_releases_exactly_the_chunks_before_it() {
+	// 200 chunks: several batches (32 to 64 chunks each), two of them in the pool ahead of the
+	// one being handed out. Damage in chunk k: exactly chunks 0..k come out, then the error.
+	let me = Identity::generate().unwrap();
+	let plain = data(200 * CHUNK + 3);
+	let payload = HEADER_ONE_RECIPIENT + NONCE;
+	for parallelism in [Parallelism::AllCores, Parallelism::Threads(3), Parallelism::OneCore] {
+		let sealed = seal(&me, &plain, &parallelism);
+		for k in [31usize, 32, 33, 64, 65, 130, 199] {
+			let mut bad = sealed.clone();
+			bad[payload + k * SEALED + 100] ^= 1;
+			let mut reader = decrypting_reader(std::slice::from_ref(&me), &bad[..], &parallelism).unwrap();
+			let mut out = Vec::new();
+			let err = reader.read_to_end(&mut out).unwrap_err();
+			assert_eq!(out.len(), k * CHUNK, "chunk {k} ({parallelism:?}): {err}");
+			assert!(plain.starts_with(&out));
+			match Error::from(err) {
+				Error::Payload { chunk, .. } => assert_eq!(chunk, k as u64),
+				other => panic!("chunk {k}: {other}"),
+			}
+		}
+		// cut after chunk k, on a chunk boundary: chunks 0..k out, then "truncated"
+		for k in [32usize, 96, 150] {
+			let cut = &sealed[..payload + k * SEALED];
+			let (result, out) = open(&me, cut);
+			assert!(result.is_err());
+			assert!(out.len() <= k * CHUNK && plain.starts_with(&out), "cut {k}");
+		}
 	}
 }
 
