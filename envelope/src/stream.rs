@@ -163,7 +163,9 @@ impl<T> Pending<T> {
 	fn wait(self) -> io::Result<Batch<T>> {
 		match self {
 			Pending::Ready(b) => Ok(b),
-			Pending::Running(rx) => rx.recv().map_err(|_| io::Error::other("an encryption thread died")),
+			Pending::Running(rx) => {
+				rx.recv().map_err(|_| io::Error::other("an encryption thread died"))
+			},
 		}
 	}
 }
@@ -294,7 +296,8 @@ impl<R: Read> EncryptingReader<R> {
 	/// Reads the next batch of plaintext and hands it to the pool.
 	fn submit_next(&mut self) -> io::Result<()> {
 		let mut plain = self.spares.input.take().unwrap_or_default();
-		let end = read_batch(&mut self.input, &mut plain, &mut self.carry, self.batch_chunks * CHUNK)?;
+		let end =
+			read_batch(&mut self.input, &mut plain, &mut self.carry, self.batch_chunks * CHUNK)?;
 		// Only an empty plaintext makes an empty (and only) chunk.
 		let chunks = plain.len().div_ceil(CHUNK).max(1);
 		let mut out = self.spares.output.take().unwrap_or_default();

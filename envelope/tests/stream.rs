@@ -32,9 +32,19 @@ fn open(me: &Identity, sealed: &[u8]) -> (Result<u64, Error>, Vec<u8>) {
 #[test]
 fn round_trips_at_chunk_and_batch_boundaries() {
 	let me = Identity::generate().unwrap();
-	for len in
-		[0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 32 * CHUNK, 32 * CHUNK + 1, 64 * CHUNK, 64 * CHUNK + 1, 129 * CHUNK + 5]
-	{
+	for len in [
+		0,
+		1,
+		CHUNK - 1,
+		CHUNK,
+		CHUNK + 1,
+		3 * CHUNK,
+		32 * CHUNK,
+		32 * CHUNK + 1,
+		64 * CHUNK,
+		64 * CHUNK + 1,
+		129 * CHUNK + 5,
+	] {
 		let plain = data(len);
 		for parallelism in [Parallelism::OneCore, Parallelism::AllCores, Parallelism::Threads(3)] {
 			let sealed = seal(&me, &plain, &parallelism);
@@ -115,7 +125,8 @@ fn damage_in_a_later_batch_releases_exactly_the_chunks_before_it() {
 		for k in [31usize, 32, 33, 64, 65, 130, 199] {
 			let mut bad = sealed.clone();
 			bad[payload + k * SEALED + 100] ^= 1;
-			let mut reader = decrypting_reader(std::slice::from_ref(&me), &bad[..], &parallelism).unwrap();
+			let mut reader =
+				decrypting_reader(std::slice::from_ref(&me), &bad[..], &parallelism).unwrap();
 			let mut out = Vec::new();
 			let err = reader.read_to_end(&mut out).unwrap_err();
 			assert_eq!(out.len(), k * CHUNK, "chunk {k} ({parallelism:?}): {err}");

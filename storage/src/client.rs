@@ -120,7 +120,8 @@ impl StorageClient {
 
 	/// The size of blob `hash`, or `None` if the service does not have it.
 	pub async fn size(&self, hash: &BlobHash) -> Result<Option<u64>, ClientError> {
-		let r = self.http.head(self.blob_url(hash)).send().await.map_err(|e| self.unreachable(e))?;
+		let r =
+			self.http.head(self.blob_url(hash)).send().await.map_err(|e| self.unreachable(e))?;
 		match r.status() {
 			StatusCode::OK => Ok(r
 				.headers()
@@ -174,7 +175,11 @@ impl StorageClient {
 		};
 		let sent = hasher.finish();
 		if sent != stored.hash {
-			return Err(ClientError::Corrupted { base: self.base.clone(), stored: stored.hash, sent });
+			return Err(ClientError::Corrupted {
+				base: self.base.clone(),
+				stored: stored.hash,
+				sent,
+			});
 		}
 		Ok(stored)
 	}
@@ -203,13 +208,15 @@ impl StorageClient {
 	pub async fn get(
 		&self,
 		hash: &BlobHash,
-	) -> Result<(u64, impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static), ClientError> {
+	) -> Result<(u64, impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static), ClientError>
+	{
 		let response =
 			self.http.get(self.blob_url(hash)).send().await.map_err(|e| self.unreachable(e))?;
 		match response.status() {
 			StatusCode::OK => {},
-			StatusCode::NOT_FOUND =>
-				return Err(ClientError::NotFound { base: self.base.clone(), hash: *hash }),
+			StatusCode::NOT_FOUND => {
+				return Err(ClientError::NotFound { base: self.base.clone(), hash: *hash })
+			},
 			_ => return Err(self.fail(response).await),
 		}
 		let size = response.content_length().unwrap_or(0);
@@ -217,7 +224,12 @@ impl StorageClient {
 	}
 
 	/// Bytes `start..end` of the blob (not checked against the hash: a range cannot be).
-	pub async fn get_range(&self, hash: &BlobHash, start: u64, end: u64) -> Result<Bytes, ClientError> {
+	pub async fn get_range(
+		&self,
+		hash: &BlobHash,
+		start: u64,
+		end: u64,
+	) -> Result<Bytes, ClientError> {
 		if end <= start {
 			return Ok(Bytes::new());
 		}
@@ -230,8 +242,9 @@ impl StorageClient {
 			.map_err(|e| self.unreachable(e))?;
 		match response.status() {
 			StatusCode::PARTIAL_CONTENT | StatusCode::OK => {},
-			StatusCode::NOT_FOUND =>
-				return Err(ClientError::NotFound { base: self.base.clone(), hash: *hash }),
+			StatusCode::NOT_FOUND => {
+				return Err(ClientError::NotFound { base: self.base.clone(), hash: *hash })
+			},
 			_ => return Err(self.fail(response).await),
 		}
 		let whole = response.status() == StatusCode::OK;
@@ -281,7 +294,10 @@ fn verified(
 
 /// Turns a blocking reader (a file, an encrypting reader) into a stream of chunks, read on
 /// tokio's blocking threads, at most a few chunks ahead of the consumer.
-pub fn reader_stream<R>(mut reader: R, chunk: usize) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static
+pub fn reader_stream<R>(
+	mut reader: R,
+	chunk: usize,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static
 where
 	R: io::Read + Send + 'static,
 {

@@ -101,7 +101,11 @@ async fn put_blob(
 	receive(&service, Some(hash), &headers, body).await
 }
 
-async fn post_blob(State(service): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
+async fn post_blob(
+	State(service): State<Arc<Service>>,
+	headers: HeaderMap,
+	body: Body,
+) -> Response {
 	receive(&service, None, &headers, body).await
 }
 
@@ -141,11 +145,10 @@ async fn head_blob(State(service): State<Arc<Service>>, Path(hash): Path<String>
 		Err(r) => return r,
 	};
 	match service.store.size(&hash).await {
-		Ok(Some(size)) => (
-			StatusCode::OK,
-			[(header::CONTENT_LENGTH, HeaderValue::from(size)), accept_ranges()],
-		)
-			.into_response(),
+		Ok(Some(size)) => {
+			(StatusCode::OK, [(header::CONTENT_LENGTH, HeaderValue::from(size)), accept_ranges()])
+				.into_response()
+		},
 		Ok(None) => StatusCode::NOT_FOUND.into_response(),
 		Err(e) => store_error(e),
 	}
@@ -176,7 +179,10 @@ async fn get_blob(
 			Err(()) => {
 				return (
 					StatusCode::RANGE_NOT_SATISFIABLE,
-					[(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"))],
+					[(
+						header::CONTENT_RANGE,
+						HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
+					)],
 				)
 					.into_response()
 			},
@@ -194,7 +200,10 @@ async fn get_blob(
 	h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
 	// The name is the hash of the bytes: they never change.
 	h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{hash}\"")).expect("ascii"));
-	h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+	h.insert(
+		header::CACHE_CONTROL,
+		HeaderValue::from_static("public, max-age=31536000, immutable"),
+	);
 	match range {
 		None => {
 			h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));

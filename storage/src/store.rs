@@ -91,7 +91,10 @@ impl Store {
 			},
 			None => PathBuf::from(location),
 		};
-		LocalDir::open(&path).await.map(Store::Local).map_err(|e| format!("{}: {e}", path.display()))
+		LocalDir::open(&path)
+			.await
+			.map(Store::Local)
+			.map_err(|e| format!("{}: {e}", path.display()))
 	}
 
 	/// Keeps the blob `body` if it hashes to `expected` (or, with `None`, under whatever it

@@ -105,7 +105,10 @@ async fn blobs_on_s3() {
 	assert!(!client.put(&hash, body(&data), data.len() as u64).await.unwrap().created);
 	assert_eq!(client.size(&hash).await.unwrap(), Some(data.len() as u64));
 	assert_eq!(fetch(&client, &hash).await, data);
-	assert_eq!(client.get_range(&hash, 8 << 20, (8 << 20) + 10).await.unwrap(), &data[8 << 20..(8 << 20) + 10]);
+	assert_eq!(
+		client.get_range(&hash, 8 << 20, (8 << 20) + 10).await.unwrap(),
+		&data[8 << 20..(8 << 20) + 10]
+	);
 
 	// wrong name: nothing kept under either name
 	let wrong = BlobHash::of(b"other");
@@ -117,12 +120,20 @@ async fn blobs_on_s3() {
 
 	// uploaded without its name: staged, then copied under its hash
 	let data2 = random(9 << 20);
-	let stored = client.post(reader_stream(std::io::Cursor::new(data2.clone()), 1 << 20), None).await.unwrap();
+	let stored = client
+		.post(reader_stream(std::io::Cursor::new(data2.clone()), 1 << 20), None)
+		.await
+		.unwrap();
 	assert_eq!(stored.hash, BlobHash::of(&data2));
 	assert_eq!(fetch(&client, &stored.hash).await, data2);
 
 	// the objects are where an operator would look, and no staging object is left
-	let listing = reqwest::get(format!("{endpoint}/datacoop?list-type=2")).await.unwrap().text().await.unwrap();
+	let listing = reqwest::get(format!("{endpoint}/datacoop?list-type=2"))
+		.await
+		.unwrap()
+		.text()
+		.await
+		.unwrap();
 	assert!(listing.contains(&format!("pool/blobs/{}", hash.hex())), "{listing}");
 	assert!(listing.contains(&format!("pool/blobs/{}", stored.hash.hex())), "{listing}");
 	assert!(!listing.contains("pool/tmp/"), "{listing}");

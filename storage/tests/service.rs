@@ -158,7 +158,10 @@ async fn posting_learns_the_hash_at_the_end() {
 	// from a blocking reader, as the wallet's encrypting reader is
 	let stream = reader_stream(std::io::Cursor::new(data.clone()), 1 << 20);
 	let stored = client.post(stream, None).await.unwrap();
-	assert_eq!((stored.hash, stored.size, stored.created), (BlobHash::of(&data), data.len() as u64, true));
+	assert_eq!(
+		(stored.hash, stored.size, stored.created),
+		(BlobHash::of(&data), data.len() as u64, true)
+	);
 	let (client2, hash) = StorageClient::for_blob_url(&client.blob_url(&stored.hash)).unwrap();
 	assert_eq!(hash, stored.hash);
 	assert_eq!(concat(client2.get(&hash).await.unwrap().1).await, data);
@@ -173,13 +176,19 @@ async fn the_size_limit_is_enforced_declared_or_not() {
 	let hash = BlobHash::of(&data);
 	let err = client.put(&hash, body(&data), data.len() as u64).await.unwrap_err();
 	assert!(
-		matches!(err, ClientError::Refused { status: 413, .. } | ClientError::TooLarge { limit: 1048576, .. }),
+		matches!(
+			err,
+			ClientError::Refused { status: 413, .. } | ClientError::TooLarge { limit: 1048576, .. }
+		),
 		"{err}"
 	);
 	// no length declared: cut off while streaming
 	let err = client.post(body(&data), None).await.unwrap_err();
 	assert!(
-		matches!(err, ClientError::Refused { status: 413, .. } | ClientError::TooLarge { limit: 1048576, .. }),
+		matches!(
+			err,
+			ClientError::Refused { status: 413, .. } | ClientError::TooLarge { limit: 1048576, .. }
+		),
 		"{err}"
 	);
 	assert_eq!(client.size(&hash).await.unwrap(), None);
@@ -282,7 +291,8 @@ fn bad_arguments_end_in_one_error_line() {
 			format!("127.0.0.1:{port}"),
 		],
 	] {
-		let out = Command::new(env!("CARGO_BIN_EXE_datacoop-storage")).args(&args).output().unwrap();
+		let out =
+			Command::new(env!("CARGO_BIN_EXE_datacoop-storage")).args(&args).output().unwrap();
 		assert!(!out.status.success(), "{args:?}");
 		let stderr = String::from_utf8_lossy(&out.stderr);
 		let last = stderr.lines().last().unwrap_or_default();

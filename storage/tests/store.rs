@@ -88,7 +88,11 @@ async fn keeps_what_hashes_to_its_name_and_serves_it_whole_or_in_part() {
 		assert_eq!((stored.hash, stored.size, stored.created), (hash, data.len() as u64, true));
 		assert_eq!(case.store.size(&hash).await.unwrap(), Some(data.len() as u64), "{kind}");
 		assert_eq!(read_all(&case.store, &hash, None).await, data, "{kind}");
-		assert_eq!(read_all(&case.store, &hash, Some(100..70000)).await, &data[100..70000], "{kind}");
+		assert_eq!(
+			read_all(&case.store, &hash, Some(100..70000)).await,
+			&data[100..70000],
+			"{kind}"
+		);
 		let end = data.len() as u64;
 		assert_eq!(read_all(&case.store, &hash, Some(end - 1..end)).await, &data[data.len() - 1..]);
 		assert_eq!((case.leftovers)().await, 0, "{kind}");

@@ -63,8 +63,10 @@ pub async fn contribution_by_ciphertext(
 /// The ids of `who`'s contributions, oldest first.
 pub async fn contributions_of(client: &Client, who: &AccountId32) -> Result<Vec<u64>> {
 	let at = client.at_current_block().await?;
-	let mut entries =
-		at.storage().iter(datacoop::storage().contributions().by_contributor(), (who.clone(),)).await?;
+	let mut entries = at
+		.storage()
+		.iter(datacoop::storage().contributions().by_contributor(), (who.clone(),))
+		.await?;
 	let mut ids = Vec::new();
 	while let Some(kv) = entries.next().await {
 		let kv = kv?;

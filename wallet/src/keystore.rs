@@ -42,7 +42,8 @@ impl Account {
 	/// An account from a secret URI (checked: a URI subxt cannot derive is refused).
 	pub fn from_uri(name: &str, uri: &str) -> Result<Account> {
 		let parsed: SecretUri = uri.trim().parse().map_err(|e| anyhow!("not a secret URI: {e}"))?;
-		let keypair = Keypair::from_uri(&parsed).map_err(|e| anyhow!("not a usable secret URI: {e}"))?;
+		let keypair =
+			Keypair::from_uri(&parsed).map_err(|e| anyhow!("not a usable secret URI: {e}"))?;
 		Ok(Account { name: name.into(), keypair, uri: Zeroizing::new(uri.trim().to_owned()) })
 	}
 
@@ -60,7 +61,8 @@ impl Account {
 		let public = self.keypair.public_key().0;
 		let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(&public), self.uri.as_bytes());
 		let mut key = Zeroizing::new([0u8; 32]);
-		hk.expand(b"datacoop/contribution-key/v1", key.as_mut()).expect("32 bytes is a valid length");
+		hk.expand(b"datacoop/contribution-key/v1", key.as_mut())
+			.expect("32 bytes is a valid length");
 		Identity::from_bytes(*key)
 	}
 }
@@ -105,7 +107,8 @@ fn valid_name(name: &str) -> Result<()> {
 }
 
 fn stretch(password: &str, salt: &[u8], log_n: u8, r: u32, p: u32) -> Result<Zeroizing<[u8; 32]>> {
-	let params = scrypt::Params::new(log_n, r, p, 32).map_err(|e| anyhow!("keystore scrypt parameters: {e}"))?;
+	let params = scrypt::Params::new(log_n, r, p, 32)
+		.map_err(|e| anyhow!("keystore scrypt parameters: {e}"))?;
 	let mut key = Zeroizing::new([0u8; 32]);
 	scrypt::scrypt(password.as_bytes(), salt, &params, key.as_mut())
 		.map_err(|e| anyhow!("scrypt: {e}"))?;
@@ -134,7 +137,10 @@ impl Keystore {
 		let account = Account::from_uri(name, uri)?;
 		let path = self.path(name);
 		if path.exists() {
-			bail!("there is already an account named {name:?} ({}): pick another --name", path.display());
+			bail!(
+				"there is already an account named {name:?} ({}): pick another --name",
+				path.display()
+			);
 		}
 		let mut salt = [0u8; 32];
 		let mut nonce = [0u8; 24];
@@ -145,7 +151,10 @@ impl Keystore {
 		let address = account.address();
 		let aad = associated_data(name, &address);
 		let sealed = cipher
-			.encrypt(XNonce::from_slice(&nonce), chacha20poly1305::aead::Payload { msg: account.uri.as_bytes(), aad: &aad })
+			.encrypt(
+				XNonce::from_slice(&nonce),
+				chacha20poly1305::aead::Payload { msg: account.uri.as_bytes(), aad: &aad },
+			)
 			.map_err(|_| anyhow!("sealing the key failed"))?;
 		let file = File {
 			version: 1,
@@ -160,7 +169,8 @@ impl Keystore {
 			nonce: hex::encode(nonce),
 			ciphertext: hex::encode(sealed),
 		};
-		fs::create_dir_all(&self.dir).with_context(|| format!("cannot create the keystore {}", self.dir.display()))?;
+		fs::create_dir_all(&self.dir)
+			.with_context(|| format!("cannot create the keystore {}", self.dir.display()))?;
 		write_private(&self.dir, &path, &serde_json::to_vec_pretty(&file)?)?;
 		Ok(account)
 	}
@@ -176,7 +186,8 @@ impl Keystore {
 			),
 			Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
 		};
-		serde_json::from_slice(&bytes).with_context(|| format!("{} is not a datacoop keystore file", path.display()))
+		serde_json::from_slice(&bytes)
+			.with_context(|| format!("{} is not a datacoop keystore file", path.display()))
 	}
 
 	/// Opens account `name` with `password`.
@@ -199,9 +210,16 @@ impl Keystore {
 		let cipher = XChaCha20Poly1305::new(key.as_ref().into());
 		let aad = associated_data(&file.name, &file.address);
 		let uri = cipher
-			.decrypt(XNonce::from_slice(&nonce), chacha20poly1305::aead::Payload { msg: &sealed, aad: &aad })
-			.map_err(|_| anyhow!("wrong password for account {name:?} (or the keystore file was altered)"))?;
-		let uri = Zeroizing::new(String::from_utf8(uri).map_err(|_| anyhow!("account {name:?}: corrupt secret"))?);
+			.decrypt(
+				XNonce::from_slice(&nonce),
+				chacha20poly1305::aead::Payload { msg: &sealed, aad: &aad },
+			)
+			.map_err(|_| {
+				anyhow!("wrong password for account {name:?} (or the keystore file was altered)")
+			})?;
+		let uri = Zeroizing::new(
+			String::from_utf8(uri).map_err(|_| anyhow!("account {name:?}: corrupt secret"))?,
+		);
 		let account = Account::from_uri(name, &uri)?;
 		if account.address() != file.address {
 			bail!("account {name:?}: the key does not match the address on file");
@@ -223,7 +241,9 @@ impl Keystore {
 		};
 		for entry in entries {
 			let path = entry?.path();
-			let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
+			let Some(name) =
+				path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json"))
+			else {
 				continue;
 			};
 			if let Ok(file) = self.read(name) {
@@ -267,7 +287,10 @@ mod tests {
 		assert_eq!(added.address(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
 		let opened = ks.unlock("alice", "pw").unwrap();
 		assert_eq!(opened.address(), added.address());
-		assert_eq!(opened.contribution_identity().to_public(), added.contribution_identity().to_public());
+		assert_eq!(
+			opened.contribution_identity().to_public(),
+			added.contribution_identity().to_public()
+		);
 		let err = ks.unlock("alice", "PW").err().unwrap().to_string();
 		assert!(err.contains("wrong password"), "{err}");
 		assert!(ks.add("alice", "//Bob", "pw").is_err(), "no overwrite");
@@ -288,7 +311,8 @@ mod tests {
 		let path = dir.path().join("a.json");
 		let text = fs::read_to_string(&path).unwrap();
 		let bob = Account::from_uri("b", "//Bob").unwrap().address();
-		fs::write(&path, text.replace("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", &bob)).unwrap();
+		fs::write(&path, text.replace("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", &bob))
+			.unwrap();
 		assert!(ks.unlock("a", "pw").is_err());
 	}
 

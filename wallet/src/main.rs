@@ -26,7 +26,11 @@ use keystore::{Account, Keystore};
 const DECIMALS: u32 = 12;
 
 #[derive(Parser)]
-#[command(name = "datacoop", version, about = "The Datacoop wallet: keys, data DAOs, contributions, dataset tokens and rewards.")]
+#[command(
+	name = "datacoop",
+	version,
+	about = "The Datacoop wallet: keys, data DAOs, contributions, dataset tokens and rewards."
+)]
 struct Cli {
 	/// The node's RPC endpoint.
 	#[arg(long, global = true, env = "DATACOOP_URL", default_value = "ws://127.0.0.1:9944")]
@@ -247,16 +251,16 @@ impl Cli {
 		if let Ok(p) = std::env::var("DATACOOP_PASSWORD") {
 			return Ok(p);
 		}
-		rpassword::prompt_password(prompt)
-			.map_err(|e| anyhow!("no password: {e} (set DATACOOP_PASSWORD or --password-file when not on a terminal)"))
+		rpassword::prompt_password(prompt).map_err(|e| {
+			anyhow!("no password: {e} (set DATACOOP_PASSWORD or --password-file when not on a terminal)")
+		})
 	}
 
 	/// The acting account: a dev URI as is, else unlocked from the keystore.
 	fn account(&self) -> Result<Account> {
-		let name = self
-			.account
-			.as_deref()
-			.ok_or_else(|| anyhow!("which account? pass --account NAME (see `datacoop key list`) or set DATACOOP_ACCOUNT"))?;
+		let name = self.account.as_deref().ok_or_else(|| {
+			anyhow!("which account? pass --account NAME (see `datacoop key list`) or set DATACOOP_ACCOUNT")
+		})?;
 		self.account_named(name)
 	}
 
@@ -312,14 +316,23 @@ fn permill(p: u32) -> String {
 async fn run(cli: &Cli) -> Result<()> {
 	match &cli.command {
 		Command::Key(k) => key(cli, k),
-		Command::Encrypt { file, to, output, one_core } => encrypt_file(cli, file, to, output, *one_core),
+		Command::Encrypt { file, to, output, one_core } => {
+			encrypt_file(cli, file, to, output, *one_core)
+		},
 		Command::DecryptFile { file, output, identity, one_core } => {
 			let identities = match identity {
 				Some(path) => read_identities(path)?,
 				None => vec![cli.account()?.contribution_identity()],
 			};
-			let n = decrypt_to(fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?, &identities, output, *one_core)?;
-			cli.print(json!({"output": output, "bytes": n}), || format!("decrypted {n} bytes into {}", output.display()));
+			let n = decrypt_to(
+				fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
+				&identities,
+				output,
+				*one_core,
+			)?;
+			cli.print(json!({"output": output, "bytes": n}), || {
+				format!("decrypted {n} bytes into {}", output.display())
+			});
 			Ok(())
 		},
 		Command::Dao(d) => dao(cli, d).await,
@@ -328,7 +341,9 @@ async fn run(cli: &Cli) -> Result<()> {
 		Command::Balance { dao } => balance(cli, *dao).await,
 		Command::Transfer { to, amount, dao } => transfer(cli, to, *amount, *dao).await,
 		Command::Rewards(r) => rewards(cli, r).await,
-		Command::Decrypt { contribution, output } => decrypt_contribution(cli, *contribution, output).await,
+		Command::Decrypt { contribution, output } => {
+			decrypt_contribution(cli, *contribution, output).await
+		},
 	}
 }
 
@@ -359,7 +374,9 @@ fn key(cli: &Cli, command: &KeyCommand) -> Result<()> {
 		},
 		KeyCommand::Import { name } => {
 			let mut uri = zeroize::Zeroizing::new(String::new());
-			std::io::stdin().read_to_string(&mut uri).context("reading the secret from standard input")?;
+			std::io::stdin()
+				.read_to_string(&mut uri)
+				.context("reading the secret from standard input")?;
 			if uri.trim().is_empty() {
 				bail!("no secret on standard input: pipe in a mnemonic or secret URI");
 			}
@@ -375,7 +392,10 @@ fn key(cli: &Cli, command: &KeyCommand) -> Result<()> {
 				if list.is_empty() {
 					"no accounts yet: `datacoop key generate --name NAME`".into()
 				} else {
-					list.iter().map(|a| format!("{:<20} {}", a.name, a.address)).collect::<Vec<_>>().join("\n")
+					list.iter()
+						.map(|a| format!("{:<20} {}", a.name, a.address))
+						.collect::<Vec<_>>()
+						.join("\n")
 				}
 			});
 		},
@@ -428,7 +448,8 @@ fn new_password(cli: &Cli) -> Result<String> {
 }
 
 fn read_identities(path: &Path) -> Result<Vec<Identity>> {
-	let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+	let text =
+		fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
 	let ids = text
 		.lines()
 		.map(str::trim)
@@ -461,23 +482,46 @@ fn write_atomically(path: &Path, write: impl FnOnce(&mut fs::File) -> Result<u64
 	Ok(n)
 }
 
-fn encrypt_file(cli: &Cli, file: &Path, to: &[String], output: &Path, one_core: bool) -> Result<()> {
+fn encrypt_file(
+	cli: &Cli,
+	file: &Path,
+	to: &[String],
+	output: &Path,
+	one_core: bool,
+) -> Result<()> {
 	let recipients = to
 		.iter()
 		.map(|r| r.parse::<Recipient>().map_err(|e| anyhow!("{r}: {e}")))
 		.collect::<Result<Vec<_>>>()?;
 	let input = fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
 	let n = write_atomically(output, |out| {
-		Ok(datacoop_envelope::encrypt(&recipients, input, std::io::BufWriter::new(out), &parallelism(one_core))?)
+		Ok(datacoop_envelope::encrypt(
+			&recipients,
+			input,
+			std::io::BufWriter::new(out),
+			&parallelism(one_core),
+		)?)
 	})?;
-	cli.print(json!({"output": output, "bytes": n}), || format!("encrypted into {} ({n} bytes)", output.display()));
+	cli.print(json!({"output": output, "bytes": n}), || {
+		format!("encrypted into {} ({n} bytes)", output.display())
+	});
 	Ok(())
 }
 
-fn decrypt_to(input: fs::File, identities: &[Identity], output: &Path, one_core: bool) -> Result<u64> {
+fn decrypt_to(
+	input: fs::File,
+	identities: &[Identity],
+	output: &Path,
+	one_core: bool,
+) -> Result<u64> {
 	write_atomically(output, |out| {
-		datacoop_envelope::decrypt(identities, BufReader::new(input), std::io::BufWriter::new(out), &parallelism(one_core))
-			.map_err(|e| anyhow!("cannot decrypt: {e}"))
+		datacoop_envelope::decrypt(
+			identities,
+			BufReader::new(input),
+			std::io::BufWriter::new(out),
+			&parallelism(one_core),
+		)
+		.map_err(|e| anyhow!("cannot decrypt: {e}"))
 	})
 }
 
@@ -497,32 +541,50 @@ async fn dao(cli: &Cli, command: &DaoCommand) -> Result<()> {
 					return "no DAOs yet".into();
 				}
 				rows.iter()
-					.map(|d| format!("#{:<4} {:<10} {:<8} {}", d["id"], d["token_symbol"].as_str().unwrap_or(""), d["status"].as_str().unwrap_or(""), d["name"].as_str().unwrap_or("")))
+					.map(|d| {
+						format!(
+							"#{:<4} {:<10} {:<8} {}",
+							d["id"],
+							d["token_symbol"].as_str().unwrap_or(""),
+							d["status"].as_str().unwrap_or(""),
+							d["name"].as_str().unwrap_or("")
+						)
+					})
 					.collect::<Vec<_>>()
 					.join("\n")
 			});
 		},
 		DaoCommand::Show { id } => {
-			let d = chain::dao(&client, *id).await?.ok_or_else(|| anyhow!("there is no DAO #{id}: see `datacoop dao list`"))?;
+			let d = chain::dao(&client, *id)
+				.await?
+				.ok_or_else(|| anyhow!("there is no DAO #{id}: see `datacoop dao list`"))?;
 			let v = dao_json(*id, &d);
 			cli.print(v.clone(), || serde_json::to_string_pretty(&v).unwrap_or_default());
 		},
 		DaoCommand::Create(c) => {
 			let account = cli.account()?;
-			let key: Recipient = c.collective_key.parse().map_err(|e| anyhow!("--collective-key: {e}"))?;
+			let key: Recipient =
+				c.collective_key.parse().map_err(|e| anyhow!("--collective-key: {e}"))?;
 			let signer = if let Some(hex) = c.signer.strip_prefix("0x") {
 				let mut b = [0u8; 32];
-				hex::decode_to_slice(hex, &mut b).map_err(|_| anyhow!("--signer: 0x + 64 hex digits, or an SS58 address"))?;
+				hex::decode_to_slice(hex, &mut b)
+					.map_err(|_| anyhow!("--signer: 0x + 64 hex digits, or an SS58 address"))?;
 				b
 			} else {
 				parse_address(&c.signer)?.0
 			};
-			let measurement: BlobHash = c.measurement.parse().map_err(|_| anyhow!("--measurement: 0x + 64 hex digits"))?;
-			use rt::runtime_types::{datacoop_primitives::dao::*, sp_arithmetic::per_things::Permill};
+			let measurement: BlobHash =
+				c.measurement.parse().map_err(|_| anyhow!("--measurement: 0x + 64 hex digits"))?;
+			use rt::runtime_types::{
+				datacoop_primitives::dao::*, sp_arithmetic::per_things::Permill,
+			};
 			let tx = rt::transactions().data_daos().create(
 				c.name.clone().into_bytes(),
 				c.metadata_uri.clone().into_bytes(),
-				TokenInfo { name: c.token_name.clone().into_bytes(), symbol: c.token_symbol.clone().into_bytes() },
+				TokenInfo {
+					name: c.token_name.clone().into_bytes(),
+					symbol: c.token_symbol.clone().into_bytes(),
+				},
 				Collective {
 					encryption_key: key.to_bytes(),
 					attestation_signer: signer,
@@ -589,7 +651,12 @@ struct Journal {
 fn journal_path(address: &str, dao: u32, file: &Path, meta: &fs::Metadata) -> Result<PathBuf> {
 	use sha2::Digest;
 	let canonical = fs::canonicalize(file)?;
-	let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
+	let modified = meta
+		.modified()
+		.ok()
+		.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+		.map(|d| d.as_nanos())
+		.unwrap_or(0);
 	let key = format!("{address}\n{dao}\n{}\n{}\n{modified}", canonical.display(), meta.len());
 	Ok(data_dir().join("uploads").join(format!("{}.json", hex::encode(sha2::Sha256::digest(key)))))
 }
@@ -602,19 +669,28 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 	fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
 	let account = cli.account()?;
 	let client = chain::connect(&cli.url).await?;
-	let dao = chain::dao(&client, dao_id).await?.ok_or_else(|| anyhow!("there is no DAO #{dao_id}: see `datacoop dao list`"))?;
+	let dao = chain::dao(&client, dao_id)
+		.await?
+		.ok_or_else(|| anyhow!("there is no DAO #{dao_id}: see `datacoop dao list`"))?;
 	if matches!(dao.status, rt::runtime_types::datacoop_primitives::dao::DaoStatus::Retired) {
 		bail!("DAO #{dao_id} is retired and takes no new contributions");
 	}
-	let recipients = [Recipient::from_bytes(dao.collective.encryption_key), account.contribution_identity().to_public()];
+	let recipients = [
+		Recipient::from_bytes(dao.collective.encryption_key),
+		account.contribution_identity().to_public(),
+	];
 	let size = datacoop_envelope::encrypted_len(meta.len(), recipients.len());
 	let (min, max) = (dao.rules.min_contribution_size, dao.rules.max_contribution_size);
 	if size < min || size > max {
-		bail!("{} would be {size} bytes encrypted; DAO #{dao_id} takes {min} to {max} bytes", file.display());
+		bail!(
+			"{} would be {size} bytes encrypted; DAO #{dao_id} takes {min} to {max} bytes",
+			file.display()
+		);
 	}
 	let storage = StorageClient::new(&cli.storage)?;
 	let journal_file = journal_path(&account.address(), dao_id, file, &meta)?;
-	let known: Option<Journal> = fs::read(&journal_file).ok().and_then(|b| serde_json::from_slice(&b).ok());
+	let known: Option<Journal> =
+		fs::read(&journal_file).ok().and_then(|b| serde_json::from_slice(&b).ok());
 
 	let upload = match known {
 		Some(j) if storage.size(&j.hash).await? == Some(j.size) => {
@@ -624,8 +700,12 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 			j
 		},
 		_ => {
-			let reader = datacoop_envelope::encrypting_reader(&recipients, fs::File::open(file)?, &Parallelism::AllCores)
-				.map_err(|e| anyhow!("cannot encrypt: {e}"))?;
+			let reader = datacoop_envelope::encrypting_reader(
+				&recipients,
+				fs::File::open(file)?,
+				&Parallelism::AllCores,
+			)
+			.map_err(|e| anyhow!("cannot encrypt: {e}"))?;
 			let bar = progress_bar(cli.json, size);
 			let tick = bar.clone();
 			let stream = reader_stream(reader, 1 << 20).inspect(move |chunk| {
@@ -637,7 +717,11 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 			bar.finish_and_clear();
 			let stored = stored?;
 			if stored.size != size {
-				bail!("{} changed while it was read: uploaded {} bytes, expected {size}; run again", file.display(), stored.size);
+				bail!(
+					"{} changed while it was read: uploaded {} bytes, expected {size}; run again",
+					file.display(),
+					stored.size
+				);
 			}
 			let j = Journal { hash: stored.hash, size, url: storage.blob_url(&stored.hash) };
 			fs::create_dir_all(journal_file.parent().expect("has a parent"))?;
@@ -664,7 +748,9 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 	};
 	let deadline = Instant::now() + Duration::from_secs(wait);
 	let record = loop {
-		let c = chain::contribution(&client, id).await?.ok_or_else(|| anyhow!("contribution #{id} vanished"))?;
+		let c = chain::contribution(&client, id)
+			.await?
+			.ok_or_else(|| anyhow!("contribution #{id} vanished"))?;
 		if !matches!(c.status, ContributionStatus::Pending) || Instant::now() >= deadline {
 			break c;
 		}
@@ -672,7 +758,12 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 	};
 	let v = contribution_json(id, &record);
 	cli.print(v.clone(), || {
-		format!("contribution #{id} to DAO #{dao_id}: {} ({} bytes at {})", describe(&v), upload.size, upload.url)
+		format!(
+			"contribution #{id} to DAO #{dao_id}: {} ({} bytes at {})",
+			describe(&v),
+			upload.size,
+			upload.url
+		)
 	});
 	Ok(())
 }
@@ -683,8 +774,10 @@ fn progress_bar(hidden: bool, len: u64) -> indicatif::ProgressBar {
 	}
 	let bar = indicatif::ProgressBar::new(len);
 	bar.set_style(
-		indicatif::ProgressStyle::with_template("encrypting and uploading {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-			.expect("a valid template"),
+		indicatif::ProgressStyle::with_template(
+			"encrypting and uploading {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+		)
+		.expect("a valid template"),
 	);
 	bar
 }
@@ -715,7 +808,11 @@ fn contribution_json(id: u64, c: &chain::Contribution) -> Value {
 
 fn describe(v: &Value) -> String {
 	match v["status"].as_str() {
-		Some("accepted") => format!("accepted, overall score {}, {} tokens minted", v["scores"]["overall"].as_str().unwrap_or("?"), v["reward"].as_str().unwrap_or("?")),
+		Some("accepted") => format!(
+			"accepted, overall score {}, {} tokens minted",
+			v["scores"]["overall"].as_str().unwrap_or("?"),
+			v["reward"].as_str().unwrap_or("?")
+		),
 		Some("rejected") => format!("rejected: {}", v["reason"].as_str().unwrap_or("")),
 		_ => "pending (waiting for the DAO's collective server)".into(),
 	}
@@ -734,7 +831,18 @@ async fn contributions(cli: &Cli) -> Result<()> {
 		if rows.is_empty() {
 			return "no contributions yet".into();
 		}
-		rows.iter().map(|r| format!("#{:<6} DAO #{:<4} {:>12} bytes  {}", r["id"], r["dao"], r["size"], describe(r))).collect::<Vec<_>>().join("\n")
+		rows.iter()
+			.map(|r| {
+				format!(
+					"#{:<6} DAO #{:<4} {:>12} bytes  {}",
+					r["id"],
+					r["dao"],
+					r["size"],
+					describe(r)
+				)
+			})
+			.collect::<Vec<_>>()
+			.join("\n")
 	});
 	Ok(())
 }
@@ -754,14 +862,21 @@ async fn balance(cli: &Cli, dao: Option<u32>) -> Result<()> {
 		};
 		let balance = chain::token_balance(&client, id, &who).await?;
 		if balance > 0 || dao.is_some() {
-			tokens.push(json!({"dao": id, "symbol": chain::text(&d.token.symbol.0), "balance": balance.to_string()}));
+			tokens.push(
+				json!({"dao": id, "symbol": chain::text(&d.token.symbol.0), "balance": balance.to_string()}),
+			);
 		}
 	}
 	let v = json!({"address": who.to_string(), "native": native.to_string(), "tokens": tokens});
 	cli.print(v.clone(), || {
 		let mut s = format!("{}: {}", who, coop(native));
 		for t in &tokens {
-			s.push_str(&format!("\n  DAO #{} {} {}", t["dao"], t["balance"].as_str().unwrap_or(""), t["symbol"].as_str().unwrap_or("")));
+			s.push_str(&format!(
+				"\n  DAO #{} {} {}",
+				t["dao"],
+				t["balance"].as_str().unwrap_or(""),
+				t["symbol"].as_str().unwrap_or("")
+			));
 		}
 		s
 	});
@@ -779,12 +894,16 @@ async fn transfer(cli: &Cli, to: &str, amount: u128, dao: Option<u32>) -> Result
 		None => {
 			let tx = rt::transactions().balances().transfer_keep_alive(dest.clone().into(), amount);
 			chain::submit(&client, &tx, &account.keypair).await?;
-			cli.print(json!({"to": to, "amount": amount.to_string()}), || format!("sent {} to {to}", coop(amount)));
+			cli.print(json!({"to": to, "amount": amount.to_string()}), || {
+				format!("sent {} to {to}", coop(amount))
+			});
 		},
 		Some(d) => {
 			let tx = rt::transactions().dataset_tokens().transfer(d, dest, amount);
 			chain::submit(&client, &tx, &account.keypair).await?;
-			cli.print(json!({"to": to, "dao": d, "amount": amount.to_string()}), || format!("sent {amount} of DAO #{d}'s tokens to {to}"));
+			cli.print(json!({"to": to, "dao": d, "amount": amount.to_string()}), || {
+				format!("sent {amount} of DAO #{d}'s tokens to {to}")
+			});
 		},
 	}
 	Ok(())
@@ -797,7 +916,9 @@ async fn rewards(cli: &Cli, command: &RewardsCommand) -> Result<()> {
 			let client = chain::connect(&cli.url).await?;
 			chain::dao(&client, *dao).await?.ok_or_else(|| anyhow!("there is no DAO #{dao}"))?;
 			let c = chain::claimable(&client, *dao, &who).await?;
-			cli.print(json!({"dao": dao, "claimable": c.to_string()}), || format!("claimable from DAO #{dao}: {}", coop(c)));
+			cli.print(json!({"dao": dao, "claimable": c.to_string()}), || {
+				format!("claimable from DAO #{dao}: {}", coop(c))
+			});
 		},
 		RewardsCommand::Claim { dao } => {
 			let account = cli.account()?;
@@ -813,7 +934,9 @@ async fn rewards(cli: &Cli, command: &RewardsCommand) -> Result<()> {
 				.transpose()?
 				.map(|e| e.amount)
 				.unwrap_or(before);
-			cli.print(json!({"dao": dao, "claimed": paid.to_string()}), || format!("claimed {} from DAO #{dao}", coop(paid)));
+			cli.print(json!({"dao": dao, "claimed": paid.to_string()}), || {
+				format!("claimed {} from DAO #{dao}", coop(paid))
+			});
 		},
 	}
 	Ok(())
@@ -822,9 +945,15 @@ async fn rewards(cli: &Cli, command: &RewardsCommand) -> Result<()> {
 async fn decrypt_contribution(cli: &Cli, id: u64, output: &Path) -> Result<()> {
 	let account = cli.account()?;
 	let client = chain::connect(&cli.url).await?;
-	let c = chain::contribution(&client, id).await?.ok_or_else(|| anyhow!("there is no contribution #{id}"))?;
+	let c = chain::contribution(&client, id)
+		.await?
+		.ok_or_else(|| anyhow!("there is no contribution #{id}"))?;
 	if c.contributor != account.account_id() {
-		bail!("contribution #{id} is {}'s, not {}'s: only its contributor can decrypt it", c.contributor, account.address());
+		bail!(
+			"contribution #{id} is {}'s, not {}'s: only its contributor can decrypt it",
+			c.contributor,
+			account.address()
+		);
 	}
 	let url = chain::text(&c.url.0);
 	let (storage, hash) = StorageClient::for_blob_url(&url)?;
@@ -841,7 +970,9 @@ async fn decrypt_contribution(cli: &Cli, id: u64, output: &Path) -> Result<()> {
 	}
 	std::io::Seek::rewind(&mut blob)?;
 	let n = decrypt_to(blob, &[account.contribution_identity()], output, false)?;
-	cli.print(json!({"contribution": id, "output": output, "bytes": n}), || format!("decrypted contribution #{id} into {} ({n} bytes)", output.display()));
+	cli.print(json!({"contribution": id, "output": output, "bytes": n}), || {
+		format!("decrypted contribution #{id} into {} ({n} bytes)", output.display())
+	});
 	Ok(())
 }
 
@@ -870,7 +1001,8 @@ mod tests {
 		assert!(parse(&["transfer", "addr", "1.5"]).is_err(), "amounts are whole planck");
 		assert!(parse(&["key", "generate"]).is_err(), "--name is required");
 		assert!(parse(&["frobnicate"]).is_err());
-		let cli = parse(&["--json", "-a", "bob", "contribute", "f", "--dao", "3", "--wait", "10"]).unwrap();
+		let cli = parse(&["--json", "-a", "bob", "contribute", "f", "--dao", "3", "--wait", "10"])
+			.unwrap();
 		assert!(cli.json);
 		assert_eq!(cli.account.as_deref(), Some("bob"));
 		assert!(matches!(cli.command, Command::Contribute { dao: 3, wait: 10, .. }));

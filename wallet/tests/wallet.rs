@@ -39,7 +39,11 @@ impl Wallet {
 		let mut all = args.to_vec();
 		all.push("--json");
 		let out = self.run(&all);
-		assert!(out.status.success(), "datacoop {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+		assert!(
+			out.status.success(),
+			"datacoop {args:?} failed: {}",
+			String::from_utf8_lossy(&out.stderr)
+		);
 		serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
 			panic!("datacoop {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
 		})
@@ -127,19 +131,36 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	let bob_key = inspected["contribution_key"].as_str().unwrap().to_owned();
 	assert!(bob_key.starts_with("age1"));
 	// the wrong password opens nothing
-	let out = w.command(&["key", "inspect", "bob"]).env("DATACOOP_PASSWORD", "wrong").output().unwrap();
+	let out =
+		w.command(&["key", "inspect", "bob"]).env("DATACOOP_PASSWORD", "wrong").output().unwrap();
 	assert!(!out.status.success());
 	assert!(String::from_utf8_lossy(&out.stderr).contains("wrong password"));
 
 	// //Alice creates a DAO through the wallet.
 	let collective = datacoop_envelope::Identity::generate().unwrap();
 	let created = w.json(&[
-		"--account", "//Alice", "dao", "create", "--name", "Chat exports", "--token-name", "Chat",
-		"--token-symbol", "CHAT", "--collective-key", &collective.to_public().to_string(),
-		"--signer", "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y",
-		"--endpoint", "http://127.0.0.1:9/collective",
-		"--measurement", "0x0000000000000000000000000000000000000000000000000000000000000001",
-		"--min-size", "400", "--max-size", "1000000",
+		"--account",
+		"//Alice",
+		"dao",
+		"create",
+		"--name",
+		"Chat exports",
+		"--token-name",
+		"Chat",
+		"--token-symbol",
+		"CHAT",
+		"--collective-key",
+		&collective.to_public().to_string(),
+		"--signer",
+		"5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y",
+		"--endpoint",
+		"http://127.0.0.1:9/collective",
+		"--measurement",
+		"0x0000000000000000000000000000000000000000000000000000000000000001",
+		"--min-size",
+		"400",
+		"--max-size",
+		"1000000",
 	]);
 	let dao = created["id"].as_u64().unwrap().to_string();
 	let shown = w.json(&["dao", "show", &dao]);
@@ -156,7 +177,8 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	assert_eq!(listed[0]["id"], c["id"]);
 
 	// The collective's key opens the blob too (what the collective server will do).
-	let (client, hash) = datacoop_storage::StorageClient::for_blob_url(c["url"].as_str().unwrap()).unwrap();
+	let (client, hash) =
+		datacoop_storage::StorageClient::for_blob_url(c["url"].as_str().unwrap()).unwrap();
 	assert_eq!(client.size(&hash).await.unwrap(), c["size"].as_u64());
 
 	// Bob decrypts his own contribution back.
@@ -178,7 +200,14 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	let sealed = files.path().join("x.age");
 	w.json(&["encrypt", file.to_str().unwrap(), "--to", &bob_key, "-o", sealed.to_str().unwrap()]);
 	let opened = files.path().join("x.out");
-	w.json(&["--account", "bob", "decrypt-file", sealed.to_str().unwrap(), "-o", opened.to_str().unwrap()]);
+	w.json(&[
+		"--account",
+		"bob",
+		"decrypt-file",
+		sealed.to_str().unwrap(),
+		"-o",
+		opened.to_str().unwrap(),
+	]);
 	assert_eq!(std::fs::read(&opened).unwrap(), std::fs::read(&file).unwrap());
 
 	// Balances and a transfer.
@@ -186,8 +215,10 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	let charlie = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
 	w.json(&["--account", "bob", "transfer", charlie, "1000000000000"]);
 	let after = w.json(&["--account", "bob", "balance"]);
-	let (b, a): (u128, u128) =
-		(before["native"].as_str().unwrap().parse().unwrap(), after["native"].as_str().unwrap().parse().unwrap());
+	let (b, a): (u128, u128) = (
+		before["native"].as_str().unwrap().parse().unwrap(),
+		after["native"].as_str().unwrap().parse().unwrap(),
+	);
 	assert!(b - a >= 1_000_000_000_000, "{b} -> {a}");
 	assert_eq!(w.json(&["--account", "bob", "rewards", "show", "--dao", &dao])["claimable"], "0");
 
@@ -202,7 +233,16 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	let e = w.fails(&["--url", "ws://127.0.0.1:9", "--account", "bob", "contributions"]);
 	assert!(e.contains("cannot reach the node"), "{e}");
 	let other = write_file(files.path(), "other.json", 5_000);
-	let e = w.fails(&["--storage", "http://127.0.0.1:9", "--account", "bob", "contribute", other.to_str().unwrap(), "--dao", &dao]);
+	let e = w.fails(&[
+		"--storage",
+		"http://127.0.0.1:9",
+		"--account",
+		"bob",
+		"contribute",
+		other.to_str().unwrap(),
+		"--dao",
+		&dao,
+	]);
 	assert!(e.contains("unreachable") && e.contains("--storage"), "{e}");
 	let e = w.fails(&["--account", "nobody", "contributions"]);
 	assert!(e.contains("no account named"), "{e}");

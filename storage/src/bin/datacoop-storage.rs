@@ -6,7 +6,11 @@ use clap::Parser;
 use datacoop_storage::{server, Store};
 
 #[derive(Parser, Debug)]
-#[command(name = "datacoop-storage", version, about = "Keeps contribution ciphertexts under their BLAKE2-256 hash, over HTTP.")]
+#[command(
+	name = "datacoop-storage",
+	version,
+	about = "Keeps contribution ciphertexts under their BLAKE2-256 hash, over HTTP."
+)]
 struct Args {
 	/// Address and port to listen on.
 	#[arg(long, env = "DATACOOP_STORAGE_LISTEN", default_value = "127.0.0.1:9900")]
@@ -52,15 +56,11 @@ async fn run(args: Args) -> Result<(), String> {
 		));
 	}
 	let store = Store::open(&args.store).await.map_err(|e| format!("cannot open the store {e}"))?;
-	let listener = tokio::net::TcpListener::bind(args.listen)
-		.await
-		.map_err(|e| format!("cannot listen on {}: {e} (is another service using it? --listen)", args.listen))?;
+	let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {
+		format!("cannot listen on {}: {e} (is another service using it? --listen)", args.listen)
+	})?;
 	let address = listener.local_addr().map_err(|e| e.to_string())?;
-	tracing::info!(
-		"serving {} on http://{address} (largest blob {})",
-		args.store,
-		args.max_size
-	);
+	tracing::info!("serving {} on http://{address} (largest blob {})", args.store, args.max_size);
 	let service = Arc::new(server::Service { store, max_size: args.max_size.as_u64() });
 	server::serve(listener, service, shutdown_signal())
 		.await
@@ -73,10 +73,11 @@ async fn shutdown_signal() {
 	let ctrl_c = tokio::signal::ctrl_c();
 	#[cfg(unix)]
 	{
-		let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-			Ok(s) => s,
-			Err(_) => return ctrl_c.await.unwrap_or(()),
-		};
+		let mut term =
+			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+				Ok(s) => s,
+				Err(_) => return ctrl_c.await.unwrap_or(()),
+			};
 		tokio::select! {
 			_ = ctrl_c => {},
 			_ = term.recv() => {},
