@@ -3,10 +3,11 @@
 //! ‖ last-chunk flag (1 byte)`. Only the last chunk may be shorter than 64 KiB; it is empty
 //! only if the whole plaintext is.
 //!
-//! Chunks are independent, so a batch of them is sealed or opened on every core (rayon). The
-//! readers keep two batches in the pool while the calling thread reads the next batch in and
-//! hands the finished one out, so reading, copying and sealing overlap. Memory is a few
-//! batches, whatever the file's size. A chunk is known to be the last by looking one byte
+//! Chunks are independent, so a batch of them is sealed or opened on every core (rayon), in
+//! place: each chunk is read into its slot, sealed or opened there and handed out from there.
+//! The readers keep two batches in the pool while the calling thread reads the next batch in
+//! and hands the finished one out, so reading, copying and sealing overlap. Memory is four
+//! batch buffers, whatever the file's size. A chunk is known to be the last by looking one byte
 //! past it.
 
 use std::{
@@ -69,8 +70,8 @@ impl Runner {
 	}
 
 	/// Chunks per batch: enough to keep every thread busy, 2 to 4 MiB. With two batches in
-	/// the pool and one being handed out, a reader holds at most about 7 batch buffers
-	/// (28 MiB on 8 cores or more, 14 MiB on 2) whatever the file's size.
+	/// the pool, one being handed out and a spare, a reader holds four batch buffers (16 MiB
+	/// on 8 cores or more, 8 MiB on 2) whatever the file's size.
 	fn batch_chunks(&self) -> usize {
 		let threads = match self {
 			Self::Global => rayon::current_num_threads(),
@@ -88,33 +89,21 @@ impl Runner {
 		}
 	}
 
-	/// Runs `work(i, input chunk i, output chunk i)` over the batch's paired chunks (once on
-	/// empty chunks if the input is empty), in the pool, and keeps the results in order.
+	/// Runs `work(i, chunk i)` over `batch.buf[..region]` cut in `slot`-byte chunks (the
+	/// last may be shorter), in place, in the pool, and keeps the results in order.
 	fn submit<T: Send + 'static>(
 		&self,
 		mut batch: Batch<T>,
-		in_size: usize,
-		out_size: usize,
-		work: impl Fn(usize, &[u8], &mut [u8]) -> T + Send + Sync + 'static,
+		region: usize,
+		slot: usize,
+		work: impl Fn(usize, &mut [u8]) -> T + Send + Sync + 'static,
 	) -> Pending<T> {
 		let run = move |parallel: bool, batch: &mut Batch<T>| {
-			let (input, output) = (&batch.input, &mut batch.output);
-			batch.results = if input.is_empty() {
-				vec![work(0, &[], output)]
-			} else if parallel {
-				input
-					.par_chunks(in_size)
-					.zip(output.par_chunks_mut(out_size))
-					.enumerate()
-					.map(|(i, (inp, out))| work(i, inp, out))
-					.collect()
+			let region = &mut batch.buf[..region];
+			batch.results = if parallel {
+				region.par_chunks_mut(slot).enumerate().map(|(i, c)| work(i, c)).collect()
 			} else {
-				input
-					.chunks(in_size)
-					.zip(output.chunks_mut(out_size))
-					.enumerate()
-					.map(|(i, (inp, out))| work(i, inp, out))
-					.collect()
+				region.chunks_mut(slot).enumerate().map(|(i, c)| work(i, c)).collect()
 			};
 		};
 		match self {
@@ -139,11 +128,13 @@ impl Runner {
 	}
 }
 
-/// A batch of chunks on its way through the pool.
+/// A batch of chunks on its way through the pool, sealed or opened in place in `buf`.
 struct Batch<T> {
-	/// Plaintext (encrypting) or sealed chunks (decrypting).
-	input: Vec<u8>,
-	output: Vec<u8>,
+	/// Chunks in slots of `CHUNK + TAG` bytes: plaintext then room for its tag (encrypting),
+	/// or sealed chunks (decrypting, where the plaintext replaces each chunk's body).
+	buf: Vec<u8>,
+	/// Bytes of `buf` in use: plaintext bytes (encrypting) or sealed bytes (decrypting).
+	len: usize,
 	/// Index of its first chunk in the file.
 	first: u64,
 	/// Chunks in it.
@@ -170,19 +161,14 @@ impl<T> Pending<T> {
 	}
 }
 
-/// Buffers a reader reuses, so that batches do not allocate.
-#[derive(Default)]
-struct Spares {
-	input: Option<Vec<u8>>,
-	output: Option<Vec<u8>>,
-}
-
-impl Spares {
-	fn keep<T>(&mut self, batch: Batch<T>, previous_output: Vec<u8>) -> Vec<u8> {
-		self.input = Some(batch.input);
-		self.output = Some(previous_output);
-		batch.output
+/// A buffer of `len` bytes: the spare if there is one (grown if need be), else a new one.
+/// Buffers are reused as they are, not cleared: every byte handed out was written first.
+fn buffer(spare: &mut Option<Vec<u8>>, len: usize) -> Vec<u8> {
+	let mut buf = spare.take().unwrap_or_default();
+	if buf.len() < len {
+		buf.resize(len, 0);
 	}
+	buf
 }
 
 fn payload_cipher(file_key: &FileKey, nonce: &[u8; NONCE]) -> ChaCha20Poly1305 {
@@ -214,26 +200,59 @@ fn fill<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 	Ok(filled)
 }
 
-/// Reads a batch: up to `size` bytes after the byte carried over from the last batch,
-/// plus one byte more if there is one, which is carried to the next. Returns whether the
-/// input ended in this batch.
+/// Reads up to `size` sealed bytes into `buf` (at least `size + 1` long), after the byte
+/// carried over from the last batch, plus one byte more if there is one, carried to the
+/// next. Returns the bytes read and whether the input ended in this batch.
 fn read_batch<R: Read>(
 	input: &mut R,
-	buf: &mut Vec<u8>,
+	buf: &mut [u8],
 	carry: &mut Option<u8>,
 	size: usize,
-) -> io::Result<bool> {
-	buf.clear();
-	buf.extend(carry.take());
-	let start = buf.len();
-	buf.resize(size + 1, 0);
-	let read = fill(input, &mut buf[start..])?;
-	buf.truncate(start + read);
-	if buf.len() > size {
-		*carry = buf.pop();
-		Ok(false)
+) -> io::Result<(usize, bool)> {
+	let mut start = 0;
+	if let Some(b) = carry.take() {
+		buf[0] = b;
+		start = 1;
+	}
+	let len = start + fill(input, &mut buf[start..size + 1])?;
+	if len > size {
+		*carry = Some(buf[size]);
+		Ok((size, false))
 	} else {
-		Ok(true)
+		Ok((len, true))
+	}
+}
+
+/// Reads up to `slots` chunks of plaintext into `buf`, each at the start of its
+/// `CHUNK + TAG` slot, after the byte carried over from the last batch; then looks one byte
+/// past, carried to the next batch. Returns the plaintext bytes read and whether the input
+/// ended in this batch.
+fn read_slots<R: Read>(
+	input: &mut R,
+	buf: &mut [u8],
+	carry: &mut Option<u8>,
+	slots: usize,
+) -> io::Result<(usize, bool)> {
+	let mut total = 0;
+	for i in 0..slots {
+		let slot = &mut buf[i * (CHUNK + TAG)..][..CHUNK];
+		let mut filled = 0;
+		if let Some(b) = carry.take() {
+			slot[0] = b;
+			filled = 1;
+		}
+		filled += fill(input, &mut slot[filled..])?;
+		total += filled;
+		if filled < CHUNK {
+			return Ok((total, true));
+		}
+	}
+	let mut next = [0u8];
+	if fill(input, &mut next)? == 1 {
+		*carry = Some(next[0]);
+		Ok((total, false))
+	} else {
+		Ok((total, true))
 	}
 }
 
@@ -246,7 +265,9 @@ fn serve(out: &[u8], pos: &mut usize, buf: &mut [u8]) -> usize {
 }
 
 /// Encrypts as it is read: yields `prefix` (the header), the payload nonce, then the
-/// sealed chunks of what it reads from `input`.
+/// sealed chunks of what it reads from `input`. Plaintext is read straight into the slot
+/// where it is sealed, and handed out from there: two copies per byte (in and out), as for
+/// any `Read`.
 pub struct EncryptingReader<R> {
 	input: R,
 	cipher: Arc<ChaCha20Poly1305>,
@@ -258,9 +279,10 @@ pub struct EncryptingReader<R> {
 	/// Whether the input's end has been read (the last batch is submitted).
 	input_done: bool,
 	queue: VecDeque<Pending<Result<(), ()>>>,
-	spares: Spares,
-	/// The sealed bytes being handed out, and how far.
+	spare: Option<Vec<u8>>,
+	/// The sealed bytes being handed out: `out[..out_len]`, from `pos`.
 	out: Vec<u8>,
+	out_len: usize,
 	pos: usize,
 	/// Whether `out` holds the last batch.
 	done: bool,
@@ -286,35 +308,32 @@ impl<R: Read> EncryptingReader<R> {
 			carry: None,
 			input_done: false,
 			queue: VecDeque::new(),
-			spares: Spares::default(),
+			spare: None,
+			out_len: prefix.len(),
 			out: prefix,
 			pos: 0,
 			done: false,
 		})
 	}
 
-	/// Reads the next batch of plaintext and hands it to the pool.
+	/// Reads the next batch of plaintext into its slots and hands it to the pool.
 	fn submit_next(&mut self) -> io::Result<()> {
-		let mut plain = self.spares.input.take().unwrap_or_default();
-		let end =
-			read_batch(&mut self.input, &mut plain, &mut self.carry, self.batch_chunks * CHUNK)?;
+		let mut buf = buffer(&mut self.spare, self.batch_chunks * (CHUNK + TAG));
+		let (len, end) = read_slots(&mut self.input, &mut buf, &mut self.carry, self.batch_chunks)?;
 		// Only an empty plaintext makes an empty (and only) chunk.
-		let chunks = plain.len().div_ceil(CHUNK).max(1);
-		let mut out = self.spares.output.take().unwrap_or_default();
-		out.clear();
-		out.resize(plain.len() + chunks * TAG, 0);
+		let chunks = len.div_ceil(CHUNK).max(1);
 		let (first, cipher) = (self.counter, self.cipher.clone());
-		let seal = move |i: usize, plain: &[u8], out: &mut [u8]| -> Result<(), ()> {
+		let seal = move |i: usize, slot: &mut [u8]| -> Result<(), ()> {
 			let last = end && i + 1 == chunks;
-			let (body, tag) = out.split_at_mut(plain.len());
-			body.copy_from_slice(plain);
-			let sealed =
-				cipher.encrypt_in_place_detached(&chunk_nonce(first + i as u64, last), &[], body);
-			tag.copy_from_slice(&sealed.map_err(|_| ())?);
+			let body_len = if last { len - i * CHUNK } else { CHUNK };
+			let (body, rest) = slot.split_at_mut(body_len);
+			let nonce = chunk_nonce(first + i as u64, last);
+			let tag = cipher.encrypt_in_place_detached(&nonce, &[], body).map_err(|_| ())?;
+			rest[..TAG].copy_from_slice(&tag);
 			Ok(())
 		};
-		let batch = Batch { input: plain, output: out, first, chunks, end, results: Vec::new() };
-		self.queue.push_back(self.runner.submit(batch, CHUNK, CHUNK + TAG, seal));
+		let batch = Batch { buf, len, first, chunks, end, results: Vec::new() };
+		self.queue.push_back(self.runner.submit(batch, chunks * (CHUNK + TAG), CHUNK + TAG, seal));
 		self.counter += chunks as u64;
 		self.input_done = end;
 		Ok(())
@@ -335,8 +354,10 @@ impl<R: Read> EncryptingReader<R> {
 			return Err(io::Error::other("ChaCha20-Poly1305 refused a chunk"));
 		}
 		self.done = batch.end;
-		let previous = std::mem::take(&mut self.out);
-		self.out = self.spares.keep(batch, previous);
+		// Sealed, the batch is its plaintext plus a tag per chunk, contiguous: every chunk
+		// but the last fills its slot.
+		self.out_len = batch.len + batch.chunks * TAG;
+		self.spare = Some(std::mem::replace(&mut self.out, batch.buf));
 		self.pos = 0;
 		// Start the next batch before this one is handed out.
 		if !self.input_done && self.queue.len() < self.runner.depth() {
@@ -349,8 +370,8 @@ impl<R: Read> EncryptingReader<R> {
 impl<R: Read> Read for EncryptingReader<R> {
 	fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
 		loop {
-			if self.pos < self.out.len() || buf.is_empty() {
-				return Ok(serve(&self.out, &mut self.pos, buf));
+			if self.pos < self.out_len || buf.is_empty() {
+				return Ok(serve(&self.out[..self.out_len], &mut self.pos, buf));
 			}
 			if self.done {
 				return Ok(0);
@@ -363,7 +384,9 @@ impl<R: Read> Read for EncryptingReader<R> {
 /// Decrypts as it is read: yields the plaintext of `input`'s payload (after the header),
 /// chunk by authenticated chunk. Fails at the first chunk that does not authenticate, or if
 /// the payload is cut short or runs on: then the plaintext before it was read but the read
-/// fails, so a caller never takes part of a file for the whole.
+/// fails, so a caller never takes part of a file for the whole. Chunks are opened where they
+/// were read (ChaCha20-Poly1305 checks the tag before it decrypts, so a chunk that fails is
+/// left as it was and can be tried again as the last one) and handed out from there.
 pub struct DecryptingReader<R> {
 	input: R,
 	cipher: Arc<ChaCha20Poly1305>,
@@ -374,9 +397,11 @@ pub struct DecryptingReader<R> {
 	carry: Option<u8>,
 	input_done: bool,
 	queue: VecDeque<Pending<Result<bool, &'static str>>>,
-	spares: Spares,
-	/// Authenticated plaintext being handed out, and how far.
+	spare: Option<Vec<u8>>,
+	/// The batch being handed out, its opened chunks in their slots.
 	out: Vec<u8>,
+	/// Plaintext bytes of `out` that authenticated (its first chunks), and how far handed out.
+	released: usize,
 	pos: usize,
 	/// Set once the payload has been read to its end, or has failed.
 	finished: Option<Result<(), Error>>,
@@ -403,8 +428,9 @@ impl<R: Read> DecryptingReader<R> {
 			carry: None,
 			input_done: false,
 			queue: VecDeque::new(),
-			spares: Spares::default(),
+			spare: None,
 			out: Vec::new(),
+			released: 0,
 			pos: 0,
 			finished: None,
 		})
@@ -412,41 +438,29 @@ impl<R: Read> DecryptingReader<R> {
 
 	/// Reads the next batch of sealed chunks and hands it to the pool.
 	fn submit_next(&mut self) -> io::Result<()> {
-		let mut sealed = self.spares.input.take().unwrap_or_default();
 		let size = self.batch_chunks * (CHUNK + TAG);
-		let end = read_batch(&mut self.input, &mut sealed, &mut self.carry, size)?;
-		let chunks = sealed.len().div_ceil(CHUNK + TAG);
-		let mut out = self.spares.output.take().unwrap_or_default();
-		out.clear();
-		// Room for `chunks` full chunks, so every sealed chunk, even an empty last one, has
-		// its own slot and is authenticated; cut to the plaintext's length after.
-		out.resize(chunks * CHUNK, 0);
+		let mut buf = buffer(&mut self.spare, size + 1);
+		let (len, end) = read_batch(&mut self.input, &mut buf, &mut self.carry, size)?;
+		let chunks = len.div_ceil(CHUNK + TAG);
 		let (first, cipher) = (self.counter, self.cipher.clone());
-		// Opens chunk `i`; says whether it is the last chunk. A full-size chunk is a middle
-		// chunk or, failing that, the last one (as age itself reads them); a shorter one can
-		// only be the last.
-		let open = move |i: usize, sealed: &[u8], out: &mut [u8]| -> Result<bool, &'static str> {
+		// Opens chunk `i` in place; says whether it is the last chunk. A full-size chunk is
+		// a middle chunk or, failing that, the last one (as age itself reads them); a
+		// shorter one can only be the last.
+		let open = move |i: usize, sealed: &mut [u8]| -> Result<bool, &'static str> {
 			let index = first + i as u64;
 			if sealed.len() < TAG {
 				return Err("a chunk is shorter than its tag");
 			}
-			let (body, tag) = sealed.split_at(sealed.len() - TAG);
+			let (body, tag) = sealed.split_at_mut(sealed.len() - TAG);
 			if body.is_empty() && index > 0 {
 				return Err("the last chunk is empty");
 			}
-			let out = &mut out[..body.len()];
+			let tag = Tag::clone_from_slice(tag);
+			let full = body.len() == CHUNK;
 			let mut try_open = |last: bool| {
-				out.copy_from_slice(body);
-				cipher
-					.decrypt_in_place_detached(
-						&chunk_nonce(index, last),
-						&[],
-						out,
-						Tag::from_slice(tag),
-					)
-					.is_ok()
+				cipher.decrypt_in_place_detached(&chunk_nonce(index, last), &[], body, &tag).is_ok()
 			};
-			if body.len() == CHUNK && try_open(false) {
+			if full && try_open(false) {
 				Ok(false)
 			} else if try_open(true) {
 				Ok(true)
@@ -454,19 +468,19 @@ impl<R: Read> DecryptingReader<R> {
 				Err("a chunk does not authenticate (modified, reordered, truncated or extended)")
 			}
 		};
-		let batch = Batch { input: sealed, output: out, first, chunks, end, results: Vec::new() };
+		let batch = Batch { buf, len, first, chunks, end, results: Vec::new() };
 		self.queue.push_back(if chunks == 0 {
 			// Only at the very start can a batch be empty (a carried byte starts the others).
 			Pending::Ready(batch)
 		} else {
-			self.runner.submit(batch, CHUNK + TAG, CHUNK, open)
+			self.runner.submit(batch, len, CHUNK + TAG, open)
 		});
 		self.counter += chunks as u64;
 		self.input_done = end;
 		Ok(())
 	}
 
-	/// Takes the oldest batch: what authenticates goes to `out`, a failure to `finished`.
+	/// Takes the oldest batch: what authenticates is released, a failure goes to `finished`.
 	fn next_batch(&mut self) -> io::Result<()> {
 		while self.queue.len() < self.runner.depth() && !self.input_done {
 			self.submit_next()?;
@@ -476,13 +490,13 @@ impl<R: Read> DecryptingReader<R> {
 			self.finished = Some(Err(Error::Payload { chunk: self.counter, reason: "no chunks" }));
 			return Ok(());
 		};
-		let mut batch = pending.wait()?;
+		let batch = pending.wait()?;
 		let (first, chunks, end) = (batch.first, batch.chunks, batch.end);
 		if chunks == 0 {
 			self.finished = Some(Err(Error::Payload { chunk: 0, reason: "no chunks" }));
 		}
 		// Release the plaintext up to the first failure or the last chunk, and no more. Only
-		// the last chunk can be short, so what is released is contiguous from the start.
+		// the last chunk can be short, so what is released is whole chunks from the start.
 		let mut released = 0;
 		for (i, result) in batch.results.iter().enumerate() {
 			let index = first + i as u64;
@@ -493,7 +507,7 @@ impl<R: Read> DecryptingReader<R> {
 					break;
 				},
 				Ok(last) => {
-					let sealed_len = (batch.input.len() - i * (CHUNK + TAG)).min(CHUNK + TAG);
+					let sealed_len = (batch.len - i * (CHUNK + TAG)).min(CHUNK + TAG);
 					released += sealed_len - TAG;
 					let more = i + 1 < chunks || !end;
 					self.finished = match (last, more) {
@@ -508,9 +522,8 @@ impl<R: Read> DecryptingReader<R> {
 				},
 			}
 		}
-		batch.output.truncate(released);
-		let previous = std::mem::take(&mut self.out);
-		self.out = self.spares.keep(batch, previous);
+		self.spare = Some(std::mem::replace(&mut self.out, batch.buf));
+		self.released = released;
 		self.pos = 0;
 		if self.finished.is_some() {
 			// Nothing after this batch will be handed out.
@@ -520,13 +533,23 @@ impl<R: Read> DecryptingReader<R> {
 		}
 		Ok(())
 	}
+
+	/// Hands out released plaintext from `pos`, within one chunk (the tags sit between them).
+	fn serve(&mut self, buf: &mut [u8]) -> usize {
+		let (chunk, offset) = (self.pos / CHUNK, self.pos % CHUNK);
+		let n = buf.len().min(self.released - self.pos).min(CHUNK - offset);
+		let at = chunk * (CHUNK + TAG) + offset;
+		buf[..n].copy_from_slice(&self.out[at..at + n]);
+		self.pos += n;
+		n
+	}
 }
 
 impl<R: Read> Read for DecryptingReader<R> {
 	fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
 		loop {
-			if self.pos < self.out.len() || buf.is_empty() {
-				return Ok(serve(&self.out, &mut self.pos, buf));
+			if self.pos < self.released || buf.is_empty() {
+				return Ok(self.serve(buf));
 			}
 			match &self.finished {
 				Some(Ok(())) => return Ok(0),
