@@ -302,7 +302,7 @@ impl ObjectBlobs {
 	async fn put<S>(
 		&self,
 		expected: Option<BlobHash>,
-		mut body: S,
+		body: S,
 		limit: u64,
 	) -> Result<Stored, StoreError>
 	where
@@ -321,7 +321,24 @@ impl ObjectBlobs {
 		// Nothing is visible under the name until `finish`, which runs only once the hash
 		// checked out. A cut-off request leaves an incomplete multipart upload, which S3
 		// bucket lifecycle rules (AbortIncompleteMultipartUpload) clean up.
-		let upload = self.store.put_multipart(&self.path_of(&hash)).await?;
+		let (actual, size) = self.upload(&self.path_of(&hash), body, limit, expected).await?;
+		debug_assert_eq!(actual, hash);
+		Ok(Stored { hash, size, created: true })
+	}
+
+	/// Streams `body` into a multipart upload of `path`, hashing and counting; completes it
+	/// only if all went well and the hash is `expected` (when given), aborts it otherwise.
+	async fn upload<S>(
+		&self,
+		path: &ObjectPath,
+		mut body: S,
+		limit: u64,
+		expected: Option<BlobHash>,
+	) -> Result<(BlobHash, u64), StoreError>
+	where
+		S: Stream<Item = io::Result<Bytes>> + Send + Unpin,
+	{
+		let upload = self.store.put_multipart(path).await?;
 		let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
 		let mut hasher = Hasher::default();
 		let mut size = 0u64;
@@ -333,13 +350,14 @@ impl ObjectBlobs {
 				writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
 				writer.write(&chunk);
 			}
-			check(expected, hasher.finish())
+			let hash = hasher.finish();
+			check(expected, hash).map(|()| hash)
 		}
 		.await;
 		match outcome {
-			Ok(()) => {
+			Ok(hash) => {
 				writer.finish().await?;
-				Ok(Stored { hash, size, created: true })
+				Ok((hash, size))
 			},
 			Err(e) => {
 				let _ = writer.abort().await;
@@ -348,7 +366,7 @@ impl ObjectBlobs {
 		}
 	}
 
-	async fn put_unnamed<S>(&self, mut body: S, limit: u64) -> Result<Stored, StoreError>
+	async fn put_unnamed<S>(&self, body: S, limit: u64) -> Result<Stored, StoreError>
 	where
 		S: Stream<Item = io::Result<Bytes>> + Send + Unpin,
 	{
@@ -358,27 +376,7 @@ impl ObjectBlobs {
 			if self.prefix.is_empty() { "" } else { "/" },
 			rand_u128()
 		));
-		let upload = self.store.put_multipart(&staging).await?;
-		let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-		let mut hasher = Hasher::default();
-		let mut size = 0u64;
-		let read = async {
-			while let Some(chunk) = body.next().await {
-				let chunk = chunk.map_err(StoreError::Body)?;
-				size = add_within(size, chunk.len(), limit)?;
-				hasher.update(&chunk);
-				writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
-				writer.write(&chunk);
-			}
-			Ok::<_, StoreError>(())
-		}
-		.await;
-		if let Err(e) = read {
-			let _ = writer.abort().await;
-			return Err(e);
-		}
-		writer.finish().await?;
-		let hash = hasher.finish();
+		let (hash, size) = self.upload(&staging, body, limit, None).await?;
 		let target = self.path_of(&hash);
 		let created = match self.store.head(&target).await {
 			Ok(_) => false,

@@ -2,23 +2,14 @@
 //! installed by scripts/lib.sh), the S3 emulator the AWS SDKs test against.
 
 use std::{
-	io::{BufRead, BufReader},
-	process::{Child, Command, Stdio},
+	process::{Command, Stdio},
 	time::Duration,
 };
 
-use bytes::Bytes;
+use common::{body, concat, random, start_storage, Killed};
 use datacoop_storage::{reader_stream, BlobHash, ClientError, StorageClient};
-use futures::{stream, TryStreamExt};
-use rand::RngCore;
 
-struct Killed(Child);
-impl Drop for Killed {
-	fn drop(&mut self) {
-		let _ = self.0.kill();
-		let _ = self.0.wait();
-	}
-}
+mod common;
 
 fn free_port() -> u16 {
 	std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -47,54 +38,28 @@ async fn start_moto() -> (Killed, String) {
 	panic!("moto_server did not start");
 }
 
-fn start_storage(endpoint: &str) -> (Killed, String) {
-	let mut child = Command::new(env!("CARGO_BIN_EXE_datacoop-storage"))
-		.args(["--listen", "127.0.0.1:0", "--store", "s3://datacoop/pool", "--max-size", "64MiB"])
-		.env("AWS_ENDPOINT", endpoint)
-		.env("AWS_ALLOW_HTTP", "true")
-		.env("AWS_ACCESS_KEY_ID", "test")
-		.env("AWS_SECRET_ACCESS_KEY", "test")
-		.env("AWS_REGION", "us-east-1")
-		.env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false")
-		.stderr(Stdio::piped())
-		.spawn()
-		.unwrap();
-	let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-	let url = loop {
-		let line = lines.next().expect("the service exited before serving").unwrap();
-		if let Some(at) = line.find("on http://") {
-			break line[at + 3..].split_whitespace().next().unwrap().to_owned();
-		}
-	};
-	std::thread::spawn(move || for _ in lines {});
-	(Killed(child), url)
-}
-
-fn random(len: usize) -> Vec<u8> {
-	let mut v = vec![0u8; len];
-	rand::thread_rng().fill_bytes(&mut v);
-	v
-}
-
-fn body(data: &[u8]) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-	let parts: Vec<_> = data.chunks(65536).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-	stream::iter(parts)
+fn start_s3_storage(endpoint: &str) -> (Killed, String) {
+	start_storage(
+		&["--store", "s3://datacoop/pool", "--max-size", "64MiB"],
+		&[
+			("AWS_ENDPOINT", endpoint),
+			("AWS_ALLOW_HTTP", "true"),
+			("AWS_ACCESS_KEY_ID", "test"),
+			("AWS_SECRET_ACCESS_KEY", "test"),
+			("AWS_REGION", "us-east-1"),
+			("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false"),
+		],
+	)
 }
 
 async fn fetch(client: &StorageClient, hash: &BlobHash) -> Vec<u8> {
-	let (_, s) = client.get(hash).await.unwrap();
-	s.try_fold(Vec::new(), |mut all, b| async move {
-		all.extend_from_slice(&b);
-		Ok(all)
-	})
-	.await
-	.unwrap()
+	concat(client.get(hash).await.unwrap().1).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blobs_on_s3() {
 	let (_moto, endpoint) = start_moto().await;
-	let (storage, url) = start_storage(&endpoint);
+	let (storage, url) = start_s3_storage(&endpoint);
 	let client = StorageClient::new(&url).unwrap();
 
 	// several multipart parts (8 MiB each) and a short last one
@@ -140,6 +105,6 @@ async fn blobs_on_s3() {
 
 	// a new service process over the same bucket serves the same blobs
 	drop(storage);
-	let (_storage, url) = start_storage(&endpoint);
+	let (_storage, url) = start_s3_storage(&endpoint);
 	assert_eq!(fetch(&StorageClient::new(&url).unwrap(), &hash).await, data);
 }

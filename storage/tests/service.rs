@@ -1,43 +1,22 @@
 //! The `datacoop-storage` binary over HTTP, through the client and through raw requests.
 
-use std::{
-	io::{BufRead, BufReader, Write},
-	path::Path,
-	process::{Child, Command, Stdio},
-	time::Duration,
-};
+use std::{io::Write, path::Path, process::Command, time::Duration};
 
-use bytes::Bytes;
+use common::{body, concat, random, start_storage, Killed};
 use datacoop_storage::{reader_stream, BlobHash, ClientError, StorageClient};
-use futures::{stream, TryStreamExt};
-use rand::RngCore;
+
+mod common;
 
 struct Service {
-	child: Child,
+	child: Killed,
 	url: String,
 }
 
 impl Service {
 	fn start(store: &Path, extra: &[&str]) -> Service {
-		let mut child = Command::new(env!("CARGO_BIN_EXE_datacoop-storage"))
-			.args(["--listen", "127.0.0.1:0", "--store"])
-			.arg(store)
-			.args(extra)
-			.env("RUST_LOG", "info")
-			.stderr(Stdio::piped())
-			.spawn()
-			.unwrap();
-		// "serving … on http://127.0.0.1:PORT (…)"
-		let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-		let url = loop {
-			let line = lines.next().expect("the service exited before serving").unwrap();
-			if let Some(at) = line.find("on http://") {
-				let rest = &line[at + 3..];
-				break rest.split_whitespace().next().unwrap().to_owned();
-			}
-		};
-		// keep draining the log so the service never blocks on a full pipe
-		std::thread::spawn(move || for _ in lines {});
+		let mut args = vec!["--store", store.to_str().unwrap()];
+		args.extend_from_slice(extra);
+		let (child, url) = start_storage(&args, &[]);
 		Service { child, url }
 	}
 
@@ -46,41 +25,10 @@ impl Service {
 	}
 
 	fn stop(mut self) {
-		unsafe_sigterm(self.child.id());
-		let status = self.child.wait().unwrap();
+		Command::new("kill").arg("-TERM").arg(self.child.0.id().to_string()).status().unwrap();
+		let status = self.child.0.wait().unwrap();
 		assert!(status.success(), "the service should stop cleanly on SIGTERM: {status}");
 	}
-}
-
-impl Drop for Service {
-	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
-fn unsafe_sigterm(pid: u32) {
-	Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
-}
-
-async fn concat<S: futures::Stream<Item = std::io::Result<Bytes>> + Unpin>(s: S) -> Vec<u8> {
-	s.try_fold(Vec::new(), |mut all, b| async move {
-		all.extend_from_slice(&b);
-		Ok(all)
-	})
-	.await
-	.unwrap()
-}
-
-fn random(len: usize) -> Vec<u8> {
-	let mut v = vec![0u8; len];
-	rand::thread_rng().fill_bytes(&mut v);
-	v
-}
-
-fn body(data: &[u8]) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-	let parts: Vec<_> = data.chunks(65536).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-	stream::iter(parts)
 }
 
 #[tokio::test]

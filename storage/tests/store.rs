@@ -2,35 +2,14 @@
 
 use std::{io, sync::Arc};
 
-use bytes::Bytes;
+use common::{chunks, concat, random};
 use datacoop_storage::{BlobHash, Store, StoreError};
-use futures::{stream, Stream, StreamExt, TryStreamExt};
+use futures::{stream, StreamExt};
 use object_store::{memory::InMemory, ObjectStore};
-use rand::RngCore;
+
+mod common;
 
 const LIMIT: u64 = 64 << 20;
-
-async fn concat<S: futures::Stream<Item = std::io::Result<Bytes>> + Unpin>(s: S) -> Vec<u8> {
-	s.try_fold(Vec::new(), |mut all, b| async move {
-		all.extend_from_slice(&b);
-		Ok(all)
-	})
-	.await
-	.unwrap()
-}
-
-fn random(len: usize) -> Vec<u8> {
-	let mut v = vec![0u8; len];
-	rand::thread_rng().fill_bytes(&mut v);
-	v
-}
-
-/// `bytes` as a stream of chunks of `chunk` bytes.
-fn chunks(bytes: &[u8], chunk: usize) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin {
-	let parts: Vec<io::Result<Bytes>> =
-		bytes.chunks(chunk.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-	stream::iter(parts)
-}
 
 async fn read_all(store: &Store, hash: &BlobHash, range: Option<std::ops::Range<u64>>) -> Vec<u8> {
 	let s = store.get(hash, range).await.unwrap().expect("blob present");

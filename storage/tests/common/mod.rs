@@ -1,0 +1,74 @@
+//! What the storage tests share: test data, byte streams, and starting the service binary.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::{
+	io::{self, BufRead, BufReader},
+	process::{Child, Command, Stdio},
+};
+
+use bytes::Bytes;
+use futures::{stream, Stream, TryStreamExt};
+use rand::RngCore;
+
+pub fn random(len: usize) -> Vec<u8> {
+	let mut v = vec![0u8; len];
+	rand::thread_rng().fill_bytes(&mut v);
+	v
+}
+
+/// `bytes` as a stream of `chunk`-byte pieces.
+pub fn chunks(
+	bytes: &[u8],
+	chunk: usize,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static {
+	let parts: Vec<io::Result<Bytes>> =
+		bytes.chunks(chunk.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+	stream::iter(parts)
+}
+
+/// `bytes` as a stream of 64 KiB pieces, as an upload body.
+pub fn body(bytes: &[u8]) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static {
+	chunks(bytes, 65536)
+}
+
+pub async fn concat<S: Stream<Item = io::Result<Bytes>> + Unpin>(s: S) -> Vec<u8> {
+	s.try_fold(Vec::new(), |mut all, b| async move {
+		all.extend_from_slice(&b);
+		Ok(all)
+	})
+	.await
+	.unwrap()
+}
+
+/// A child process killed when dropped.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+	fn drop(&mut self) {
+		let _ = self.0.kill();
+		let _ = self.0.wait();
+	}
+}
+
+/// Starts `datacoop-storage --listen 127.0.0.1:0 ARGS` and waits for the address it serves
+/// on ("serving … on http://127.0.0.1:PORT …" in its log).
+pub fn start_storage(args: &[&str], env: &[(&str, &str)]) -> (Killed, String) {
+	let mut child = Command::new(env!("CARGO_BIN_EXE_datacoop-storage"))
+		.args(["--listen", "127.0.0.1:0"])
+		.args(args)
+		.envs(env.iter().copied())
+		.env("RUST_LOG", "info")
+		.stderr(Stdio::piped())
+		.spawn()
+		.unwrap();
+	let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+	let url = loop {
+		let line = lines.next().expect("the service exited before serving").unwrap();
+		if let Some(at) = line.find("on http://") {
+			break line[at + 3..].split_whitespace().next().unwrap().to_owned();
+		}
+	};
+	// keep draining the log so the service never blocks on a full pipe
+	std::thread::spawn(move || for _ in lines {});
+	(Killed(child), url)
+}
