@@ -16,8 +16,16 @@ use anyhow::{anyhow, bail, Context, Result};
 use subxt::{config::RpcConfigFor, OnlineClient, PolkadotConfig};
 use subxt_rpcs::{methods::LegacyRpcMethods, RpcClient};
 
-/// The chain's types and calls, generated from its metadata.
-#[subxt::subxt(runtime_metadata_path = "../artifacts/datacoop.scale")]
+/// The chain's types and calls, generated from its metadata. The attestation also gets SCALE
+/// `Encode`: tests sign its bytes as the collective server does.
+#[subxt::subxt(
+	runtime_metadata_path = "../artifacts/datacoop.scale",
+	derive_for_type(
+		path = "datacoop_primitives::contribution::Attestation",
+		derive = "::subxt::ext::codec::Encode",
+		recursive
+	)
+)]
 pub mod datacoop {}
 
 /// Raw JSON-RPC methods (finalized head, headers, properties).

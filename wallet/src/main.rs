@@ -177,7 +177,8 @@ struct CreateDao {
 	min_size: u64,
 	#[arg(long, default_value_t = 1 << 30)]
 	max_size: u64,
-	#[arg(long, default_value_t = 1_000)]
+	/// Dataset tokens (in units of 10^-12) minted for a contribution scored 100 %.
+	#[arg(long, default_value_t = 1_000_000_000_000)]
 	reward: u128,
 	/// Minimum overall score, in parts per million.
 	#[arg(long, default_value_t = 500_000)]

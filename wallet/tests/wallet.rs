@@ -161,6 +161,8 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 		"400",
 		"--max-size",
 		"1000000",
+		"--reward",
+		"10000000000000",
 	]);
 	let dao = created["id"].as_u64().unwrap().to_string();
 	let shown = w.json(&["dao", "show", &dao]);
@@ -222,6 +224,42 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	assert!(b - a >= 1_000_000_000_000, "{b} -> {a}");
 	assert_eq!(w.json(&["--account", "bob", "rewards", "show", "--dao", &dao])["claimable"], "0");
 
+	// The collective server (its key is //Charlie's, registered as the DAO's signer) judges
+	// the contribution; relayed unsigned, the attestation mints Bob's tokens.
+	attest(&node, c["id"].as_u64().unwrap(), &c["ciphertext_hash"]).await;
+	let judged = w.json(&["--account", "bob", "contributions"]);
+	assert_eq!(judged[0]["status"], "accepted", "{judged}");
+	assert_eq!(judged[0]["reward"], "8000000000000"); // 80 % of 10^13
+	let tokens = w.json(&["--account", "bob", "balance", "--dao", &dao]);
+	assert_eq!(tokens["tokens"][0]["balance"], "8000000000000");
+	// and a re-run of contribute now reports the verdict
+	let again = w.json(&["--account", "bob", "contribute", file.to_str().unwrap(), "--dao", &dao]);
+	assert_eq!(again["status"], "accepted");
+
+	// //Alice pays 5 COOP to the DAO's holders; Bob, the only one, sees and claims all of it.
+	deposit_rewards(&node, dao.parse().unwrap(), 5_000_000_000_000).await;
+	let owed = w.json(&["--account", "bob", "rewards", "show", "--dao", &dao]);
+	assert_eq!(owed["claimable"], "5000000000000");
+	let before: u128 =
+		w.json(&["--account", "bob", "balance"])["native"].as_str().unwrap().parse().unwrap();
+	let claimed = w.json(&["--account", "bob", "rewards", "claim", "--dao", &dao]);
+	assert_eq!(claimed["claimed"], "5000000000000");
+	let after: u128 =
+		w.json(&["--account", "bob", "balance"])["native"].as_str().unwrap().parse().unwrap();
+	assert!(
+		after > before + 4_900_000_000_000,
+		"{before} -> {after} (5 COOP claimed, minus the fee)"
+	);
+	let e = w.fails(&["--account", "bob", "rewards", "claim", "--dao", &dao]);
+	assert!(e.contains("nothing to claim"), "{e}");
+
+	// Bob sends some of his dataset tokens to Charlie.
+	w.json(&["--account", "bob", "transfer", charlie, "3000000000000", "--dao", &dao]);
+	let tokens = w.json(&["--account", "bob", "balance", "--dao", &dao]);
+	assert_eq!(tokens["tokens"][0]["balance"], "5000000000000");
+	let e = w.fails(&["--account", "bob", "transfer", charlie, "999000000000000", "--dao", &dao]);
+	assert!(e.to_lowercase().contains("datasettokens"), "{e}");
+
 	// Bad input: one line each, nothing changes.
 	let e = w.fails(&["--account", "bob", "contribute", "/no/such/file", "--dao", &dao]);
 	assert!(e.contains("/no/such/file"), "{e}");
@@ -249,6 +287,73 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	let e = w.fails(&["contributions"]);
 	assert!(e.contains("--account"), "{e}");
 	assert_eq!(w.json(&["--account", "bob", "contributions"]).as_array().unwrap().len(), 1);
+}
+
+/// Signs an attestation for contribution `id` with //Charlie's key (the DAO's registered
+/// signer), as the collective server will, and relays it unsigned.
+async fn attest(node: &Node, id: u64, ciphertext_hash: &Value) {
+	use datacoop_e2e::datacoop::runtime_types::{
+		datacoop_primitives::contribution::{Attestation, Scores, Verdict},
+		sp_arithmetic::per_things::Permill,
+	};
+	use subxt::ext::codec::Encode;
+	let api = node.client().await.unwrap();
+	let at = api.at_current_block().await.unwrap();
+	let hash: [u8; 32] = hex::decode(ciphertext_hash.as_str().unwrap().trim_start_matches("0x"))
+		.unwrap()
+		.try_into()
+		.unwrap();
+	let attestation = Attestation {
+		dao_id: 0,
+		contribution_id: id,
+		ciphertext_hash: subxt::utils::H256(hash),
+		fingerprint: subxt::utils::H256([0x5a; 32]),
+		scores: Scores {
+			authenticity: Permill(1_000_000),
+			ownership: Permill(1_000_000),
+			quality: Permill(700_000),
+			uniqueness: Permill(1_000_000),
+			overall: Permill(800_000),
+		},
+		verdict: Verdict::Valid,
+		measurement: subxt::utils::H256({
+			let mut m = [0u8; 32];
+			m[31] = 1;
+			m
+		}),
+		valid_until: u32::try_from(at.block_number()).unwrap() + 100,
+	};
+	let mut payload = b"datacoop/attestation/v1".to_vec();
+	payload.extend_from_slice(api.genesis_hash().as_ref());
+	attestation.encode_to(&mut payload);
+	let signature = subxt_signer::sr25519::dev::charlie().sign(&payload);
+	let call =
+		datacoop_e2e::datacoop::transactions().contributions().attest(attestation, signature.0);
+	at.transactions()
+		.create_unsigned(&call)
+		.unwrap()
+		.submit_and_watch()
+		.await
+		.unwrap()
+		.wait_for_finalized_success()
+		.await
+		.unwrap();
+}
+
+/// //Alice pays `amount` planck of rewards to DAO `dao`'s token holders.
+async fn deposit_rewards(node: &Node, dao: u32, amount: u128) {
+	let api = node.client().await.unwrap();
+	let call = datacoop_e2e::datacoop::transactions().dataset_tokens().deposit_rewards(dao, amount);
+	api.at_current_block()
+		.await
+		.unwrap()
+		.transactions()
+		.sign_and_submit_then_watch_default(&call, &subxt_signer::sr25519::dev::alice())
+		.await
+		.unwrap()
+		.wait_for_finalized_success()
+		.await
+		.unwrap();
 }
 
 fn walk(dir: PathBuf) -> usize {
