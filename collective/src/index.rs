@@ -1,0 +1,304 @@
+//! What a DAO already has: exact fingerprints and MinHash signatures of its accepted
+//! contributions, kept on disk (redb: transactional, crash-safe) so a restart loses nothing.
+//!
+//! Near duplicates: a contribution is a set of records (normalized, see `records`); two
+//! contributions' resemblance is the Jaccard index of their record sets, estimated from
+//! MinHash signatures of `PERMUTATIONS` values and found without a scan through locality-
+//! sensitive hashing: `BANDS` bands of `ROWS` values; contributions sharing a band are
+//! candidates, then compared by signature. Record hashes are keyed with the DAO's secret, so
+//! the index on disk says nothing about the data to someone without it.
+//!
+//! Written here rather than taken from a crate: the few MinHash crates on crates.io are
+//! unmaintained or unkeyed, and the algorithm is thirty lines.
+
+use std::path::Path;
+
+use blake2::{
+	digest::{consts::U32, KeyInit, Mac},
+	Blake2bMac,
+};
+use redb::{
+	Database, MultimapTableDefinition, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+	TableDefinition,
+};
+
+/// MinHash values per signature.
+pub const PERMUTATIONS: usize = 128;
+/// LSH bands × rows = PERMUTATIONS. 32 × 4: pairs above about 0.5 resemblance are found
+/// with high probability (1 − (1 − s⁴)³²: 0.87 at s = 0.5, > 0.999 at s = 0.7).
+const BANDS: usize = 32;
+const ROWS: usize = PERMUTATIONS / BANDS;
+
+const FINGERPRINTS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("fingerprints");
+const SIGNATURES: TableDefinition<u64, &[u8]> = TableDefinition::new("signatures");
+const BAND_MEMBERS: MultimapTableDefinition<(u32, u64), u64> =
+	MultimapTableDefinition::new("bands");
+
+#[derive(Debug, thiserror::Error)]
+#[error("the contribution index: {0}")]
+pub struct IndexError(String);
+
+fn err(e: impl std::fmt::Display) -> IndexError {
+	IndexError(e.to_string())
+}
+
+/// The keyed hashes a DAO uses: for fingerprints, and for records' MinHash.
+#[derive(Clone)]
+pub struct Keys {
+	secret: [u8; 32],
+}
+
+impl Keys {
+	pub fn new(secret: [u8; 32]) -> Keys {
+		Keys { secret }
+	}
+
+	fn mac(&self, domain: &[u8]) -> Blake2bMac<U32> {
+		let mut m =
+			<Blake2bMac<U32> as KeyInit>::new_from_slice(&self.secret).expect("32-byte key");
+		m.update(domain);
+		m
+	}
+
+	/// The exact fingerprint: keyed BLAKE2b-256 of the sorted, de-duplicated records, so the
+	/// same data in another order or with repeated records is the same contribution.
+	pub fn fingerprint(&self, records: &[Vec<u8>]) -> [u8; 32] {
+		let mut sorted: Vec<&Vec<u8>> = records.iter().collect();
+		sorted.sort();
+		sorted.dedup();
+		let mut m = self.mac(b"datacoop/fingerprint/v1");
+		for r in sorted {
+			m.update(&(r.len() as u64).to_le_bytes());
+			m.update(r);
+		}
+		m.finalize().into_bytes().into()
+	}
+
+	/// The MinHash signature of the record set.
+	pub fn signature(&self, records: &[Vec<u8>]) -> Signature {
+		let mut sig = [u64::MAX; PERMUTATIONS];
+		for r in records {
+			let mut m = self.mac(b"datacoop/record/v1");
+			m.update(r);
+			let h: [u8; 32] = m.finalize().into_bytes().into();
+			// Two independent 64-bit hashes; permutation i is h1 + i·h2 (Kirsch–Mitzenmacher).
+			let h1 = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
+			let h2 = u64::from_le_bytes(h[8..16].try_into().expect("8 bytes")) | 1;
+			for (i, slot) in sig.iter_mut().enumerate() {
+				let v = h1
+					.wrapping_add((i as u64).wrapping_mul(h2))
+					.rotate_left(17)
+					.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+				*slot = (*slot).min(v);
+			}
+		}
+		Signature(sig)
+	}
+}
+
+/// A MinHash signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature(pub [u64; PERMUTATIONS]);
+
+impl Signature {
+	/// Estimated Jaccard resemblance of the two record sets, 0 to 1.
+	pub fn resemblance(&self, other: &Signature) -> f64 {
+		let same = self.0.iter().zip(other.0.iter()).filter(|(a, b)| a == b).count();
+		same as f64 / PERMUTATIONS as f64
+	}
+
+	fn bands(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+		self.0.chunks(ROWS).enumerate().map(|(b, rows)| {
+			let mut h = 0xcbf2_9ce4_8422_2325u64;
+			for v in rows {
+				h = (h ^ v).wrapping_mul(0x0100_0000_01b3);
+			}
+			(b as u32, h)
+		})
+	}
+
+	fn to_bytes(&self) -> Vec<u8> {
+		self.0.iter().flat_map(|v| v.to_le_bytes()).collect()
+	}
+
+	fn from_bytes(bytes: &[u8]) -> Option<Signature> {
+		if bytes.len() != PERMUTATIONS * 8 {
+			return None;
+		}
+		let mut sig = [0u64; PERMUTATIONS];
+		for (slot, chunk) in sig.iter_mut().zip(bytes.chunks_exact(8)) {
+			*slot = u64::from_le_bytes(chunk.try_into().ok()?);
+		}
+		Some(Signature(sig))
+	}
+}
+
+/// One DAO's index.
+pub struct Index {
+	db: Database,
+}
+
+/// The closest contribution already in the index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Match {
+	/// Same fingerprint: the same data.
+	Exact {
+		contribution: u64,
+	},
+	/// Resemblance of the record sets, 0 to 1.
+	Near {
+		contribution: u64,
+		resemblance: f64,
+	},
+	None,
+}
+
+impl Index {
+	pub fn open(path: &Path) -> Result<Index, IndexError> {
+		let db = Database::create(path).map_err(err)?;
+		let tx = db.begin_write().map_err(err)?;
+		tx.open_table(FINGERPRINTS).map_err(err)?;
+		tx.open_table(SIGNATURES).map_err(err)?;
+		tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
+		tx.commit().map_err(err)?;
+		Ok(Index { db })
+	}
+
+	/// The closest contribution in the index to one with `fingerprint` and `signature`.
+	pub fn closest(
+		&self,
+		fingerprint: &[u8; 32],
+		signature: &Signature,
+	) -> Result<Match, IndexError> {
+		let tx = self.db.begin_read().map_err(err)?;
+		if let Some(id) = tx.open_table(FINGERPRINTS).map_err(err)?.get(fingerprint).map_err(err)? {
+			return Ok(Match::Exact { contribution: id.value() });
+		}
+		let bands = tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
+		let signatures = tx.open_table(SIGNATURES).map_err(err)?;
+		let mut candidates = std::collections::BTreeSet::new();
+		for band in signature.bands() {
+			for id in bands.get(band).map_err(err)? {
+				candidates.insert(id.map_err(err)?.value());
+			}
+		}
+		let mut best = Match::None;
+		for id in candidates {
+			let Some(bytes) = signatures.get(id).map_err(err)? else { continue };
+			let Some(other) = Signature::from_bytes(bytes.value()) else { continue };
+			let r = signature.resemblance(&other);
+			let better = match best {
+				Match::Near { resemblance, .. } => r > resemblance,
+				_ => true,
+			};
+			if better {
+				best = Match::Near { contribution: id, resemblance: r };
+			}
+		}
+		Ok(best)
+	}
+
+	/// Records an accepted contribution. Idempotent: adding the same id again changes nothing.
+	pub fn add(
+		&self,
+		contribution: u64,
+		fingerprint: &[u8; 32],
+		signature: &Signature,
+	) -> Result<(), IndexError> {
+		let tx = self.db.begin_write().map_err(err)?;
+		{
+			let mut fingerprints = tx.open_table(FINGERPRINTS).map_err(err)?;
+			if fingerprints.get(fingerprint).map_err(err)?.is_none() {
+				fingerprints.insert(fingerprint, contribution).map_err(err)?;
+			}
+			tx.open_table(SIGNATURES)
+				.map_err(err)?
+				.insert(contribution, signature.to_bytes().as_slice())
+				.map_err(err)?;
+			let mut bands = tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
+			for band in signature.bands() {
+				bands.insert(band, contribution).map_err(err)?;
+			}
+		}
+		tx.commit().map_err(err)
+	}
+
+	/// Contributions in the index.
+	pub fn len(&self) -> Result<u64, IndexError> {
+		let tx = self.db.begin_read().map_err(err)?;
+		tx.open_table(SIGNATURES).map_err(err)?.len().map_err(err)
+	}
+
+	pub fn is_empty(&self) -> Result<bool, IndexError> {
+		Ok(self.len()? == 0)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn records(range: std::ops::Range<u32>) -> Vec<Vec<u8>> {
+		range.map(|i| format!("{{\"message\":\"record number {i}\"}}").into_bytes()).collect()
+	}
+
+	#[test]
+	fn resemblance_tracks_the_share_of_records_in_common() {
+		let keys = Keys::new([1; 32]);
+		let a = keys.signature(&records(0..1000));
+		assert_eq!(a.resemblance(&keys.signature(&records(0..1000))), 1.0);
+		// 900 in common out of 1100: Jaccard 0.818
+		let r = a.resemblance(&keys.signature(&records(100..1100)));
+		assert!((r - 0.818).abs() < 0.12, "{r}");
+		let r = a.resemblance(&keys.signature(&records(5000..6000)));
+		assert!(r < 0.05, "{r}");
+		// another DAO's key gives unrelated signatures
+		assert!(a.resemblance(&Keys::new([2; 32]).signature(&records(0..1000))) < 0.05);
+	}
+
+	#[test]
+	fn fingerprints_ignore_order_and_repeats_and_depend_on_the_key() {
+		let keys = Keys::new([1; 32]);
+		let mut shuffled = records(0..50);
+		shuffled.reverse();
+		shuffled.push(shuffled[0].clone());
+		assert_eq!(keys.fingerprint(&records(0..50)), keys.fingerprint(&shuffled));
+		assert_ne!(keys.fingerprint(&records(0..50)), keys.fingerprint(&records(0..49)));
+		assert_ne!(
+			keys.fingerprint(&records(0..50)),
+			Keys::new([2; 32]).fingerprint(&records(0..50))
+		);
+	}
+
+	#[test]
+	fn the_index_finds_exact_and_near_copies_and_survives_a_reopen() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("index.redb");
+		let keys = Keys::new([7; 32]);
+		let original = records(0..500);
+		{
+			let index = Index::open(&path).unwrap();
+			assert!(index.is_empty().unwrap());
+			let (f, s) = (keys.fingerprint(&original), keys.signature(&original));
+			assert_eq!(index.closest(&f, &s).unwrap(), Match::None);
+			index.add(3, &f, &s).unwrap();
+			index.add(3, &f, &s).unwrap();
+			assert_eq!(index.len().unwrap(), 1);
+		}
+		let index = Index::open(&path).unwrap();
+		let (f, s) = (keys.fingerprint(&original), keys.signature(&original));
+		assert_eq!(index.closest(&f, &s).unwrap(), Match::Exact { contribution: 3 });
+		let near = records(20..520);
+		match index.closest(&keys.fingerprint(&near), &keys.signature(&near)).unwrap() {
+			Match::Near { contribution: 3, resemblance } => {
+				assert!(resemblance > 0.8, "{resemblance}")
+			},
+			other => panic!("{other:?}"),
+		}
+		let other = records(10_000..10_500);
+		assert_eq!(
+			index.closest(&keys.fingerprint(&other), &keys.signature(&other)).unwrap(),
+			Match::None
+		);
+	}
+}

@@ -1,0 +1,159 @@
+//! # The collective server's proof of contribution
+//!
+//! Given a contribution's plaintext (decrypted in memory, never written anywhere), a DAO's
+//! rules say whether it is valid and how much it is worth:
+//!
+//! - **authenticity**: it parses in the DAO's format (JSON with a JSON Schema per record, CSV
+//!   with required columns, or raw lines) and its size is within bounds; otherwise the
+//!   contribution is Invalid with the reason (stored on chain);
+//! - **quality**: a score, not a yes/no: the share of non-empty fields, times the share of
+//!   distinct records, times how close the record count comes to the DAO's target;
+//! - **ownership**: when the DAO names an owner field, the share of records whose owner field
+//!   is the contributor's SS58 address (exports carry the account that made them; a DAO
+//!   that wants more, such as a platform signature, adds it to its schema and checks it
+//!   upstream). Without an owner field, ownership is not judged (100 %);
+//! - **uniqueness**: an exact keyed fingerprint of the normalized records (the same data in
+//!   another order or encryption is the same contribution: Invalid, "duplicate of #N"), and
+//!   near duplicates through MinHash against the DAO's past contributions: uniqueness is
+//!   1 − resemblance to the closest one.
+//!
+//! Overall = authenticity × quality × ownership × uniqueness, in parts per million.
+
+pub mod index;
+pub mod records;
+
+use serde::{Deserialize, Serialize};
+
+pub use index::{Index, IndexError, Keys, Match, Signature};
+pub use records::{Format, FormatError, Records};
+
+/// One DAO's proof of contribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rules {
+	pub format: Format,
+	/// Plaintext size bounds, in bytes.
+	pub min_bytes: u64,
+	pub max_bytes: u64,
+	/// Record count that earns full quality; fewer earn proportionally less.
+	pub target_records: u64,
+	/// Field (JSON pointer within a record, or CSV column) naming the account the data
+	/// belongs to; `None`: ownership is not judged.
+	#[serde(default)]
+	pub owner_field: Option<String>,
+}
+
+/// Parts per million, as the chain's `Permill`.
+pub type Ppm = u32;
+const FULL: Ppm = 1_000_000;
+
+/// Scores, as the attestation carries them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scores {
+	pub authenticity: Ppm,
+	pub ownership: Ppm,
+	pub quality: Ppm,
+	pub uniqueness: Ppm,
+	pub overall: Ppm,
+}
+
+impl Scores {
+	fn zero() -> Scores {
+		Scores { authenticity: 0, ownership: 0, quality: 0, uniqueness: 0, overall: 0 }
+	}
+}
+
+/// The judgement of one contribution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+	pub scores: Scores,
+	/// `None`: valid. `Some(reason)`: invalid, the reason (at most 128 bytes).
+	pub invalid: Option<String>,
+	/// Keyed fingerprint of the normalized records (zero if they could not be read).
+	pub fingerprint: [u8; 32],
+	/// Kept to add the contribution to the index once the chain accepts it.
+	pub signature: Option<Signature>,
+	/// The closest past contribution.
+	pub closest: Match,
+}
+
+fn ratio(part: u64, whole: u64) -> Ppm {
+	if whole == 0 {
+		return FULL;
+	}
+	((part.min(whole) as u128 * FULL as u128) / whole as u128) as Ppm
+}
+
+fn times(a: Ppm, b: Ppm) -> Ppm {
+	((a as u64 * b as u64) / FULL as u64) as Ppm
+}
+
+/// Judges `plain`, contributed by `contributor` (SS58), against the DAO's `rules`, `keys`
+/// and past contributions in `index`.
+pub fn judge(
+	plain: &[u8],
+	contributor: &str,
+	rules: &Rules,
+	keys: &Keys,
+	index: &Index,
+) -> Result<Judgement, IndexError> {
+	let invalid = |reason: String| Judgement {
+		scores: Scores::zero(),
+		invalid: Some(reason),
+		fingerprint: [0; 32],
+		signature: None,
+		closest: Match::None,
+	};
+	let size = plain.len() as u64;
+	if size < rules.min_bytes || size > rules.max_bytes {
+		return Ok(invalid(format!(
+			"{size} bytes of data, outside {}..={}",
+			rules.min_bytes, rules.max_bytes
+		)));
+	}
+	let records = match records::read(plain, &rules.format, rules.owner_field.as_deref()) {
+		Ok(r) => r,
+		Err(FormatError(reason)) => return Ok(invalid(reason)),
+	};
+	let fingerprint = keys.fingerprint(&records.items);
+	let signature = keys.signature(&records.items);
+	let closest = index.closest(&fingerprint, &signature)?;
+	if let Match::Exact { contribution } = closest {
+		let mut j = invalid(format!("duplicate of contribution #{contribution}"));
+		j.fingerprint = fingerprint;
+		j.closest = closest;
+		return Ok(j);
+	}
+
+	let distinct = {
+		let mut sorted: Vec<&Vec<u8>> = records.items.iter().collect();
+		sorted.sort();
+		sorted.dedup();
+		sorted.len() as u64
+	};
+	let n = records.items.len() as u64;
+	let quality = times(
+		times(ratio(records.fields - records.empty_fields, records.fields), ratio(distinct, n)),
+		ratio(n, rules.target_records.max(1)),
+	);
+	let ownership = match &rules.owner_field {
+		None => FULL,
+		Some(_) => {
+			ratio(records.owners.iter().filter(|o| o.as_str() == contributor).count() as u64, n)
+		},
+	};
+	let uniqueness = match closest {
+		Match::Near { resemblance, .. } => {
+			((1.0 - resemblance).clamp(0.0, 1.0) * FULL as f64) as Ppm
+		},
+		_ => FULL,
+	};
+	let authenticity = FULL;
+	let overall = times(times(times(authenticity, quality), ownership), uniqueness);
+	Ok(Judgement {
+		scores: Scores { authenticity, ownership, quality, uniqueness, overall },
+		invalid: None,
+		fingerprint,
+		signature: Some(signature),
+		closest,
+	})
+}
