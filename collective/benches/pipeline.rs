@@ -1,0 +1,73 @@
+//! The validation pipeline without the network: decrypt a contribution in memory, read and
+//! judge it (schema, scores, fingerprint, MinHash against a DAO index holding 200 past
+//! contributions), for a small and a large export. Throughput in bytes of plaintext.
+//!
+//!   cargo bench -p datacoop-collective --bench pipeline
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use datacoop_collective::{judge, Format, Index, Keys, Rules};
+use datacoop_envelope::{decrypt, encrypt, Identity, Parallelism};
+use serde_json::json;
+
+const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+
+fn export(first: u32, records: u32) -> Vec<u8> {
+	let messages: Vec<_> = (first..first + records)
+		.map(|i| json!({"account": BOB, "text": format!("message {i}: some words about topic {}", i % 13), "at": 1_700_000_000u64 + i as u64}))
+		.collect();
+	serde_json::to_vec(&json!({"messages": messages})).unwrap()
+}
+
+fn pipeline(c: &mut Criterion) {
+	let rules = Rules {
+		format: Format::Json {
+			records: Some("/messages".into()),
+			schema: Some(json!({"type": "object", "required": ["account", "text", "at"],
+				"properties": {"account": {"type": "string"}, "text": {"type": "string"}, "at": {"type": "integer"}}})),
+		},
+		min_bytes: 1,
+		max_bytes: 1 << 30,
+		target_records: 100,
+		owner_field: Some("/account".into()),
+	};
+	let keys = Keys::new([5; 32]);
+	let dir = tempfile::tempdir().unwrap();
+	let index = Index::open(&dir.path().join("bench.redb")).unwrap();
+	for k in 0..200u32 {
+		let past = export(1_000_000 + k * 100, 100);
+		let records = datacoop_collective::records::read(&past, &rules.format, None).unwrap();
+		index
+			.add(k as u64, &keys.fingerprint(&records.items), &keys.signature(&records.items))
+			.unwrap();
+	}
+	let collective = Identity::generate().unwrap();
+	let mut group = c.benchmark_group("validate");
+	group.sample_size(10);
+	for (name, records) in
+		[("small (60 records, ~6 KB)", 60u32), ("large (100,000 records, ~10 MB)", 100_000)]
+	{
+		let plain = export(0, records);
+		let mut sealed = Vec::new();
+		encrypt(&[collective.to_public()], &plain[..], &mut sealed, &Parallelism::OneCore).unwrap();
+		group.throughput(Throughput::Bytes(plain.len() as u64));
+		group.bench_with_input(BenchmarkId::from_parameter(name), &sealed, |b, sealed| {
+			b.iter(|| {
+				let mut opened = Vec::with_capacity(plain.len());
+				decrypt(
+					std::slice::from_ref(&collective),
+					&sealed[..],
+					&mut opened,
+					&Parallelism::OneCore,
+				)
+				.unwrap();
+				let j = judge(&opened, BOB, &rules, &keys, &index).unwrap();
+				assert!(j.invalid.is_none());
+				j.scores.overall
+			})
+		});
+	}
+	group.finish();
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);
