@@ -36,9 +36,8 @@ fn pipeline(c: &mut Criterion) {
 	for k in 0..200u32 {
 		let past = export(1_000_000 + k * 100, 100);
 		let records = datacoop_collective::records::read(&past, &rules.format, None).unwrap();
-		index
-			.add(k as u64, &keys.fingerprint(&records.items), &keys.signature(&records.items))
-			.unwrap();
+		let distinct = datacoop_collective::Distinct::of(&records.items);
+		index.add(k as u64, &keys.fingerprint(&distinct), &keys.signature(&distinct)).unwrap();
 	}
 	let collective = Identity::generate().unwrap();
 	let mut group = c.benchmark_group("validate");

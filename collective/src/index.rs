@@ -62,12 +62,9 @@ impl Keys {
 
 	/// The exact fingerprint: keyed BLAKE2b-256 of the sorted, de-duplicated records, so the
 	/// same data in another order or with repeated records is the same contribution.
-	pub fn fingerprint(&self, records: &[Vec<u8>]) -> [u8; 32] {
-		let mut sorted: Vec<&Vec<u8>> = records.iter().collect();
-		sorted.sort();
-		sorted.dedup();
+	pub fn fingerprint(&self, records: &Distinct) -> [u8; 32] {
 		let mut m = self.mac(b"datacoop/fingerprint/v1");
-		for r in sorted {
+		for r in &records.0 {
 			m.update(&(r.len() as u64).to_le_bytes());
 			m.update(r);
 		}
@@ -75,9 +72,9 @@ impl Keys {
 	}
 
 	/// The MinHash signature of the record set.
-	pub fn signature(&self, records: &[Vec<u8>]) -> Signature {
+	pub fn signature(&self, records: &Distinct) -> Signature {
 		let mut sig = [u64::MAX; PERMUTATIONS];
-		for r in records {
+		for r in &records.0 {
 			let mut m = self.mac(b"datacoop/record/v1");
 			m.update(r);
 			let h: [u8; 32] = m.finalize().into_bytes().into();
@@ -93,6 +90,27 @@ impl Keys {
 			}
 		}
 		Signature(sig)
+	}
+}
+
+/// A contribution's records sorted, without repeats: what its fingerprint and signature are
+/// of (sorted once, used by both).
+pub struct Distinct<'a>(Vec<&'a [u8]>);
+
+impl<'a> Distinct<'a> {
+	pub fn of(records: &'a [Vec<u8>]) -> Distinct<'a> {
+		let mut sorted: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+		sorted.sort_unstable();
+		sorted.dedup();
+		Distinct(sorted)
+	}
+
+	pub fn len(&self) -> usize {
+		self.0.len()
+	}
+
+	pub fn is_empty(&self) -> bool {
+		self.0.is_empty()
 	}
 }
 
@@ -242,18 +260,26 @@ mod tests {
 		range.map(|i| format!("{{\"message\":\"record number {i}\"}}").into_bytes()).collect()
 	}
 
+	fn sig(keys: &Keys, records: &[Vec<u8>]) -> Signature {
+		keys.signature(&Distinct::of(records))
+	}
+
+	fn fp(keys: &Keys, records: &[Vec<u8>]) -> [u8; 32] {
+		keys.fingerprint(&Distinct::of(records))
+	}
+
 	#[test]
 	fn resemblance_tracks_the_share_of_records_in_common() {
 		let keys = Keys::new([1; 32]);
-		let a = keys.signature(&records(0..1000));
-		assert_eq!(a.resemblance(&keys.signature(&records(0..1000))), 1.0);
+		let a = sig(&keys, &records(0..1000));
+		assert_eq!(a.resemblance(&sig(&keys, &records(0..1000))), 1.0);
 		// 900 in common out of 1100: Jaccard 0.818
-		let r = a.resemblance(&keys.signature(&records(100..1100)));
+		let r = a.resemblance(&sig(&keys, &records(100..1100)));
 		assert!((r - 0.818).abs() < 0.12, "{r}");
-		let r = a.resemblance(&keys.signature(&records(5000..6000)));
+		let r = a.resemblance(&sig(&keys, &records(5000..6000)));
 		assert!(r < 0.05, "{r}");
 		// another DAO's key gives unrelated signatures
-		assert!(a.resemblance(&Keys::new([2; 32]).signature(&records(0..1000))) < 0.05);
+		assert!(a.resemblance(&sig(&Keys::new([2; 32]), &records(0..1000))) < 0.05);
 	}
 
 	#[test]
@@ -262,12 +288,10 @@ mod tests {
 		let mut shuffled = records(0..50);
 		shuffled.reverse();
 		shuffled.push(shuffled[0].clone());
-		assert_eq!(keys.fingerprint(&records(0..50)), keys.fingerprint(&shuffled));
-		assert_ne!(keys.fingerprint(&records(0..50)), keys.fingerprint(&records(0..49)));
-		assert_ne!(
-			keys.fingerprint(&records(0..50)),
-			Keys::new([2; 32]).fingerprint(&records(0..50))
-		);
+		assert_eq!(fp(&keys, &records(0..50)), fp(&keys, &shuffled));
+		assert_eq!(Distinct::of(&shuffled).len(), 50);
+		assert_ne!(fp(&keys, &records(0..50)), fp(&keys, &records(0..49)));
+		assert_ne!(fp(&keys, &records(0..50)), fp(&Keys::new([2; 32]), &records(0..50)));
 	}
 
 	#[test]
@@ -279,26 +303,23 @@ mod tests {
 		{
 			let index = Index::open(&path).unwrap();
 			assert!(index.is_empty().unwrap());
-			let (f, s) = (keys.fingerprint(&original), keys.signature(&original));
+			let (f, s) = (fp(&keys, &original), sig(&keys, &original));
 			assert_eq!(index.closest(&f, &s).unwrap(), Match::None);
 			index.add(3, &f, &s).unwrap();
 			index.add(3, &f, &s).unwrap();
 			assert_eq!(index.len().unwrap(), 1);
 		}
 		let index = Index::open(&path).unwrap();
-		let (f, s) = (keys.fingerprint(&original), keys.signature(&original));
+		let (f, s) = (fp(&keys, &original), sig(&keys, &original));
 		assert_eq!(index.closest(&f, &s).unwrap(), Match::Exact { contribution: 3 });
 		let near = records(20..520);
-		match index.closest(&keys.fingerprint(&near), &keys.signature(&near)).unwrap() {
+		match index.closest(&fp(&keys, &near), &sig(&keys, &near)).unwrap() {
 			Match::Near { contribution: 3, resemblance } => {
 				assert!(resemblance > 0.8, "{resemblance}")
 			},
 			other => panic!("{other:?}"),
 		}
 		let other = records(10_000..10_500);
-		assert_eq!(
-			index.closest(&keys.fingerprint(&other), &keys.signature(&other)).unwrap(),
-			Match::None
-		);
+		assert_eq!(index.closest(&fp(&keys, &other), &sig(&keys, &other)).unwrap(), Match::None);
 	}
 }

@@ -24,7 +24,7 @@ pub mod records;
 
 use serde::{Deserialize, Serialize};
 
-pub use index::{Index, IndexError, Keys, Match, Signature};
+pub use index::{Distinct, Index, IndexError, Keys, Match, Signature};
 pub use records::{Format, FormatError, Records};
 
 /// One DAO's proof of contribution.
@@ -114,8 +114,9 @@ pub fn judge(
 		Ok(r) => r,
 		Err(FormatError(reason)) => return Ok(invalid(reason)),
 	};
-	let fingerprint = keys.fingerprint(&records.items);
-	let signature = keys.signature(&records.items);
+	let distinct = Distinct::of(&records.items);
+	let fingerprint = keys.fingerprint(&distinct);
+	let signature = keys.signature(&distinct);
 	let closest = index.closest(&fingerprint, &signature)?;
 	if let Match::Exact { contribution } = closest {
 		let mut j = invalid(format!("duplicate of contribution #{contribution}"));
@@ -124,15 +125,12 @@ pub fn judge(
 		return Ok(j);
 	}
 
-	let distinct = {
-		let mut sorted: Vec<&Vec<u8>> = records.items.iter().collect();
-		sorted.sort();
-		sorted.dedup();
-		sorted.len() as u64
-	};
 	let n = records.items.len() as u64;
 	let quality = times(
-		times(ratio(records.fields - records.empty_fields, records.fields), ratio(distinct, n)),
+		times(
+			ratio(records.fields - records.empty_fields, records.fields),
+			ratio(distinct.len() as u64, n),
+		),
 		ratio(n, rules.target_records.max(1)),
 	);
 	let ownership = match &rules.owner_field {

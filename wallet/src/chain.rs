@@ -15,6 +15,18 @@ pub use datacoop::runtime_types::{
 
 pub type Client = OnlineClient<PolkadotConfig>;
 
+/// The chain at one (finalized) block: every read of a command goes through one, fetched
+/// once, so a listing does not ask for the head again per item and sees one consistent state.
+pub type At = subxt::client::ClientAtBlock<
+	PolkadotConfig,
+	subxt::client::OnlineClientAtBlockImpl<PolkadotConfig>,
+>;
+
+/// The chain at its latest finalized block.
+pub async fn at(client: &Client) -> Result<At> {
+	client.at_current_block().await.context("reading the chain's finalized head")
+}
+
 pub async fn connect(url: &str) -> Result<Client> {
 	let connect = if url.starts_with("ws://") {
 		OnlineClient::<PolkadotConfig>::from_insecure_url(url).await
@@ -30,30 +42,26 @@ pub fn text(bytes: &[u8]) -> String {
 	String::from_utf8_lossy(bytes).into_owned()
 }
 
-pub async fn dao(client: &Client, id: u32) -> Result<Option<Dao>> {
-	let at = client.at_current_block().await?;
+pub async fn dao(at: &At, id: u32) -> Result<Option<Dao>> {
 	let call = datacoop::runtime_apis().data_daos_api().dao(id);
 	Ok(at.runtime_apis().call(call).await.context("reading the DAO")?)
 }
 
-pub async fn next_dao_id(client: &Client) -> Result<u32> {
-	let at = client.at_current_block().await?;
+pub async fn next_dao_id(at: &At) -> Result<u32> {
 	let v = at.storage().fetch(datacoop::storage().data_daos().next_dao_id(), ()).await?;
 	Ok(v.decode()?)
 }
 
-pub async fn contribution(client: &Client, id: u64) -> Result<Option<Contribution>> {
-	let at = client.at_current_block().await?;
+pub async fn contribution(at: &At, id: u64) -> Result<Option<Contribution>> {
 	let call = datacoop::runtime_apis().contributions_api().contribution(id);
 	Ok(at.runtime_apis().call(call).await.context("reading the contribution")?)
 }
 
 pub async fn contribution_by_ciphertext(
-	client: &Client,
+	at: &At,
 	dao_id: u32,
 	hash: [u8; 32],
 ) -> Result<Option<u64>> {
-	let at = client.at_current_block().await?;
 	let call = datacoop::runtime_apis()
 		.contributions_api()
 		.contribution_by_ciphertext(dao_id, subxt::utils::H256(hash));
@@ -61,8 +69,7 @@ pub async fn contribution_by_ciphertext(
 }
 
 /// The ids of `who`'s contributions, oldest first.
-pub async fn contributions_of(client: &Client, who: &AccountId32) -> Result<Vec<u64>> {
-	let at = client.at_current_block().await?;
+pub async fn contributions_of(at: &At, who: &AccountId32) -> Result<Vec<u64>> {
 	let mut entries = at
 		.storage()
 		.iter(datacoop::storage().contributions().by_contributor(), (who.clone(),))
@@ -82,20 +89,17 @@ pub async fn contributions_of(client: &Client, who: &AccountId32) -> Result<Vec<
 	Ok(ids)
 }
 
-pub async fn native_free(client: &Client, who: &AccountId32) -> Result<u128> {
-	let at = client.at_current_block().await?;
+pub async fn native_free(at: &At, who: &AccountId32) -> Result<u128> {
 	let v = at.storage().fetch(datacoop::storage().system().account(), (who.clone(),)).await?;
 	Ok(v.decode()?.data.free)
 }
 
-pub async fn token_balance(client: &Client, dao_id: u32, who: &AccountId32) -> Result<u128> {
-	let at = client.at_current_block().await?;
+pub async fn token_balance(at: &At, dao_id: u32, who: &AccountId32) -> Result<u128> {
 	let call = datacoop::runtime_apis().data_daos_api().token_balance(dao_id, who.clone());
 	Ok(at.runtime_apis().call(call).await?)
 }
 
-pub async fn claimable(client: &Client, dao_id: u32, who: &AccountId32) -> Result<u128> {
-	let at = client.at_current_block().await?;
+pub async fn claimable(at: &At, dao_id: u32, who: &AccountId32) -> Result<u128> {
 	let call = datacoop::runtime_apis().data_daos_api().claimable_rewards(dao_id, who.clone());
 	Ok(at.runtime_apis().call(call).await?)
 }

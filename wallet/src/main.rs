@@ -258,11 +258,15 @@ impl Cli {
 	}
 
 	/// The acting account: a dev URI as is, else unlocked from the keystore.
-	fn account(&self) -> Result<Account> {
-		let name = self.account.as_deref().ok_or_else(|| {
+	/// The `--account` given, or a message saying how to give one.
+	fn account_name(&self) -> Result<&str> {
+		self.account.as_deref().ok_or_else(|| {
 			anyhow!("which account? pass --account NAME (see `datacoop key list`) or set DATACOOP_ACCOUNT")
-		})?;
-		self.account_named(name)
+		})
+	}
+
+	fn account(&self) -> Result<Account> {
+		self.account_named(self.account_name()?)
 	}
 
 	fn account_named(&self, name: &str) -> Result<Account> {
@@ -276,10 +280,7 @@ impl Cli {
 
 	/// The acting account's address, without a password.
 	fn account_id(&self) -> Result<AccountId32> {
-		let name = self
-			.account
-			.as_deref()
-			.ok_or_else(|| anyhow!("which account? pass --account NAME or set DATACOOP_ACCOUNT"))?;
+		let name = self.account_name()?;
 		if name.starts_with("//") {
 			return Ok(Account::from_uri(name, name)?.account_id());
 		}
@@ -528,12 +529,13 @@ fn decrypt_to(
 
 async fn dao(cli: &Cli, command: &DaoCommand) -> Result<()> {
 	let client = chain::connect(&cli.url).await?;
+	let at = chain::at(&client).await?;
 	match command {
 		DaoCommand::List => {
-			let next = chain::next_dao_id(&client).await?;
+			let next = chain::next_dao_id(&at).await?;
 			let mut rows = Vec::new();
 			for id in 0..next {
-				if let Some(d) = chain::dao(&client, id).await? {
+				if let Some(d) = chain::dao(&at, id).await? {
 					rows.push(dao_json(id, &d));
 				}
 			}
@@ -556,7 +558,7 @@ async fn dao(cli: &Cli, command: &DaoCommand) -> Result<()> {
 			});
 		},
 		DaoCommand::Show { id } => {
-			let d = chain::dao(&client, *id)
+			let d = chain::dao(&at, *id)
 				.await?
 				.ok_or_else(|| anyhow!("there is no DAO #{id}: see `datacoop dao list`"))?;
 			let v = dao_json(*id, &d);
@@ -663,14 +665,17 @@ fn journal_path(address: &str, dao: u32, file: &Path, meta: &fs::Metadata) -> Re
 }
 
 async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()> {
-	let meta = fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+	// Opened once, before anything else: a missing or unreadable file fails at once, and
+	// what is encrypted is the file whose size was checked.
+	let input = fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+	let meta = input.metadata().with_context(|| format!("cannot read {}", file.display()))?;
 	if !meta.is_file() {
 		bail!("{} is not a file", file.display());
 	}
-	fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
 	let account = cli.account()?;
 	let client = chain::connect(&cli.url).await?;
-	let dao = chain::dao(&client, dao_id)
+	let at = chain::at(&client).await?;
+	let dao = chain::dao(&at, dao_id)
 		.await?
 		.ok_or_else(|| anyhow!("there is no DAO #{dao_id}: see `datacoop dao list`"))?;
 	if matches!(dao.status, rt::runtime_types::datacoop_primitives::dao::DaoStatus::Retired) {
@@ -701,12 +706,9 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 			j
 		},
 		_ => {
-			let reader = datacoop_envelope::encrypting_reader(
-				&recipients,
-				fs::File::open(file)?,
-				&Parallelism::AllCores,
-			)
-			.map_err(|e| anyhow!("cannot encrypt: {e}"))?;
+			let reader =
+				datacoop_envelope::encrypting_reader(&recipients, input, &Parallelism::AllCores)
+					.map_err(|e| anyhow!("cannot encrypt: {e}"))?;
 			let bar = progress_bar(cli.json, size);
 			let tick = bar.clone();
 			let stream = reader_stream(reader, 1 << 20).inspect(move |chunk| {
@@ -731,7 +733,7 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 		},
 	};
 
-	let id = match chain::contribution_by_ciphertext(&client, dao_id, upload.hash.0).await? {
+	let id = match chain::contribution_by_ciphertext(&at, dao_id, upload.hash.0).await? {
 		Some(id) => id,
 		None => {
 			let tx = rt::transactions().contributions().submit(
@@ -749,7 +751,7 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 	};
 	let deadline = Instant::now() + Duration::from_secs(wait);
 	let record = loop {
-		let c = chain::contribution(&client, id)
+		let c = chain::contribution(&chain::at(&client).await?, id)
 			.await?
 			.ok_or_else(|| anyhow!("contribution #{id} vanished"))?;
 		if !matches!(c.status, ContributionStatus::Pending) || Instant::now() >= deadline {
@@ -822,9 +824,10 @@ fn describe(v: &Value) -> String {
 async fn contributions(cli: &Cli) -> Result<()> {
 	let who = cli.account_id()?;
 	let client = chain::connect(&cli.url).await?;
+	let at = chain::at(&client).await?;
 	let mut rows = Vec::new();
-	for id in chain::contributions_of(&client, &who).await? {
-		if let Some(c) = chain::contribution(&client, id).await? {
+	for id in chain::contributions_of(&at, &who).await? {
+		if let Some(c) = chain::contribution(&at, id).await? {
 			rows.push(contribution_json(id, &c));
 		}
 	}
@@ -851,17 +854,18 @@ async fn contributions(cli: &Cli) -> Result<()> {
 async fn balance(cli: &Cli, dao: Option<u32>) -> Result<()> {
 	let who = cli.account_id()?;
 	let client = chain::connect(&cli.url).await?;
-	let native = chain::native_free(&client, &who).await?;
+	let at = chain::at(&client).await?;
+	let native = chain::native_free(&at, &who).await?;
 	let daos: Vec<u32> = match dao {
 		Some(d) => vec![d],
-		None => (0..chain::next_dao_id(&client).await?).collect(),
+		None => (0..chain::next_dao_id(&at).await?).collect(),
 	};
 	let mut tokens = Vec::new();
 	for id in daos {
-		let Some(d) = chain::dao(&client, id).await? else {
+		let Some(d) = chain::dao(&at, id).await? else {
 			bail!("there is no DAO #{id}");
 		};
-		let balance = chain::token_balance(&client, id, &who).await?;
+		let balance = chain::token_balance(&at, id, &who).await?;
 		if balance > 0 || dao.is_some() {
 			tokens.push(
 				json!({"dao": id, "symbol": chain::text(&d.token.symbol.0), "balance": balance.to_string()}),
@@ -915,8 +919,9 @@ async fn rewards(cli: &Cli, command: &RewardsCommand) -> Result<()> {
 		RewardsCommand::Show { dao } => {
 			let who = cli.account_id()?;
 			let client = chain::connect(&cli.url).await?;
-			chain::dao(&client, *dao).await?.ok_or_else(|| anyhow!("there is no DAO #{dao}"))?;
-			let c = chain::claimable(&client, *dao, &who).await?;
+			let at = chain::at(&client).await?;
+			chain::dao(&at, *dao).await?.ok_or_else(|| anyhow!("there is no DAO #{dao}"))?;
+			let c = chain::claimable(&at, *dao, &who).await?;
 			cli.print(json!({"dao": dao, "claimable": c.to_string()}), || {
 				format!("claimable from DAO #{dao}: {}", coop(c))
 			});
@@ -924,7 +929,8 @@ async fn rewards(cli: &Cli, command: &RewardsCommand) -> Result<()> {
 		RewardsCommand::Claim { dao } => {
 			let account = cli.account()?;
 			let client = chain::connect(&cli.url).await?;
-			let before = chain::claimable(&client, *dao, &account.account_id()).await?;
+			let at = chain::at(&client).await?;
+			let before = chain::claimable(&at, *dao, &account.account_id()).await?;
 			if before == 0 {
 				bail!("nothing to claim from DAO #{dao}");
 			}
@@ -946,7 +952,8 @@ async fn rewards(cli: &Cli, command: &RewardsCommand) -> Result<()> {
 async fn decrypt_contribution(cli: &Cli, id: u64, output: &Path) -> Result<()> {
 	let account = cli.account()?;
 	let client = chain::connect(&cli.url).await?;
-	let c = chain::contribution(&client, id)
+	let at = chain::at(&client).await?;
+	let c = chain::contribution(&at, id)
 		.await?
 		.ok_or_else(|| anyhow!("there is no contribution #{id}"))?;
 	if c.contributor != account.account_id() {
