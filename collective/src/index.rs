@@ -30,6 +30,8 @@ const BANDS: usize = 32;
 const ROWS: usize = PERMUTATIONS / BANDS;
 
 const FINGERPRINTS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("fingerprints");
+/// Each contribution's fingerprint, to forget it.
+const FINGERPRINT_OF: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("fingerprint_of");
 const SIGNATURES: TableDefinition<u64, &[u8]> = TableDefinition::new("signatures");
 const BAND_MEMBERS: MultimapTableDefinition<(u32, u64), u64> =
 	MultimapTableDefinition::new("bands");
@@ -176,6 +178,7 @@ impl Index {
 		let db = Database::create(path).map_err(err)?;
 		let tx = db.begin_write().map_err(err)?;
 		tx.open_table(FINGERPRINTS).map_err(err)?;
+		tx.open_table(FINGERPRINT_OF).map_err(err)?;
 		tx.open_table(SIGNATURES).map_err(err)?;
 		tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
 		tx.commit().map_err(err)?;
@@ -188,9 +191,22 @@ impl Index {
 		fingerprint: &[u8; 32],
 		signature: &Signature,
 	) -> Result<Match, IndexError> {
+		self.closest_except(fingerprint, signature, None)
+	}
+
+	/// As [`Self::closest`], leaving contribution `except` out: a contribution judged again
+	/// (its attestation never reached the chain) is not a copy of itself.
+	pub fn closest_except(
+		&self,
+		fingerprint: &[u8; 32],
+		signature: &Signature,
+		except: Option<u64>,
+	) -> Result<Match, IndexError> {
 		let tx = self.db.begin_read().map_err(err)?;
 		if let Some(id) = tx.open_table(FINGERPRINTS).map_err(err)?.get(fingerprint).map_err(err)? {
-			return Ok(Match::Exact { contribution: id.value() });
+			if Some(id.value()) != except {
+				return Ok(Match::Exact { contribution: id.value() });
+			}
 		}
 		let bands = tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
 		let signatures = tx.open_table(SIGNATURES).map_err(err)?;
@@ -201,7 +217,7 @@ impl Index {
 			}
 		}
 		let mut best = Match::None;
-		for id in candidates {
+		for id in candidates.into_iter().filter(|id| Some(*id) != except) {
 			let Some(bytes) = signatures.get(id).map_err(err)? else { continue };
 			let Some(other) = Signature::from_bytes(bytes.value()) else { continue };
 			let r = signature.resemblance(&other);
@@ -214,6 +230,32 @@ impl Index {
 			}
 		}
 		Ok(best)
+	}
+
+	/// Removes contribution `contribution` (its fingerprint, signature and bands): for an
+	/// entry whose attestation the chain did not accept. Nothing happens if it is absent.
+	pub fn forget(&self, contribution: u64) -> Result<(), IndexError> {
+		let tx = self.db.begin_write().map_err(err)?;
+		{
+			let mut fingerprints = tx.open_table(FINGERPRINTS).map_err(err)?;
+			let mut owners = tx.open_table(FINGERPRINT_OF).map_err(err)?;
+			let fingerprint = owners.remove(contribution).map_err(err)?.map(|v| *v.value());
+			if let Some(fingerprint) = fingerprint {
+				let ours = fingerprints.get(&fingerprint).map_err(err)?.map(|v| v.value());
+				if ours == Some(contribution) {
+					fingerprints.remove(&fingerprint).map_err(err)?;
+				}
+			}
+			let mut signatures = tx.open_table(SIGNATURES).map_err(err)?;
+			let old = signatures.remove(contribution).map_err(err)?.map(|v| v.value().to_vec());
+			if let Some(signature) = old.as_deref().and_then(Signature::from_bytes) {
+				let mut bands = tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
+				for band in signature.bands() {
+					bands.remove(band, contribution).map_err(err)?;
+				}
+			}
+		}
+		tx.commit().map_err(err)
 	}
 
 	/// Records an accepted contribution. Idempotent: adding the same id again changes nothing.
@@ -229,6 +271,10 @@ impl Index {
 			if fingerprints.get(fingerprint).map_err(err)?.is_none() {
 				fingerprints.insert(fingerprint, contribution).map_err(err)?;
 			}
+			tx.open_table(FINGERPRINT_OF)
+				.map_err(err)?
+				.insert(contribution, fingerprint)
+				.map_err(err)?;
 			tx.open_table(SIGNATURES)
 				.map_err(err)?
 				.insert(contribution, signature.to_bytes().as_slice())
@@ -321,5 +367,21 @@ mod tests {
 		}
 		let other = records(10_000..10_500);
 		assert_eq!(index.closest(&fp(&keys, &other), &sig(&keys, &other)).unwrap(), Match::None);
+
+		// judged again, contribution 3 is no copy of itself
+		assert_eq!(index.closest_except(&f, &s, Some(3)).unwrap(), Match::None);
+		// forgotten (the chain never accepted it): gone for exact and near matches, and
+		// forgetting again changes nothing
+		index.add(4, &fp(&keys, &near), &sig(&keys, &near)).unwrap();
+		index.forget(3).unwrap();
+		index.forget(3).unwrap();
+		assert_eq!(index.len().unwrap(), 1);
+		match index.closest(&f, &s).unwrap() {
+			Match::Near { contribution: 4, .. } => {},
+			other => panic!("{other:?}"),
+		}
+		index.forget(4).unwrap();
+		assert_eq!(index.closest(&f, &s).unwrap(), Match::None);
+		assert!(index.is_empty().unwrap());
 	}
 }

@@ -19,8 +19,11 @@
 //!
 //! Overall = authenticity × quality × ownership × uniqueness, in parts per million.
 
+pub mod chain;
 pub mod index;
 pub mod records;
+pub mod sealed;
+pub mod server;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +43,22 @@ pub struct Rules {
 	/// belongs to; `None`: ownership is not judged.
 	#[serde(default)]
 	pub owner_field: Option<String>,
+}
+
+impl Rules {
+	/// Whether the rules can judge anything: bounds in order, a schema that compiles.
+	pub fn check(&self) -> Result<(), String> {
+		if self.min_bytes > self.max_bytes {
+			return Err(format!(
+				"min_bytes {} is above max_bytes {}",
+				self.min_bytes, self.max_bytes
+			));
+		}
+		if let Format::Json { schema: Some(schema), .. } = &self.format {
+			jsonschema::validator_for(schema).map_err(|e| format!("the schema is invalid: {e}"))?;
+		}
+		Ok(())
+	}
 }
 
 /// Parts per million, as the chain's `Permill`.
@@ -88,7 +107,8 @@ fn times(a: Ppm, b: Ppm) -> Ppm {
 }
 
 /// Judges `plain`, contributed by `contributor` (SS58), against the DAO's `rules`, `keys`
-/// and past contributions in `index`.
+/// and past contributions in `index`: [`assess`], then [`Assessment::conclude`] against the
+/// closest contribution in the index.
 pub fn judge(
 	plain: &[u8],
 	contributor: &str,
@@ -96,35 +116,39 @@ pub fn judge(
 	keys: &Keys,
 	index: &Index,
 ) -> Result<Judgement, IndexError> {
-	let invalid = |reason: String| Judgement {
-		scores: Scores::zero(),
-		invalid: Some(reason),
-		fingerprint: [0; 32],
-		signature: None,
-		closest: Match::None,
+	let assessment = assess(plain, contributor, rules, keys);
+	let closest = match &assessment {
+		Assessment::Invalid(_) => Match::None,
+		Assessment::Read { fingerprint, signature, .. } => index.closest(fingerprint, signature)?,
 	};
+	Ok(assessment.conclude(closest))
+}
+
+/// What a contribution is worth on its own, before it is compared with the DAO's past ones.
+#[derive(Clone, Debug)]
+pub enum Assessment {
+	/// Unreadable or out of bounds, for this reason.
+	Invalid(String),
+	/// Read: its keyed fingerprint and MinHash signature, and the scores that do not depend
+	/// on other contributions.
+	Read { fingerprint: [u8; 32], signature: Signature, quality: Ppm, ownership: Ppm },
+}
+
+/// Reads `plain` in the DAO's format and scores what can be scored without the index. The
+/// costly part of judging (parsing, schema checks, hashing); the index lookup is cheap.
+pub fn assess(plain: &[u8], contributor: &str, rules: &Rules, keys: &Keys) -> Assessment {
 	let size = plain.len() as u64;
 	if size < rules.min_bytes || size > rules.max_bytes {
-		return Ok(invalid(format!(
+		return Assessment::Invalid(format!(
 			"{size} bytes of data, outside {}..={}",
 			rules.min_bytes, rules.max_bytes
-		)));
+		));
 	}
 	let records = match records::read(plain, &rules.format, rules.owner_field.as_deref()) {
 		Ok(r) => r,
-		Err(FormatError(reason)) => return Ok(invalid(reason)),
+		Err(FormatError(reason)) => return Assessment::Invalid(reason),
 	};
 	let distinct = Distinct::of(&records.items);
-	let fingerprint = keys.fingerprint(&distinct);
-	let signature = keys.signature(&distinct);
-	let closest = index.closest(&fingerprint, &signature)?;
-	if let Match::Exact { contribution } = closest {
-		let mut j = invalid(format!("duplicate of contribution #{contribution}"));
-		j.fingerprint = fingerprint;
-		j.closest = closest;
-		return Ok(j);
-	}
-
 	let n = records.items.len() as u64;
 	let quality = times(
 		times(
@@ -139,19 +163,51 @@ pub fn judge(
 			ratio(records.owners.iter().filter(|o| o.as_str() == contributor).count() as u64, n)
 		},
 	};
-	let uniqueness = match closest {
-		Match::Near { resemblance, .. } => {
-			((1.0 - resemblance).clamp(0.0, 1.0) * FULL as f64) as Ppm
-		},
-		_ => FULL,
-	};
-	let authenticity = FULL;
-	let overall = times(times(times(authenticity, quality), ownership), uniqueness);
-	Ok(Judgement {
-		scores: Scores { authenticity, ownership, quality, uniqueness, overall },
-		invalid: None,
-		fingerprint,
-		signature: Some(signature),
-		closest,
-	})
+	Assessment::Read {
+		fingerprint: keys.fingerprint(&distinct),
+		signature: keys.signature(&distinct),
+		quality,
+		ownership,
+	}
+}
+
+impl Assessment {
+	/// The judgement, given the closest past contribution: an exact copy is invalid, a near
+	/// one lowers uniqueness to 1 − resemblance.
+	pub fn conclude(self, closest: Match) -> Judgement {
+		let invalid = |reason: String| Judgement {
+			scores: Scores::zero(),
+			invalid: Some(reason),
+			fingerprint: [0; 32],
+			signature: None,
+			closest: Match::None,
+		};
+		let (fingerprint, signature, quality, ownership) = match self {
+			Assessment::Invalid(reason) => return invalid(reason),
+			Assessment::Read { fingerprint, signature, quality, ownership } => {
+				(fingerprint, signature, quality, ownership)
+			},
+		};
+		if let Match::Exact { contribution } = closest {
+			let mut j = invalid(format!("duplicate of contribution #{contribution}"));
+			j.fingerprint = fingerprint;
+			j.closest = closest;
+			return j;
+		}
+		let uniqueness = match closest {
+			Match::Near { resemblance, .. } => {
+				((1.0 - resemblance).clamp(0.0, 1.0) * FULL as f64) as Ppm
+			},
+			_ => FULL,
+		};
+		let authenticity = FULL;
+		let overall = times(times(times(authenticity, quality), ownership), uniqueness);
+		Judgement {
+			scores: Scores { authenticity, ownership, quality, uniqueness, overall },
+			invalid: None,
+			fingerprint,
+			signature: Some(signature),
+			closest,
+		}
+	}
 }

@@ -118,9 +118,12 @@ fn read_json(
 	for (i, item) in items.iter().enumerate() {
 		if let Some(v) = &validator {
 			if let Some(error) = v.iter_errors(item).next() {
+				// The reason goes on chain: it names where and which rule, never the value
+				// (the validator's own message quotes the data).
 				return Err(bad(format!(
-					"record {i} breaks the schema at {}: {error}",
-					error.instance_path()
+					"record {i} breaks the schema at {} (rule {})",
+					error.instance_path(),
+					error.schema_path()
 				)));
 			}
 		}
@@ -219,7 +222,12 @@ mod tests {
 			.unwrap();
 		assert_eq!((ok.items.len(), ok.fields, ok.empty_fields), (2, 4, 1));
 		let e = read(br#"{"messages":[{"text":"hi","at":"noon"}]}"#, &format, None).unwrap_err();
-		assert!(e.0.contains("record 0 breaks the schema at /at"), "{e}");
+		assert!(
+			e.0.contains("record 0 breaks the schema at /at (rule /properties/at/type)"),
+			"{e}"
+		);
+		// the reason goes on chain: it must not quote the contributor's data
+		assert!(!e.0.contains("noon"), "{e}");
 		assert!(read(br#"{"other":[]}"#, &format, None).unwrap_err().0.contains("no /messages"));
 		assert!(read(b"{", &format, None).unwrap_err().0.starts_with("not JSON"));
 		assert!(read(br#"{"messages":[]}"#, &format, None).unwrap_err().0.contains("no records"));

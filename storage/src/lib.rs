@@ -19,3 +19,23 @@ pub mod store;
 pub use client::{reader_stream, ClientError, StorageClient};
 pub use hash::{BlobHash, Hasher};
 pub use store::{Store, StoreError, Stored};
+
+/// Completes on Ctrl-C or SIGTERM: what the services stop on (gracefully, letting requests
+/// in flight finish).
+pub async fn shutdown_signal() {
+	let ctrl_c = tokio::signal::ctrl_c();
+	#[cfg(unix)]
+	{
+		let mut term =
+			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+				Ok(s) => s,
+				Err(_) => return ctrl_c.await.unwrap_or(()),
+			};
+		tokio::select! {
+			_ = ctrl_c => {},
+			_ = term.recv() => {},
+		}
+	}
+	#[cfg(not(unix))]
+	ctrl_c.await.unwrap_or(());
+}

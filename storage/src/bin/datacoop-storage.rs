@@ -62,27 +62,9 @@ async fn run(args: Args) -> Result<(), String> {
 	let address = listener.local_addr().map_err(|e| e.to_string())?;
 	tracing::info!("serving {} on http://{address} (largest blob {})", args.store, args.max_size);
 	let service = Arc::new(server::Service { store, max_size: args.max_size.as_u64() });
-	server::serve(listener, service, shutdown_signal())
+	server::serve(listener, service, datacoop_storage::shutdown_signal())
 		.await
 		.map_err(|e| format!("serving: {e}"))?;
 	tracing::info!("stopped");
 	Ok(())
-}
-
-async fn shutdown_signal() {
-	let ctrl_c = tokio::signal::ctrl_c();
-	#[cfg(unix)]
-	{
-		let mut term =
-			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-				Ok(s) => s,
-				Err(_) => return ctrl_c.await.unwrap_or(()),
-			};
-		tokio::select! {
-			_ = ctrl_c => {},
-			_ = term.recv() => {},
-		}
-	}
-	#[cfg(not(unix))]
-	ctrl_c.await.unwrap_or(());
 }
