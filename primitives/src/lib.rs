@@ -260,6 +260,9 @@ pub mod traits {
 	pub trait DaoRegistry<Balance, BlockNumber> {
 		/// DAO `dao_id`'s terms, if it exists.
 		fn dao_terms(dao_id: DaoId) -> Option<DaoTerms<Balance, BlockNumber>>;
+		/// The base URL of DAO `dao_id`'s collective server, if it exists: what off-chain
+		/// workers ask for attestations.
+		fn collective_endpoint(dao_id: DaoId) -> Option<alloc::vec::Vec<u8>>;
 	}
 
 	/// The dataset-token ledger.

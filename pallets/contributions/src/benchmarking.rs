@@ -91,7 +91,13 @@ mod benchmarks {
 		let caller = funded::<T>("contributor");
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), dao_id, longest_url::<T>(), H256::repeat_byte(1), SIZE);
+		_(
+			RawOrigin::Signed(caller.clone()),
+			dao_id,
+			longest_url::<T>(),
+			H256::repeat_byte(1),
+			SIZE,
+		);
 
 		assert!(Pending::<T>::contains_key(0));
 		assert!(ByContributor::<T>::contains_key(&caller, 0));

@@ -98,16 +98,28 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let reason = HoldReason::ContributionDeposit.into();
 
-		let accepted = attestation.verdict == Verdict::Valid && scores.overall >= terms.rules.min_score;
+		let accepted =
+			attestation.verdict == Verdict::Valid && scores.overall >= terms.rules.min_score;
 		if accepted {
 			let reward = scores.overall.mul_floor(terms.rules.reward_at_full_score);
 			if !reward.is_zero() {
 				T::Tokens::mint(dao_id, &contributor, reward)?;
 			}
-			T::Currency::release(&reason, &contributor, contribution.deposit, Precision::BestEffort)?;
+			T::Currency::release(
+				&reason,
+				&contributor,
+				contribution.deposit,
+				Precision::BestEffort,
+			)?;
 			Fingerprints::<T>::insert(dao_id, attestation.fingerprint, contribution_id);
 			contribution.status = ContributionStatus::Accepted { scores, reward, at: now };
-			Self::deposit_event(Event::Accepted { contribution_id, dao_id, contributor, scores, reward });
+			Self::deposit_event(Event::Accepted {
+				contribution_id,
+				dao_id,
+				contributor,
+				scores,
+				reward,
+			});
 		} else {
 			let (why, slashed) = match attestation.verdict {
 				Verdict::Invalid { reason: why } => {
@@ -192,7 +204,10 @@ impl<T: Config> Pallet<T> {
 		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 		let payload = signing_payload(attestation, &H256::from_slice(genesis.as_ref()));
 		let signer = sr25519::Public::from_raw(terms.attestation_signer);
-		ensure!(sp_io::crypto::sr25519_verify(signature, &payload, &signer), Error::<T>::BadSignature);
+		ensure!(
+			sp_io::crypto::sr25519_verify(signature, &payload, &signer),
+			Error::<T>::BadSignature
+		);
 
 		ensure!(attestation.measurement == terms.measurement, Error::<T>::WrongMeasurement);
 		ensure!(
@@ -244,10 +259,10 @@ impl<T: Config> Pallet<T> {
 	fn is_url(url: &[u8]) -> bool {
 		let Some(at) = url.windows(3).position(|w| w == b"://") else { return false };
 		let (scheme, rest) = (&url[..at], &url[at + 3..]);
-		!scheme.is_empty() &&
-			scheme.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'+') &&
-			!rest.is_empty() &&
-			rest.iter().all(|c| c.is_ascii_graphic())
+		!scheme.is_empty()
+			&& scheme.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'+')
+			&& !rest.is_empty()
+			&& rest.iter().all(|c| c.is_ascii_graphic())
 	}
 
 	/// Invariants: ids are below `NextContributionId`; `Pending` lists exactly the pending
@@ -265,7 +280,10 @@ impl<T: Config> Pallet<T> {
 		for (id, c) in Contributions::<T>::iter() {
 			ensure!(id < next, "a contribution id is not below NextContributionId");
 			let is_pending = c.status == ContributionStatus::Pending;
-			ensure!(Pending::<T>::contains_key(id) == is_pending, "Pending disagrees with a status");
+			ensure!(
+				Pending::<T>::contains_key(id) == is_pending,
+				"Pending disagrees with a status"
+			);
 			ensure!(
 				ByCiphertext::<T>::get(c.dao_id, c.ciphertext_hash) == Some(id),
 				"a contribution is not indexed by its ciphertext"

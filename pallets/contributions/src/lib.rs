@@ -21,6 +21,10 @@
 //! - invalid: **Rejected** with the server's reason; `InvalidSlash` of the deposit is burned and
 //!   the rest released. Without it, sending junk to a collective would cost nothing but fees.
 //!
+//! A validator's off-chain worker does the relaying (see [`offchain`]): each block it checks
+//! that a few Pending contributions' blobs are in storage, asks their DAOs' collective servers
+//! to validate them, and submits the attestations, retrying failures with backoff.
+//!
 //! A contribution no server has judged can be cancelled by its contributor once
 //! `PendingTimeout` blocks have passed since it was submitted: the deposit comes back and the
 //! ciphertext hash may be submitted again.
@@ -53,6 +57,9 @@ mod benchmarking;
 mod functions;
 #[cfg(test)]
 mod mock;
+pub mod offchain;
+#[cfg(test)]
+mod offchain_tests;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -83,7 +90,9 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config + frame_system::offchain::CreateBare<Call<Self>>
+	{
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
@@ -118,6 +127,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type AttestationPriority: Get<TransactionPriority>;
 
+		/// Contributions a validator's off-chain worker asks collective servers about per
+		/// block, at most (see [`offchain`]).
+		#[pallet::constant]
+		type OffchainRequestsPerBlock: Get<u32>;
+
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -139,7 +153,8 @@ pub mod pallet {
 
 	/// Every contribution by id. Twox64Concat is safe: ids are sequential, not chosen by users.
 	#[pallet::storage]
-	pub type Contributions<T: Config> = StorageMap<_, Twox64Concat, ContributionId, ContributionOf<T>>;
+	pub type Contributions<T: Config> =
+		StorageMap<_, Twox64Concat, ContributionId, ContributionOf<T>>;
 
 	/// Contributions still waiting for an attestation: the queue collective relays read.
 	/// Not counted on chain: a counter would cost every submit a read and a write.
@@ -246,6 +261,11 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxUrlLen::get() >= 16, "MaxUrlLen must allow a URL");
 			assert!(!T::PendingTimeout::get().is_zero(), "PendingTimeout must give servers time");
+		}
+
+		/// Relays attestations from the DAOs' collective servers: see [`offchain`].
+		fn offchain_worker(n: BlockNumberFor<T>) {
+			Self::relay_attestations(n);
 		}
 
 		#[cfg(feature = "try-runtime")]

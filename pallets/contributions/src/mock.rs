@@ -19,7 +19,16 @@ pub type BlockNumber = u64;
 #[frame_support::runtime]
 mod runtime {
 	#[runtime::runtime]
-	#[runtime::derive(RuntimeCall, RuntimeEvent, RuntimeError, RuntimeOrigin, RuntimeHoldReason, RuntimeFreezeReason, RuntimeTask, RuntimeViewFunction)]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeHoldReason,
+		RuntimeFreezeReason,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
 	pub struct Test;
 
 	#[runtime::pallet_index(0)]
@@ -86,11 +95,33 @@ impl pallet_contributions::Config for Test {
 	type PendingTimeout = frame_support::traits::ConstU64<PENDING_TIMEOUT>;
 	type InvalidSlash = InvalidSlash;
 	type AttestationPriority = frame_support::traits::ConstU64<{ u64::MAX / 2 }>;
+	type OffchainRequestsPerBlock = ConstU32<OCW_REQUESTS>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockDaos;
 }
 
+/// The extrinsic the off-chain worker submits, as the pool sees it.
+pub type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type RuntimeCall = RuntimeCall;
+	type Extrinsic = Extrinsic;
+}
+
+impl<C> frame_system::offchain::CreateBare<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> Extrinsic {
+		Extrinsic::new_bare(call)
+	}
+}
+
+pub const OCW_REQUESTS: u32 = 2;
 pub const PENDING_TIMEOUT: BlockNumber = 100;
 pub const ALICE: u64 = 1;
 pub const BOB: u64 = 2;

@@ -30,14 +30,24 @@ fn held(who: u64) -> Balance {
 
 fn submit(who: u64, dao_id: u32, ciphertext: H256) -> u64 {
 	let id = crate::NextContributionId::<Test>::get();
-	assert_ok!(Contributions::submit(RuntimeOrigin::signed(who), dao_id, URL.to_vec(), ciphertext, SIZE));
+	assert_ok!(Contributions::submit(
+		RuntimeOrigin::signed(who),
+		dao_id,
+		URL.to_vec(),
+		ciphertext,
+		SIZE
+	));
 	id
 }
 
 /// What the pool says about an attestation: Ok, or the custom code it refused it with.
 fn pool(attestation: &Attestation<BlockNumber>, key: &sp_core::sr25519::Pair) -> Result<(), u8> {
-	let call = Call::<Test>::attest { attestation: attestation.clone(), signature: sign(attestation, key) };
-	match <Contributions as ValidateUnsigned>::validate_unsigned(TransactionSource::External, &call) {
+	let call = Call::<Test>::attest {
+		attestation: attestation.clone(),
+		signature: sign(attestation, key),
+	};
+	match <Contributions as ValidateUnsigned>::validate_unsigned(TransactionSource::External, &call)
+	{
 		Ok(_) => Ok(()),
 		Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code))) => Err(code),
 		Err(other) => panic!("unexpected refusal {other:?}"),
@@ -48,7 +58,10 @@ fn code(error: Error<Test>) -> u8 {
 	Contributions::error_index(error)
 }
 
-fn attest(attestation: &Attestation<BlockNumber>, key: &sp_core::sr25519::Pair) -> sp_runtime::DispatchResult {
+fn attest(
+	attestation: &Attestation<BlockNumber>,
+	key: &sp_core::sr25519::Pair,
+) -> sp_runtime::DispatchResult {
 	Contributions::attest(RuntimeOrigin::none(), attestation.clone(), sign(attestation, key))
 }
 
@@ -62,7 +75,10 @@ fn submit_holds_the_deposit_and_indexes_the_contribution() {
 		assert_eq!(id, 0);
 
 		let c = ContributionsStorage::<Test>::get(id).expect("stored");
-		assert_eq!((c.dao_id, c.contributor, c.ciphertext_size, c.deposit), (dao, BOB, SIZE, DEPOSIT));
+		assert_eq!(
+			(c.dao_id, c.contributor, c.ciphertext_size, c.deposit),
+			(dao, BOB, SIZE, DEPOSIT)
+		);
 		assert_eq!(&c.url[..], URL);
 		assert_eq!(c.status, ContributionStatus::Pending);
 		assert_eq!(held(BOB), DEPOSIT);
@@ -71,8 +87,15 @@ fn submit_holds_the_deposit_and_indexes_the_contribution() {
 		assert_eq!(ByCiphertext::<Test>::get(dao, hash(1)), Some(id));
 		assert!(ByContributor::<Test>::contains_key(BOB, id));
 		System::assert_last_event(
-			Event::Submitted { contribution_id: id, dao_id: dao, contributor: BOB, ciphertext_hash: hash(1), ciphertext_size: SIZE, deposit: DEPOSIT }
-				.into(),
+			Event::Submitted {
+				contribution_id: id,
+				dao_id: dao,
+				contributor: BOB,
+				ciphertext_hash: hash(1),
+				ciphertext_size: SIZE,
+				deposit: DEPOSIT,
+			}
+			.into(),
 		);
 		// Sequential ids.
 		assert_eq!(submit(BOB, dao, hash(2)), 1);
@@ -87,7 +110,15 @@ fn bad_submissions_are_refused_and_change_nothing() {
 			Contributions::submit(RuntimeOrigin::signed(who), dao_id, url.to_vec(), h, size)
 		};
 		assert_noop!(go(BOB, dao, &[b'a'; 129], hash(1), SIZE), Error::<Test>::UrlTooLong);
-		for url in [&b""[..], b"storage.example/x", b"://x", b"http://", b"http://a b", b"HTTP://x", b"http://\xff"] {
+		for url in [
+			&b""[..],
+			b"storage.example/x",
+			b"://x",
+			b"http://",
+			b"http://a b",
+			b"HTTP://x",
+			b"http://\xff",
+		] {
 			assert_noop!(go(BOB, dao, url, hash(1), SIZE), Error::<Test>::InvalidUrl);
 		}
 		assert_noop!(go(BOB, dao, URL, H256::zero(), SIZE), Error::<Test>::InvalidCiphertextHash);
@@ -97,7 +128,10 @@ fn bad_submissions_are_refused_and_change_nothing() {
 		assert_noop!(go(BOB, dao, URL, hash(1), 1_000_001), Error::<Test>::SizeAboveMaximum);
 		assert_noop!(go(BOB, dao, URL, hash(1), u64::MAX), Error::<Test>::SizeAboveMaximum);
 		assert_noop!(go(POOR, dao, URL, hash(1), SIZE), Error::<Test>::CannotPayDeposit);
-		assert_noop!(Contributions::submit(RuntimeOrigin::none(), dao, URL.to_vec(), hash(1), SIZE), DispatchError::BadOrigin);
+		assert_noop!(
+			Contributions::submit(RuntimeOrigin::none(), dao, URL.to_vec(), hash(1), SIZE),
+			DispatchError::BadOrigin
+		);
 
 		// Both ends of the size range are accepted; the same ciphertext only once per DAO.
 		assert_ok!(go(BOB, dao, URL, hash(1), 10));
@@ -134,7 +168,14 @@ fn an_accepted_attestation_mints_the_reward_and_releases_the_deposit() {
 		assert!(!Pending::<Test>::contains_key(id));
 		assert_eq!(Fingerprints::<Test>::get(dao, a.fingerprint), Some(id));
 		System::assert_last_event(
-			Event::Accepted { contribution_id: id, dao_id: dao, contributor: BOB, scores: a.scores, reward }.into(),
+			Event::Accepted {
+				contribution_id: id,
+				dao_id: dao,
+				contributor: BOB,
+				scores: a.scores,
+				reward,
+			}
+			.into(),
 		);
 
 		// A replay of the same attestation is refused, in the pool and in a block.
@@ -177,7 +218,11 @@ fn forged_and_mismatched_attestations_are_refused_with_distinct_errors() {
 			assert_eq!(pool(&a, &signer), Err(expected), "error {expected} in the pool");
 			assert_noop!(
 				attest(&a, &signer),
-				DispatchError::Module(sp_runtime::ModuleError { index: 4, error: [expected, 0, 0, 0], message: None })
+				DispatchError::Module(sp_runtime::ModuleError {
+					index: 4,
+					error: [expected, 0, 0, 0],
+					message: None
+				})
 			);
 			codes.push(expected);
 		}
@@ -194,8 +239,14 @@ fn forged_and_mismatched_attestations_are_refused_with_distinct_errors() {
 			Error::<Test>::BadSignature
 		);
 		// The same attestation signed for another chain (another genesis hash).
-		let foreign = key.sign(&datacoop_primitives::contribution::signing_payload(&good, &H256::repeat_byte(2)));
-		assert_noop!(Contributions::attest(RuntimeOrigin::none(), good.clone(), foreign), Error::<Test>::BadSignature);
+		let foreign = key.sign(&datacoop_primitives::contribution::signing_payload(
+			&good,
+			&H256::repeat_byte(2),
+		));
+		assert_noop!(
+			Contributions::attest(RuntimeOrigin::none(), good.clone(), foreign),
+			Error::<Test>::BadSignature
+		);
 		// Only as an unsigned call.
 		assert_noop!(
 			Contributions::attest(RuntimeOrigin::signed(BOB), good.clone(), signature),
@@ -253,10 +304,16 @@ fn an_invalid_contribution_is_rejected_with_its_reason_and_a_slash() {
 		assert!(Fingerprints::<Test>::get(dao, a.fingerprint).is_none());
 		assert_eq!(
 			ContributionsStorage::<Test>::get(id).unwrap().status,
-			ContributionStatus::Rejected { scores: a.scores, reason: reason.clone(), slashed, at: 1 }
+			ContributionStatus::Rejected {
+				scores: a.scores,
+				reason: reason.clone(),
+				slashed,
+				at: 1
+			}
 		);
 		System::assert_last_event(
-			Event::Rejected { contribution_id: id, dao_id: dao, contributor: BOB, reason, slashed }.into(),
+			Event::Rejected { contribution_id: id, dao_id: dao, contributor: BOB, reason, slashed }
+				.into(),
 		);
 	});
 }
@@ -293,17 +350,28 @@ fn a_pending_contribution_can_be_cancelled_after_the_timeout() {
 		let key = collective_key("Collective");
 		let dao = create_dao(&key);
 		let id = submit(BOB, dao, hash(1));
-		assert_noop!(Contributions::cancel(RuntimeOrigin::signed(BOB), 42), Error::<Test>::UnknownContribution);
-		assert_noop!(Contributions::cancel(RuntimeOrigin::signed(ALICE), id), Error::<Test>::NotContributor);
+		assert_noop!(
+			Contributions::cancel(RuntimeOrigin::signed(BOB), 42),
+			Error::<Test>::UnknownContribution
+		);
+		assert_noop!(
+			Contributions::cancel(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotContributor
+		);
 		System::set_block_number(1 + PENDING_TIMEOUT - 1);
-		assert_noop!(Contributions::cancel(RuntimeOrigin::signed(BOB), id), Error::<Test>::TooEarly);
+		assert_noop!(
+			Contributions::cancel(RuntimeOrigin::signed(BOB), id),
+			Error::<Test>::TooEarly
+		);
 
 		System::set_block_number(1 + PENDING_TIMEOUT);
 		assert_ok!(Contributions::cancel(RuntimeOrigin::signed(BOB), id));
 		assert_eq!(held(BOB), 0);
 		assert_eq!(Balances::balance(&BOB), 1_000_000);
 		assert!(ContributionsStorage::<Test>::get(id).is_none());
-		System::assert_last_event(Event::Cancelled { contribution_id: id, dao_id: dao, contributor: BOB }.into());
+		System::assert_last_event(
+			Event::Cancelled { contribution_id: id, dao_id: dao, contributor: BOB }.into(),
+		);
 		// An attestation arriving late finds nothing to judge.
 		let a = attestation(dao, id, hash(1), Permill::one());
 		assert_noop!(attest(&a, &key), Error::<Test>::UnknownContribution);
@@ -312,7 +380,10 @@ fn a_pending_contribution_can_be_cancelled_after_the_timeout() {
 		let again = submit(BOB, dao, hash(1));
 		assert_ok!(attest(&attestation(dao, again, hash(1), Permill::one()), &key));
 		System::set_block_number(1_000);
-		assert_noop!(Contributions::cancel(RuntimeOrigin::signed(BOB), again), Error::<Test>::NotPending);
+		assert_noop!(
+			Contributions::cancel(RuntimeOrigin::signed(BOB), again),
+			Error::<Test>::NotPending
+		);
 	});
 }
 
@@ -341,7 +412,11 @@ fn a_rotated_collective_key_invalidates_the_old_one() {
 			endpoint: b"http://collective2.example".to_vec(),
 			measurement: MEASUREMENT,
 		};
-		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), dao, collective.clone()));
+		assert_ok!(DataDaos::update_collective(
+			RuntimeOrigin::signed(ALICE),
+			dao,
+			collective.clone()
+		));
 		let a = attestation(dao, id, hash(1), Permill::one());
 		assert_noop!(attest(&a, &old), Error::<Test>::BadSignature);
 		assert_ok!(attest(&a, &new));
@@ -349,7 +424,10 @@ fn a_rotated_collective_key_invalidates_the_old_one() {
 		let id = submit(BOB, dao, hash(2));
 		collective.measurement = H256::repeat_byte(0x99);
 		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), dao, collective));
-		assert_noop!(attest(&attestation(dao, id, hash(2), Permill::one()), &new), Error::<Test>::WrongMeasurement);
+		assert_noop!(
+			attest(&attestation(dao, id, hash(2), Permill::one()), &new),
+			Error::<Test>::WrongMeasurement
+		);
 	});
 }
 
@@ -362,8 +440,11 @@ fn the_pool_keeps_one_attestation_per_contribution_until_it_expires() {
 		System::set_block_number(4);
 		let a = attestation(dao, id, hash(1), Permill::one());
 		let call = Call::<Test>::attest { attestation: a.clone(), signature: sign(&a, &key) };
-		let valid = <Contributions as ValidateUnsigned>::validate_unsigned(TransactionSource::External, &call)
-			.expect("valid");
+		let valid = <Contributions as ValidateUnsigned>::validate_unsigned(
+			TransactionSource::External,
+			&call,
+		)
+		.expect("valid");
 		assert_eq!(valid.longevity, 11, "valid until block 14 from block 4");
 		assert_eq!(valid.provides.len(), 1);
 		assert!(valid.propagate);
@@ -371,13 +452,19 @@ fn the_pool_keeps_one_attestation_per_contribution_until_it_expires() {
 		let mut b = a.clone();
 		b.scores.overall = Permill::from_percent(60);
 		let call = Call::<Test>::attest { attestation: b.clone(), signature: sign(&b, &key) };
-		let other = <Contributions as ValidateUnsigned>::validate_unsigned(TransactionSource::External, &call)
-			.expect("valid");
+		let other = <Contributions as ValidateUnsigned>::validate_unsigned(
+			TransactionSource::External,
+			&call,
+		)
+		.expect("valid");
 		assert_eq!(valid.provides, other.provides);
 		// Calls other than attest are not valid unsigned.
 		let call = Call::<Test>::cancel { contribution_id: id };
 		assert_eq!(
-			<Contributions as ValidateUnsigned>::validate_unsigned(TransactionSource::External, &call),
+			<Contributions as ValidateUnsigned>::validate_unsigned(
+				TransactionSource::External,
+				&call
+			),
 			Err(TransactionValidityError::Invalid(InvalidTransaction::Call))
 		);
 	});

@@ -17,4 +17,8 @@ impl<T: Config> DaoRegistry<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 			rules: dao.rules,
 		})
 	}
+
+	fn collective_endpoint(dao_id: DaoId) -> Option<alloc::vec::Vec<u8>> {
+		Daos::<T>::get(dao_id).map(|dao| dao.collective.endpoint.into_inner())
+	}
 }

@@ -5,7 +5,7 @@ use sp_runtime::{transaction_validity::TransactionPriority, Permill};
 use frame_system::EnsureRoot;
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeEvent, RuntimeHoldReason,
+	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason,
 	DataDaos, DatasetTokens, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
 };
 
@@ -69,9 +69,30 @@ impl pallet_contributions::Config for Runtime {
 	type PendingTimeout = PendingTimeout;
 	type InvalidSlash = InvalidSlash;
 	type AttestationPriority = AttestationPriority;
+	// Each request is a storage HEAD and a validation, concurrent within a block; four per
+	// six-second block is 40 a minute per validator, and every validator relays.
+	type OffchainRequestsPerBlock = ConstU32<4>;
 	type WeightInfo = pallet_contributions::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helper::DaoFactory;
+}
+
+/// The off-chain worker's transactions: bare (unsigned) `attest` calls.
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type RuntimeCall = RuntimeCall;
+	type Extrinsic = crate::UncheckedExtrinsic;
+}
+
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> crate::UncheckedExtrinsic {
+		crate::UncheckedExtrinsic::new_bare(call)
+	}
 }
 
 #[cfg(feature = "runtime-benchmarks")]

@@ -1,0 +1,381 @@
+//! The off-chain worker that relays attestations (steps 5 to 7 of the contribution path).
+//!
+//! Each block, on a validator, it takes up to `OffchainRequestsPerBlock` Pending contributions
+//! whose DAO names a collective endpoint, and for each:
+//! 1. checks with storage (`HEAD` on the contribution's URL) that the blob is there with the
+//!    declared size;
+//! 2. asks the DAO's collective server, `POST {endpoint}/v1/validate`
+//!    `{"contribution": ID}` with `Accept: application/scale`, for the signed attestation;
+//! 3. checks the answer as the pool will ([`Pallet::check_attestation`]) and submits it as an
+//!    unsigned `attest` transaction.
+//!
+//! The requests of one block run concurrently, each with a deadline. A failed step (blob
+//! missing or of another size, server down, slow, or answering something that does not
+//! check) is retried in a later block with exponential backoff (1, 2, 4, … up to
+//! `MAX_BACKOFF` blocks), so a contribution whose server was down is attested once it is back;
+//! one whose blob never appears stays Pending until its contributor cancels it.
+//!
+//! State, in the node's persistent off-chain storage (local to this validator):
+//! - one record per contribution it has worked on: a lock (a deadline in milliseconds: the
+//!   workers of two blocks can run at once, and only the one that set it asks; a worker that
+//!   dies leaves a lock that expires), the attempts so far and the first block of the next;
+//! - a cursor into `Pending`, so a long queue is walked a slice per block (at most
+//!   `SCAN` entries read per block, whatever the backlog);
+//! - a bounded watch list of the contributions with a record, so records of contributions no
+//!   longer Pending are deleted (at most `TIDY` per block): the off-chain storage does not
+//!   grow with the chain's history.
+
+use alloc::{format, vec::Vec};
+use codec::{Decode, DecodeAll, Encode};
+use datacoop_primitives::contribution::{Attestation, ContributionId};
+use datacoop_primitives::traits::DaoRegistry;
+use frame_support::traits::Get;
+use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
+use sp_core::sr25519;
+use sp_runtime::{
+	offchain::{
+		http,
+		storage::{MutateStorageError, StorageRetrievalError, StorageValueRef},
+		Duration,
+	},
+	SaturatedConversion,
+};
+
+use crate::{Call, Config, ContributionOf, Contributions, Pallet, Pending};
+
+/// Pending entries read per block, at most.
+pub const SCAN: u32 = 64;
+/// Longest wait between two attempts, in blocks.
+pub const MAX_BACKOFF: u64 = 32;
+/// Blocks before asking again about a contribution whose attestation was submitted (it is
+/// in the pool; if it never lands, e.g. because it expired, it is asked for again).
+pub const RESUBMIT_AFTER: u64 = 10;
+/// How long a worker holds a contribution's lock, at most.
+pub const LOCK_MS: u64 = 60_000;
+/// Deadline of the storage check.
+pub const STORAGE_DEADLINE_MS: u64 = 3_000;
+/// Deadline of the collective server's validation (it fetches and decrypts the blob).
+pub const VALIDATE_DEADLINE_MS: u64 = 30_000;
+/// Largest answer read from a collective server (an attestation is a few hundred bytes).
+pub const MAX_ANSWER: usize = 4_096;
+/// Contributions on the watch list, at most; records watched and tidied per block.
+pub const WATCH_LEN: usize = 1_024;
+pub const TIDY: usize = 16;
+
+const CURSOR: &[u8] = b"datacoop/contributions/ocw/cursor";
+const WATCH: &[u8] = b"datacoop/contributions/ocw/watch";
+const RECORD: &[u8] = b"datacoop/contributions/ocw/record/";
+
+/// What this validator knows about one contribution.
+#[derive(Encode, Decode, Default, Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+	/// Attempts that failed in a row.
+	pub attempts: u32,
+	/// The first block of the next attempt.
+	pub next_attempt: u64,
+	/// Held by a worker until this time (ms since the epoch); 0: free.
+	pub locked_until: u64,
+}
+
+/// The storage key of contribution `id`'s record.
+pub fn record_key(id: ContributionId) -> Vec<u8> {
+	let mut key = RECORD.to_vec();
+	key.extend_from_slice(&id.to_le_bytes());
+	key
+}
+
+/// Contribution `id`'s record, if this validator has one.
+pub fn record(id: ContributionId) -> Option<Record> {
+	StorageValueRef::persistent(&record_key(id)).get::<Record>().ok().flatten()
+}
+
+/// How one attempt ended.
+enum Outcome {
+	Submitted,
+	Failed,
+}
+
+/// One contribution being worked on in this block.
+struct Job<T: Config> {
+	id: ContributionId,
+	contribution: ContributionOf<T>,
+	validate_url: Vec<u8>,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The worker's entry point: see the module docs.
+	pub fn relay_attestations(block: BlockNumberFor<T>) {
+		if !sp_io::offchain::is_validator() {
+			return;
+		}
+		let now: u64 = block.saturated_into();
+		Self::tidy_watch_list();
+		let jobs = Self::claim_jobs(now);
+		if jobs.is_empty() {
+			return;
+		}
+		let with_blob = Self::check_blobs(&jobs);
+		let mut outcomes: Vec<(ContributionId, Outcome)> = Vec::with_capacity(jobs.len());
+		let mut asks = Vec::new();
+		for (job, ok) in jobs.iter().zip(with_blob) {
+			if ok {
+				asks.push(job);
+			} else {
+				outcomes.push((job.id, Outcome::Failed));
+			}
+		}
+		for (job, answer) in asks.iter().zip(Self::ask_collectives(&asks)) {
+			let outcome = match answer.and_then(|body| Self::submit_answer(job.id, &body)) {
+				Ok(()) => Outcome::Submitted,
+				Err(why) => {
+					log::info!(
+						target: "runtime::contributions",
+						"contribution #{}: {}; will retry",
+						job.id,
+						why
+					);
+					Outcome::Failed
+				},
+			};
+			outcomes.push((job.id, outcome));
+		}
+		for (id, outcome) in outcomes {
+			Self::release(id, now, outcome);
+		}
+	}
+
+	/// Up to `OffchainRequestsPerBlock` Pending contributions due for an attempt and not
+	/// locked by another worker, locked for this one; at most `SCAN` entries read.
+	fn claim_jobs(now: u64) -> Vec<Job<T>> {
+		let wanted = T::OffchainRequestsPerBlock::get() as usize;
+		let mut cursor_ref = StorageValueRef::persistent(CURSOR);
+		let cursor: Vec<u8> = cursor_ref.get().ok().flatten().unwrap_or_default();
+		let mut keys = if cursor.is_empty() {
+			Pending::<T>::iter_keys()
+		} else {
+			Pending::<T>::iter_keys_from(cursor)
+		};
+		let mut jobs = Vec::new();
+		let mut last = None;
+		let mut read = 0;
+		let mut exhausted = true;
+		while jobs.len() < wanted {
+			if read == SCAN {
+				exhausted = false;
+				break;
+			}
+			let Some(id) = keys.next() else { break };
+			read += 1;
+			last = Some(id);
+			let Some(contribution) = Contributions::<T>::get(id) else { continue };
+			let Some(endpoint) = T::Daos::collective_endpoint(contribution.dao_id) else {
+				continue;
+			};
+			if endpoint.is_empty() || !Self::claim(id, now) {
+				continue;
+			}
+			let mut validate_url = endpoint;
+			while validate_url.last() == Some(&b'/') {
+				validate_url.pop();
+			}
+			validate_url.extend_from_slice(b"/v1/validate");
+			jobs.push(Job { id, contribution, validate_url });
+		}
+		if jobs.len() == wanted && keys.next().is_some() {
+			exhausted = false;
+		}
+		match (exhausted, last) {
+			// The next block goes on after the last entry read.
+			(false, Some(id)) => cursor_ref.set(&Pending::<T>::hashed_key_for(id)),
+			// The end of the queue: the next block starts again from the beginning.
+			_ => cursor_ref.clear(),
+		}
+		jobs
+	}
+
+	/// Locks contribution `id` for this worker if it is due and nobody holds it.
+	fn claim(id: ContributionId, now: u64) -> bool {
+		let time = sp_io::offchain::timestamp().unix_millis();
+		let key = record_key(id);
+		let mut new = false;
+		let claimed = StorageValueRef::persistent(&key).mutate(
+			|old: Result<Option<Record>, StorageRetrievalError>| {
+				let old = old.ok().flatten();
+				new = old.is_none();
+				let mut record = old.unwrap_or_default();
+				if record.locked_until > time || record.next_attempt > now {
+					return Err(());
+				}
+				record.locked_until = time.saturating_add(LOCK_MS);
+				Ok(record)
+			},
+		);
+		match claimed {
+			Ok(_) => {
+				if new {
+					Self::watch(id);
+				}
+				true
+			},
+			Err(MutateStorageError::ValueFunctionFailed(())) => false,
+			Err(MutateStorageError::ConcurrentModification(_)) => false,
+		}
+	}
+
+	/// Unlocks contribution `id` and schedules its next attempt.
+	fn release(id: ContributionId, now: u64, outcome: Outcome) {
+		let key = record_key(id);
+		let _ = StorageValueRef::persistent(&key).mutate(
+			|old: Result<Option<Record>, StorageRetrievalError>| -> Result<Record, ()> {
+				let mut record = old.ok().flatten().unwrap_or_default();
+				record.locked_until = 0;
+				match outcome {
+					Outcome::Submitted => {
+						record.attempts = 0;
+						record.next_attempt = now.saturating_add(RESUBMIT_AFTER);
+					},
+					Outcome::Failed => {
+						record.attempts = record.attempts.saturating_add(1);
+						let wait = 1u64
+							.checked_shl(record.attempts.saturating_sub(1))
+							.unwrap_or(MAX_BACKOFF)
+							.min(MAX_BACKOFF);
+						record.next_attempt = now.saturating_add(wait);
+					},
+				}
+				Ok(record)
+			},
+		);
+	}
+
+	/// Puts `id` on the watch list; a full list lets its oldest entry go (and its record:
+	/// at worst that contribution is asked about again sooner).
+	fn watch(id: ContributionId) {
+		let _ = StorageValueRef::persistent(WATCH).mutate(
+			|old: Result<Option<Vec<ContributionId>>, StorageRetrievalError>| -> Result<_, ()> {
+				let mut list = old.ok().flatten().unwrap_or_default();
+				if list.len() >= WATCH_LEN {
+					let gone = list.remove(0);
+					StorageValueRef::persistent(&record_key(gone)).clear();
+				}
+				list.push(id);
+				Ok(list)
+			},
+		);
+	}
+
+	/// Deletes the records of the oldest watched contributions that are no longer Pending.
+	fn tidy_watch_list() {
+		let _ = StorageValueRef::persistent(WATCH).mutate(
+			|old: Result<Option<Vec<ContributionId>>, StorageRetrievalError>| -> Result<_, ()> {
+				let mut list = old.ok().flatten().unwrap_or_default();
+				let head: Vec<_> = list.drain(..list.len().min(TIDY)).collect();
+				for id in head {
+					if Pending::<T>::contains_key(id) {
+						// Still pending: to the back, so the next block looks at others.
+						list.push(id);
+					} else {
+						StorageValueRef::persistent(&record_key(id)).clear();
+					}
+				}
+				Ok(list)
+			},
+		);
+	}
+
+	/// For each job, whether storage has its blob with the declared size.
+	fn check_blobs(jobs: &[Job<T>]) -> Vec<bool> {
+		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(STORAGE_DEADLINE_MS));
+		let mut sent = Vec::new();
+		let mut ok = Vec::with_capacity(jobs.len());
+		for (i, job) in jobs.iter().enumerate() {
+			ok.push(false);
+			let Ok(url) = core::str::from_utf8(&job.contribution.url) else { continue };
+			let request = http::Request::get(url)
+				.method(http::Method::Other("HEAD"))
+				.deadline(deadline)
+				.send();
+			if let Ok(pending) = request {
+				sent.push((i, pending));
+			}
+		}
+		let (indexes, pending): (Vec<_>, Vec<_>) = sent.into_iter().unzip();
+		for (i, result) in
+			indexes.into_iter().zip(http::PendingRequest::try_wait_all(pending, deadline))
+		{
+			let Ok(Ok(mut response)) = result else { continue };
+			let size =
+				response.headers().find("content-length").and_then(|v| v.parse::<u64>().ok());
+			ok[i] = response.code == 200 && size == Some(jobs[i].contribution.ciphertext_size);
+			if !ok[i] {
+				log::info!(
+					target: "runtime::contributions",
+					"contribution #{}: storage answered {} with size {:?}, {} expected",
+					jobs[i].id,
+					response.code,
+					size,
+					jobs[i].contribution.ciphertext_size
+				);
+			}
+		}
+		ok
+	}
+
+	/// Asks each job's collective server for its attestation; the answers' bodies.
+	fn ask_collectives(jobs: &[&Job<T>]) -> Vec<Result<Vec<u8>, &'static str>> {
+		let deadline =
+			sp_io::offchain::timestamp().add(Duration::from_millis(VALIDATE_DEADLINE_MS));
+		let mut answers: Vec<Result<Vec<u8>, &'static str>> =
+			jobs.iter().map(|_| Err("the collective server could not be asked")).collect();
+		let mut sent = Vec::new();
+		for (i, job) in jobs.iter().enumerate() {
+			let Ok(url) = core::str::from_utf8(&job.validate_url) else { continue };
+			let body = format!("{{\"contribution\":{}}}", job.id).into_bytes();
+			let request = http::Request::post(url, alloc::vec![body])
+				.add_header("Content-Type", "application/json")
+				.add_header("Accept", "application/scale")
+				.deadline(deadline)
+				.send();
+			if let Ok(pending) = request {
+				sent.push((i, pending));
+			}
+		}
+		let (indexes, pending): (Vec<_>, Vec<_>) = sent.into_iter().unzip();
+		for (i, result) in
+			indexes.into_iter().zip(http::PendingRequest::try_wait_all(pending, deadline))
+		{
+			answers[i] = match result {
+				Err(_) => Err("the collective server did not answer in time"),
+				Ok(Err(_)) => Err("the collective server is unreachable"),
+				Ok(Ok(response)) if response.code != 200 => {
+					Err("the collective server answered with an error")
+				},
+				Ok(Ok(response)) => {
+					let body: Vec<u8> = response.body().take(MAX_ANSWER + 1).collect();
+					if body.len() > MAX_ANSWER {
+						Err("the collective server's answer is too long")
+					} else {
+						Ok(body)
+					}
+				},
+			};
+		}
+		answers
+	}
+
+	/// Decodes an answer, checks it as the pool will, and submits it.
+	fn submit_answer(id: ContributionId, body: &[u8]) -> Result<(), &'static str> {
+		let (attestation, signature) =
+			<(Attestation<BlockNumberFor<T>>, [u8; 64])>::decode_all(&mut &body[..])
+				.map_err(|_| "the answer is not a SCALE attestation")?;
+		if attestation.contribution_id != id {
+			return Err("the answer is about another contribution");
+		}
+		let signature = sr25519::Signature::from_raw(signature);
+		Self::check_attestation(&attestation, &signature)
+			.map_err(|e| -> &'static str { e.into() })?;
+		let call = Call::attest { attestation, signature };
+		SubmitTransaction::<T, Call<T>>::submit_transaction(T::create_bare(call.into()))
+			.map_err(|()| "the transaction pool refused the attestation")
+	}
+}
