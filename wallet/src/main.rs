@@ -67,8 +67,9 @@ enum Command {
 		file: PathBuf,
 		#[arg(long)]
 		dao: u32,
-		/// Wait up to this many seconds for the collective server's verdict (0: return Pending).
-		#[arg(long, default_value_t = 0)]
+		/// Wait up to this many seconds for the collective server's verdict (0: return as
+		/// soon as it is submitted, Pending).
+		#[arg(long, default_value_t = 120)]
 		wait: u64,
 	},
 	/// My contributions and their status.

@@ -1,109 +1,14 @@
 //! The `datacoop` binary as a contributor runs it, against the real node (`datacoop-node
 //! --dev`) and the real storage service (the `datacoop-storage` binary on a local directory).
 
-use std::{
-	io::{BufRead, BufReader},
-	path::{Path, PathBuf},
-	process::{Child, Command, Output, Stdio},
-};
+use std::{path::PathBuf, process::Stdio};
 
 use datacoop_e2e::Node;
 use serde_json::Value;
 
-struct Wallet {
-	url: String,
-	storage: String,
-	home: tempfile::TempDir,
-}
+mod common;
 
-impl Wallet {
-	fn command(&self, args: &[&str]) -> Command {
-		let mut c = Command::new(env!("CARGO_BIN_EXE_datacoop"));
-		c.args(args)
-			.env("DATACOOP_URL", &self.url)
-			.env("DATACOOP_STORAGE", &self.storage)
-			.env("DATACOOP_KEYSTORE", self.home.path().join("keys"))
-			.env("XDG_DATA_HOME", self.home.path().join("data"))
-			.env("DATACOOP_PASSWORD", "correct horse")
-			.env_remove("DATACOOP_ACCOUNT")
-			.stdin(Stdio::null());
-		c
-	}
-
-	fn run(&self, args: &[&str]) -> Output {
-		self.command(args).output().unwrap()
-	}
-
-	/// Runs and parses `--json` output; panics with stderr if it failed.
-	fn json(&self, args: &[&str]) -> Value {
-		let mut all = args.to_vec();
-		all.push("--json");
-		let out = self.run(&all);
-		assert!(
-			out.status.success(),
-			"datacoop {args:?} failed: {}",
-			String::from_utf8_lossy(&out.stderr)
-		);
-		serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-			panic!("datacoop {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-		})
-	}
-
-	/// Runs expecting failure; returns the one error line.
-	fn fails(&self, args: &[&str]) -> String {
-		let out = self.run(args);
-		let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-		assert!(!out.status.success(), "datacoop {args:?} should fail");
-		assert!(!stderr.contains("panicked"), "{stderr}");
-		let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-		assert_eq!(lines.len(), 1, "one line expected: {stderr}");
-		assert!(lines[0].starts_with("Error: "), "{stderr}");
-		lines[0].to_owned()
-	}
-}
-
-/// The `datacoop-storage` binary beside this package's `datacoop` (cargo builds both into the
-/// same directory when it tests the workspace, as scripts/test.sh does).
-struct Storage(Child);
-
-impl Drop for Storage {
-	fn drop(&mut self) {
-		let _ = self.0.kill();
-		let _ = self.0.wait();
-	}
-}
-
-fn start_storage(dir: &Path) -> (Storage, String) {
-	let bin = Path::new(env!("CARGO_BIN_EXE_datacoop")).with_file_name("datacoop-storage");
-	assert!(
-		bin.exists(),
-		"{} is missing: run `cargo build --release -p datacoop-storage` (or test the whole workspace)",
-		bin.display()
-	);
-	let mut child = Command::new(&bin)
-		.args(["--listen", "127.0.0.1:0", "--max-size", "64MiB", "--store"])
-		.arg(dir)
-		.stderr(Stdio::piped())
-		.spawn()
-		.unwrap();
-	let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-	let url = loop {
-		let line = lines.next().expect("datacoop-storage exited before serving").unwrap();
-		if let Some(at) = line.find("on http://") {
-			break line[at + 3..].split_whitespace().next().unwrap().to_owned();
-		}
-	};
-	std::thread::spawn(move || for _ in lines {});
-	(Storage(child), url)
-}
-
-fn write_file(dir: &Path, name: &str, len: usize) -> PathBuf {
-	let path = dir.join(name);
-	// not all zeros, not repetitive
-	let data: Vec<u8> = (0..len).map(|i| ((i * 7919) ^ (i >> 8)) as u8).collect();
-	std::fs::write(&path, data).unwrap();
-	path
-}
+use common::{start_storage, write_file, Wallet};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contributor_uses_the_wallet_end_to_end() {
@@ -171,7 +76,16 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 
 	// Bob contributes a file: Pending on chain, the blob in storage.
 	let file = write_file(files.path(), "export.json", 300_000);
-	let c = w.json(&["--account", "bob", "contribute", file.to_str().unwrap(), "--dao", &dao]);
+	let c = w.json(&[
+		"--account",
+		"bob",
+		"contribute",
+		file.to_str().unwrap(),
+		"--dao",
+		&dao,
+		"--wait",
+		"0",
+	]);
 	assert_eq!(c["status"], "pending");
 	let id = c["id"].as_u64().unwrap().to_string();
 	let listed = w.json(&["--account", "bob", "contributions"]);
@@ -192,7 +106,16 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	assert!(err.contains("only its contributor"), "{err}");
 
 	// A re-run finds the upload and the submission: no second contribution, no second blob.
-	let again = w.json(&["--account", "bob", "contribute", file.to_str().unwrap(), "--dao", &dao]);
+	let again = w.json(&[
+		"--account",
+		"bob",
+		"contribute",
+		file.to_str().unwrap(),
+		"--dao",
+		&dao,
+		"--wait",
+		"0",
+	]);
 	assert_eq!(again["id"], c["id"]);
 	assert_eq!(w.json(&["--account", "bob", "contributions"]).as_array().unwrap().len(), 1);
 	let kept = walk(blobs.path().join("blobs"));
@@ -233,7 +156,16 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	let tokens = w.json(&["--account", "bob", "balance", "--dao", &dao]);
 	assert_eq!(tokens["tokens"][0]["balance"], "8000000000000");
 	// and a re-run of contribute now reports the verdict
-	let again = w.json(&["--account", "bob", "contribute", file.to_str().unwrap(), "--dao", &dao]);
+	let again = w.json(&[
+		"--account",
+		"bob",
+		"contribute",
+		file.to_str().unwrap(),
+		"--dao",
+		&dao,
+		"--wait",
+		"0",
+	]);
 	assert_eq!(again["status"], "accepted");
 
 	// //Alice pays 5 COOP to the DAO's holders; Bob, the only one, sees and claims all of it.

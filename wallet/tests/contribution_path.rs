@@ -1,0 +1,277 @@
+//! The whole contribution path with real parts only: `datacoop-node --dev` (its off-chain
+//! worker relays), the `datacoop-storage` binary, the `datacoop-collective` binary (keys made
+//! by its `init`), and the `datacoop` wallet.
+//!
+//! 1. a valid export is accepted within a few blocks, with scores and tokens;
+//! 2. the same export again is rejected as a duplicate; a near copy scores low on uniqueness;
+//! 3. an export that breaks the DAO's schema is rejected with the reason, printed by the wallet;
+//! 4. with the collective server stopped a contribution stays Pending; restarted (same keys,
+//!    same index), it is accepted;
+//! 5. an attestation signed by a key the DAO did not register is refused by the pool.
+
+mod common;
+
+use std::{
+	io::{Read, Write},
+	path::Path,
+	process::Command,
+	time::{Duration, Instant},
+};
+
+use common::{sibling, start_service, start_storage, Service, Wallet};
+use datacoop_e2e::{
+	datacoop::runtime_types::{
+		datacoop_primitives::contribution::{Attestation, Scores, Verdict},
+		sp_arithmetic::per_things::Permill,
+	},
+	free_port, Node,
+};
+use serde_json::{json, Value};
+use subxt::ext::codec::Encode;
+
+const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+
+/// A chat export of `count` messages by `account`, numbered from `first`.
+fn export(account: &str, first: u32, count: u32) -> Vec<u8> {
+	let messages: Vec<_> = (first..first + count)
+		.map(|i| json!({"account": account, "text": format!("message {i} about topic {}", i % 7), "at": 1_700_000_000 + i}))
+		.collect();
+	serde_json::to_vec(&json!({"messages": messages})).unwrap()
+}
+
+fn collective(dir: &Path, key: &Path) -> Command {
+	let mut c = Command::new(sibling("datacoop-collective"));
+	c.arg("--dir").arg(dir).env("DATACOOP_COLLECTIVE_KEY_FILE", key);
+	c
+}
+
+fn start_collective(dir: &Path, key: &Path, node: &str, port: u16) -> Service {
+	let mut c = collective(dir, key);
+	c.args(["run", "--url", node, "--listen", &format!("127.0.0.1:{port}")]);
+	start_service(c).0
+}
+
+/// `GET path` on a local HTTP service, the JSON body.
+fn get_json(port: u16, path: &str) -> Value {
+	let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+	write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+	let mut response = String::new();
+	s.read_to_string(&mut response).unwrap();
+	let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
+	serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {response}"))
+}
+
+/// The contribution `id` as `datacoop contributions` lists it.
+fn listed(w: &Wallet, account: &str, id: u64) -> Value {
+	let all = w.json(&["--account", account, "contributions"]);
+	all.as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap()
+}
+
+fn contribute(w: &Wallet, dir: &Path, name: &str, data: &[u8], dao: &str, wait: &str) -> Value {
+	let path = dir.join(name);
+	std::fs::write(&path, data).unwrap();
+	w.json(&[
+		"--account",
+		"bob",
+		"contribute",
+		path.to_str().unwrap(),
+		"--dao",
+		dao,
+		"--wait",
+		wait,
+	])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_node() {
+	let node = Node::dev().await.unwrap();
+	let blobs = tempfile::tempdir().unwrap();
+	let (_storage, storage) = start_storage(blobs.path());
+	let w = Wallet { url: node.url(), storage, home: tempfile::tempdir().unwrap() };
+	let files = tempfile::tempdir().unwrap();
+	let server = tempfile::tempdir().unwrap();
+	let (dir, key) = (server.path().join("collective"), server.path().join("seal.key"));
+
+	// The operator sets the DAO up on the collective server...
+	let rules = json!({
+		"format": {"kind": "json", "records": "/messages", "schema": {
+			"type": "object", "required": ["account", "text", "at"],
+			"properties": {"account": {"type": "string"}, "text": {"type": "string"}, "at": {"type": "integer"}}}},
+		"min_bytes": 100, "max_bytes": 10_000_000, "target_records": 50, "owner_field": "/account"
+	});
+	std::fs::write(server.path().join("rules.json"), rules.to_string()).unwrap();
+	let out = collective(&dir, &key)
+		.args(["init", "--name", "chat", "--json", "--rules"])
+		.arg(server.path().join("rules.json"))
+		.output()
+		.unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
+	let port = free_port();
+	let mut running = Some(start_collective(&dir, &key, &node.url(), port));
+
+	// ...and //Alice registers it on chain with the wallet. Min score 10 %.
+	let created = w.json(&[
+		"--account",
+		"//Alice",
+		"dao",
+		"create",
+		"--name",
+		"Chat exports",
+		"--token-name",
+		"Chat",
+		"--token-symbol",
+		"CHAT",
+		"--collective-key",
+		keys["encryption_key"].as_str().unwrap(),
+		"--signer",
+		keys["attestation_signer"].as_str().unwrap(),
+		"--measurement",
+		keys["measurement"].as_str().unwrap(),
+		"--endpoint",
+		&format!("http://127.0.0.1:{port}"),
+		"--min-size",
+		"100",
+		"--max-size",
+		"10000000",
+		"--min-score",
+		"100000",
+		"--reward",
+		"10000000000000",
+	]);
+	let dao = created["id"].as_u64().unwrap().to_string();
+	let mut import = w.command(&["key", "import", "--name", "bob"]);
+	import.stdin(std::process::Stdio::piped());
+	let mut child = import.spawn().unwrap();
+	child.stdin.as_mut().unwrap().write_all(b"//Bob\n").unwrap();
+	assert!(child.wait().unwrap().success());
+
+	// 1. A valid export: accepted within a few blocks, with scores, tokens minted.
+	let started = Instant::now();
+	let first = contribute(&w, files.path(), "a.json", &export(BOB, 0, 60), &dao, "90");
+	assert_eq!(first["status"], "accepted", "{first}");
+	println!("accepted in {:?}", started.elapsed());
+	assert_eq!(first["scores"]["uniqueness"], "100.0%");
+	assert_eq!(first["scores"]["ownership"], "100.0%");
+	let reward: u128 = first["reward"].as_str().unwrap().parse().unwrap();
+	assert!(reward > 0);
+	let balance = w.json(&["--account", "bob", "balance", "--dao", &dao]);
+	assert_eq!(
+		balance["tokens"][0]["balance"].as_str().unwrap().parse::<u128>().unwrap(),
+		reward,
+		"{balance}"
+	);
+
+	// 2. The same export again (encrypted anew: another ciphertext): a duplicate.
+	let again = contribute(&w, files.path(), "a-again.json", &export(BOB, 0, 60), &dao, "90");
+	assert_eq!(again["status"], "rejected", "{again}");
+	let reason = again["reason"].as_str().unwrap();
+	assert!(reason.contains(&format!("duplicate of contribution #{}", first["id"])), "{reason}");
+	// A near copy: 55 of the same messages and 5 new ones: accepted, uniqueness low.
+	let near = contribute(&w, files.path(), "near.json", &export(BOB, 5, 60), &dao, "90");
+	assert_eq!(near["status"], "accepted", "{near}");
+	let uniqueness: f64 =
+		near["scores"]["uniqueness"].as_str().unwrap().trim_end_matches('%').parse().unwrap();
+	assert!(uniqueness < 40.0, "{near}");
+
+	// 3. An export that breaks the schema: rejected with the reason, printed by the wallet.
+	let broken = files.path().join("broken.json");
+	let mut doc: Value = serde_json::from_slice(&export(BOB, 2_000, 10)).unwrap();
+	doc["messages"][0]["at"] = "yesterday".into();
+	std::fs::write(&broken, doc.to_string()).unwrap();
+	let out = w.run(&[
+		"--account",
+		"bob",
+		"contribute",
+		broken.to_str().unwrap(),
+		"--dao",
+		&dao,
+		"--wait",
+		"90",
+	]);
+	let printed = String::from_utf8_lossy(&out.stdout);
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	assert!(printed.contains("rejected: record 0 breaks the schema at /at"), "{printed}");
+	assert!(!printed.contains("yesterday"), "the reason must not quote the data: {printed}");
+
+	// 4. The collective server stops: a contribution stays Pending...
+	let indexed = get_json(port, "/v1/health")["daos"][0]["indexed"].clone();
+	running.take().unwrap().kill();
+	let pending = contribute(&w, files.path(), "later.json", &export(BOB, 1_000, 60), &dao, "0");
+	assert_eq!(pending["status"], "pending");
+	let id = pending["id"].as_u64().unwrap();
+	let rpc = node.rpc().await.unwrap();
+	let now = datacoop_e2e::best_number(&rpc).await.unwrap();
+	datacoop_e2e::wait_for_finalized(&rpc, now + 3, Duration::from_secs(60)).await.unwrap();
+	assert_eq!(listed(&w, "bob", id)["status"], "pending");
+
+	// 5. ...and nobody else can judge it: an attestation signed by a key the DAO did not
+	// register is refused by the pool.
+	forged_attestation_is_refused(&node, &pending, id).await;
+
+	// Restarted with the same keys and index: the contribution is accepted, nothing lost.
+	let _running = start_collective(&dir, &key, &node.url(), port);
+	assert_eq!(get_json(port, "/v1/health")["daos"][0]["indexed"], indexed);
+	let deadline = Instant::now() + Duration::from_secs(180);
+	let status = loop {
+		let c = listed(&w, "bob", id);
+		if c["status"] != "pending" || Instant::now() > deadline {
+			break c;
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	};
+	assert_eq!(status["status"], "accepted", "{status}");
+
+	let metrics = {
+		let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+		write!(s, "GET /v1/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+		let mut text = String::new();
+		s.read_to_string(&mut text).unwrap();
+		text
+	};
+	assert!(
+		metrics.contains("datacoop_collective_validations_total{outcome=\"valid\"}"),
+		"{metrics}"
+	);
+}
+
+async fn forged_attestation_is_refused(node: &Node, pending: &Value, id: u64) {
+	let api = node.client().await.unwrap();
+	let at = api.at_current_block().await.unwrap();
+	let hash: [u8; 32] =
+		hex::decode(pending["ciphertext_hash"].as_str().unwrap().trim_start_matches("0x"))
+			.unwrap()
+			.try_into()
+			.unwrap();
+	let dao = pending["dao"].as_u64().unwrap() as u32;
+	let measurement = datacoop_e2e::datacoop::runtime_apis().data_daos_api().dao(dao);
+	let measurement =
+		at.runtime_apis().call(measurement).await.unwrap().unwrap().collective.measurement;
+	let full = || Permill(1_000_000);
+	let attestation = Attestation {
+		dao_id: dao,
+		contribution_id: id,
+		ciphertext_hash: subxt::utils::H256(hash),
+		fingerprint: subxt::utils::H256([0x66; 32]),
+		scores: Scores {
+			authenticity: full(),
+			ownership: full(),
+			quality: full(),
+			uniqueness: full(),
+			overall: full(),
+		},
+		verdict: Verdict::Valid,
+		measurement,
+		valid_until: u32::try_from(at.block_number()).unwrap() + 20,
+	};
+	let mut payload = b"datacoop/attestation/v1".to_vec();
+	payload.extend_from_slice(api.genesis_hash().as_ref());
+	attestation.encode_to(&mut payload);
+	let signature = subxt_signer::sr25519::dev::ferdie().sign(&payload);
+	let call =
+		datacoop_e2e::datacoop::transactions().contributions().attest(attestation, signature.0);
+	let refused = at.transactions().create_unsigned(&call).unwrap().submit().await;
+	let error = refused.err().expect("the pool must refuse a forged attestation").to_string();
+	// BadSignature is error 16 of the pallet: `InvalidTransaction::Custom(16)`.
+	assert!(error.to_lowercase().contains("custom error: 16"), "{error}");
+}
