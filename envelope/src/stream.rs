@@ -12,7 +12,7 @@
 
 use std::{
 	collections::VecDeque,
-	io::{self, Read},
+	io::{self, Read, Write},
 	sync::{mpsc, Arc},
 };
 
@@ -367,6 +367,25 @@ impl<R: Read> EncryptingReader<R> {
 	}
 }
 
+impl<R: Read> EncryptingReader<R> {
+	/// Writes everything left to `output` straight from the batch buffers, without the copy
+	/// out that `read` makes; returns the bytes written. What `encrypt` uses.
+	pub(crate) fn write_to<W: Write>(&mut self, output: &mut W) -> io::Result<u64> {
+		let mut written = 0u64;
+		loop {
+			if self.pos < self.out_len {
+				output.write_all(&self.out[self.pos..self.out_len])?;
+				written += (self.out_len - self.pos) as u64;
+				self.pos = self.out_len;
+			}
+			if self.done {
+				return Ok(written);
+			}
+			self.next_batch()?;
+		}
+	}
+}
+
 impl<R: Read> Read for EncryptingReader<R> {
 	fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
 		loop {
@@ -542,6 +561,31 @@ impl<R: Read> DecryptingReader<R> {
 		buf[..n].copy_from_slice(&self.out[at..at + n]);
 		self.pos += n;
 		n
+	}
+}
+
+impl<R: Read> DecryptingReader<R> {
+	/// Writes the rest of the plaintext to `output` straight from the batch buffers, a chunk
+	/// at a time, without the copy out that `read` makes; returns the bytes written. As with
+	/// `read`, only authenticated chunks are written, and a failure is an error once the
+	/// chunks before it are out.
+	pub(crate) fn write_to<W: Write>(&mut self, output: &mut W) -> io::Result<u64> {
+		let mut written = 0u64;
+		loop {
+			while self.pos < self.released {
+				let (chunk, offset) = (self.pos / CHUNK, self.pos % CHUNK);
+				let n = (self.released - self.pos).min(CHUNK - offset);
+				let at = chunk * (CHUNK + TAG) + offset;
+				output.write_all(&self.out[at..at + n])?;
+				self.pos += n;
+				written += n as u64;
+			}
+			match &self.finished {
+				Some(Ok(())) => return Ok(written),
+				Some(Err(e)) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone())),
+				None => self.next_batch()?,
+			}
+		}
 	}
 }
 

@@ -135,6 +135,12 @@ fn damage_in_a_later_batch_releases_exactly_the_chunks_before_it() {
 				Error::Payload { chunk, .. } => assert_eq!(chunk, k as u64),
 				other => panic!("chunk {k}: {other}"),
 			}
+			// `decrypt` writes straight from the batches: the same chunks, the same error
+			let mut written = Vec::new();
+			let err = decrypt(std::slice::from_ref(&me), &bad[..], &mut written, &parallelism)
+				.unwrap_err();
+			assert!(written == out, "chunk {k} ({parallelism:?}): {} bytes written", written.len());
+			assert!(matches!(err, Error::Payload { chunk, .. } if chunk == k as u64), "{err}");
 		}
 		// cut after chunk k, on a chunk boundary: chunks 0..k out, then "truncated"
 		for k in [32usize, 96, 150] {
