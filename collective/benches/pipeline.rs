@@ -1,11 +1,12 @@
 //! The validation pipeline without the network: decrypt a contribution in memory, read and
 //! judge it (schema, scores, fingerprint, MinHash against a DAO index holding 200 past
-//! contributions) and sign the attestation, for a small and a large export. Throughput in bytes of plaintext.
+//! contributions) and sign the attestation, for a small and a large export; then each stage
+//! on its own. Throughput in bytes of plaintext.
 //!
 //!   cargo bench -p datacoop-collective --bench pipeline
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use datacoop_collective::{judge, Format, Index, Keys, Rules};
+use datacoop_collective::{judge, records, Distinct, Format, Index, Keys, Owner, Rules};
 use datacoop_envelope::{decrypt, encrypt, Identity, Parallelism};
 use datacoop_primitives::contribution::{signing_payload, Attestation, Verdict};
 use serde_json::json;
@@ -37,8 +38,8 @@ fn pipeline(c: &mut Criterion) {
 	let index = Index::open(&dir.path().join("bench.redb")).unwrap();
 	for k in 0..200u32 {
 		let past = export(1_000_000 + k * 100, 100);
-		let records = datacoop_collective::records::read(&past, &rules.format, None).unwrap();
-		let distinct = datacoop_collective::Distinct::of(&records.items);
+		let records = records::read(&past, &rules.format, None, &keys).unwrap();
+		let distinct = Distinct::of(records.hashes);
 		index.add(k as u64, &keys.fingerprint(&distinct), &keys.signature(&distinct)).unwrap();
 	}
 	let collective = Identity::generate().unwrap();
@@ -80,6 +81,45 @@ fn pipeline(c: &mut Criterion) {
 		});
 	}
 	group.finish();
+
+	// Where the time goes, stage by stage, at both sizes: what grows with size and what not.
+	let mut stages = c.benchmark_group("stages");
+	stages.sample_size(10);
+	for (size, records) in [("small", 60u32), ("large", 100_000)] {
+		let plain = export(0, records);
+		let mut sealed = Vec::new();
+		encrypt(&[collective.to_public()], &plain[..], &mut sealed, &Parallelism::OneCore).unwrap();
+		stages.throughput(Throughput::Bytes(plain.len() as u64));
+		stages.bench_function(format!("{size}: decrypt"), |b| {
+			b.iter(|| {
+				let mut opened = Vec::with_capacity(plain.len());
+				decrypt(
+					std::slice::from_ref(&collective),
+					&sealed[..],
+					&mut opened,
+					&Parallelism::OneCore,
+				)
+				.unwrap()
+			})
+		});
+		let owner = Some(Owner { field: "/account", account: BOB });
+		stages.bench_function(format!("{size}: parse, schema, record hashes"), |b| {
+			b.iter(|| records::read(&plain, &rules.format, owner, &keys).unwrap())
+		});
+		let hashes = records::read(&plain, &rules.format, owner, &keys).unwrap().hashes;
+		stages.bench_function(format!("{size}: sort, fingerprint, MinHash"), |b| {
+			b.iter(|| {
+				let distinct = Distinct::of(hashes.clone());
+				(keys.fingerprint(&distinct), keys.signature(&distinct))
+			})
+		});
+		let distinct = Distinct::of(hashes.clone());
+		let (fingerprint, signature) = (keys.fingerprint(&distinct), keys.signature(&distinct));
+		stages.bench_function(format!("{size}: index lookup"), |b| {
+			b.iter(|| index.closest(&fingerprint, &signature).unwrap())
+		});
+	}
+	stages.finish();
 }
 
 criterion_group!(benches, pipeline);

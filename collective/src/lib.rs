@@ -28,7 +28,7 @@ pub mod server;
 use serde::{Deserialize, Serialize};
 
 pub use index::{Distinct, Index, IndexError, Keys, Match, Signature};
-pub use records::{Format, FormatError, Records};
+pub use records::{Format, FormatError, Owner, Records};
 
 /// One DAO's proof of contribution.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -144,12 +144,13 @@ pub fn assess(plain: &[u8], contributor: &str, rules: &Rules, keys: &Keys) -> As
 			rules.min_bytes, rules.max_bytes
 		));
 	}
-	let records = match records::read(plain, &rules.format, rules.owner_field.as_deref()) {
+	let owner = rules.owner_field.as_deref().map(|field| Owner { field, account: contributor });
+	let records = match records::read(plain, &rules.format, owner, keys) {
 		Ok(r) => r,
 		Err(FormatError(reason)) => return Assessment::Invalid(reason),
 	};
-	let distinct = Distinct::of(&records.items);
-	let n = records.items.len() as u64;
+	let n = records.hashes.len() as u64;
+	let distinct = Distinct::of(records.hashes);
 	let quality = times(
 		times(
 			ratio(records.fields - records.empty_fields, records.fields),
@@ -157,11 +158,9 @@ pub fn assess(plain: &[u8], contributor: &str, rules: &Rules, keys: &Keys) -> As
 		),
 		ratio(n, rules.target_records.max(1)),
 	);
-	let ownership = match &rules.owner_field {
+	let ownership = match owner {
 		None => FULL,
-		Some(_) => {
-			ratio(records.owners.iter().filter(|o| o.as_str() == contributor).count() as u64, n)
-		},
+		Some(_) => ratio(records.owned, n),
 	};
 	Assessment::Read {
 		fingerprint: keys.fingerprint(&distinct),

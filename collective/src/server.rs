@@ -123,6 +123,58 @@ pub struct Served {
 	/// Judging and indexing one contribution at a time per DAO, so two near copies judged
 	/// at once cannot both pass for unique.
 	lock: Mutex<()>,
+	/// Attestations signed and still valid: every validator's off-chain worker asks for the
+	/// same contribution, and each gets the one answer, judged once.
+	answers: std::sync::Mutex<Answers>,
+}
+
+/// Signed attestations by contribution, until they expire; at most `ANSWERS_KEPT`.
+#[derive(Default)]
+pub struct Answers {
+	by_contribution: std::collections::HashMap<u64, (Attestation<u32>, sr25519::Signature)>,
+}
+
+/// Answers kept per DAO (about 400 bytes each).
+const ANSWERS_KEPT: usize = 4096;
+/// A kept answer is given out while at least this many blocks of its validity are left, so it
+/// can still reach a block.
+const ANSWER_MARGIN: u32 = 3;
+
+impl Answers {
+	/// The answer for contribution `id` with this ciphertext, if one is kept that is still
+	/// good at block `now`.
+	pub fn get(
+		&self,
+		id: u64,
+		ciphertext_hash: &[u8; 32],
+		now: u32,
+	) -> Option<(Attestation<u32>, sr25519::Signature)> {
+		let (attestation, signature) = self.by_contribution.get(&id)?;
+		let fresh = attestation.valid_until >= now.saturating_add(ANSWER_MARGIN);
+		(fresh && attestation.ciphertext_hash.0 == *ciphertext_hash)
+			.then(|| (attestation.clone(), *signature))
+	}
+
+	/// Keeps an answer; drops the expired ones (at block `now`), and the one expiring first
+	/// if the cache is full.
+	pub fn keep(&mut self, now: u32, attestation: Attestation<u32>, signature: sr25519::Signature) {
+		self.by_contribution.retain(|_, (a, _)| a.valid_until >= now);
+		if self.by_contribution.len() >= ANSWERS_KEPT {
+			let first = self.by_contribution.iter().min_by_key(|(_, (a, _))| a.valid_until);
+			if let Some(&id) = first.map(|(id, _)| id) {
+				self.by_contribution.remove(&id);
+			}
+		}
+		self.by_contribution.insert(attestation.contribution_id, (attestation, signature));
+	}
+
+	pub fn len(&self) -> usize {
+		self.by_contribution.len()
+	}
+
+	pub fn is_empty(&self) -> bool {
+		self.by_contribution.is_empty()
+	}
 }
 
 impl Served {
@@ -152,6 +204,7 @@ impl Served {
 			rules,
 			index,
 			lock: Mutex::new(()),
+			answers: Default::default(),
 		})
 	}
 }
@@ -385,6 +438,16 @@ impl App {
 				),
 			));
 		}
+		let kept = served.answers.lock().expect("not poisoned").get(
+			id,
+			&contribution.ciphertext_hash.0,
+			at.number,
+		);
+		if let Some(answer) = kept {
+			self.metrics.outcome("repeated");
+			tracing::debug!(contribution = id, dao = dao_id, "answered again");
+			return Ok(answer);
+		}
 		let _permit = tokio::time::timeout(self.limits.queue_wait, self.workers.acquire())
 			.await
 			.map_err(|_| {
@@ -432,6 +495,11 @@ impl App {
 				ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "index", e.to_string())
 			})?;
 		}
+		served.answers.lock().expect("not poisoned").keep(
+			at.number,
+			attestation.clone(),
+			signature,
+		);
 		self.metrics.outcome(if judgement.invalid.is_none() { "valid" } else { "invalid" });
 		tracing::info!(
 			contribution = id,
@@ -737,4 +805,53 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 	}
 	([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
 		.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn answer(id: u64, hash: u8, valid_until: u32) -> (Attestation<u32>, sr25519::Signature) {
+		let attestation = Attestation {
+			dao_id: 0,
+			contribution_id: id,
+			ciphertext_hash: H256([hash; 32]),
+			fingerprint: H256([0; 32]),
+			scores: Default::default(),
+			verdict: Verdict::Valid,
+			measurement: H256([0; 32]),
+			valid_until,
+		};
+		(attestation, sr25519::Signature::from_raw([id as u8; 64]))
+	}
+
+	#[test]
+	fn answers_are_given_again_while_they_can_still_reach_a_block() {
+		let mut answers = Answers::default();
+		let (a, sig) = answer(7, 1, 120);
+		answers.keep(100, a.clone(), sig);
+		assert_eq!(answers.get(7, &[1; 32], 100), Some((a.clone(), sig)));
+		assert_eq!(answers.get(7, &[1; 32], 117), Some((a, sig)));
+		// too close to its end, another ciphertext, another contribution: judged anew
+		assert_eq!(answers.get(7, &[1; 32], 118), None);
+		assert_eq!(answers.get(7, &[2; 32], 100), None);
+		assert_eq!(answers.get(8, &[1; 32], 100), None);
+		// expired answers go when another is kept
+		let (b, sig) = answer(8, 1, 150);
+		answers.keep(121, b, sig);
+		assert_eq!((answers.len(), answers.get(8, &[1; 32], 121).is_some()), (1, true));
+	}
+
+	#[test]
+	fn the_answers_kept_are_bounded() {
+		let mut answers = Answers::default();
+		for id in 0..ANSWERS_KEPT as u64 + 10 {
+			let (a, sig) = answer(id, 1, 1_000 + id as u32);
+			answers.keep(0, a, sig);
+		}
+		assert_eq!(answers.len(), ANSWERS_KEPT);
+		// the ones expiring first made room
+		assert_eq!(answers.get(0, &[1; 32], 0), None);
+		assert!(answers.get(ANSWERS_KEPT as u64 + 9, &[1; 32], 0).is_some());
+	}
 }
