@@ -272,7 +272,10 @@ pub struct EncryptingReader<R> {
 	input: R,
 	cipher: Arc<ChaCha20Poly1305>,
 	runner: Runner,
+	/// Chunks per batch at most, and in the next batch: the first batch is one chunk and each
+	/// doubles up to the most, so a small file costs a small buffer, not megabytes.
 	batch_chunks: usize,
+	next_chunks: usize,
 	/// Index of the next chunk to submit.
 	counter: u64,
 	carry: Option<u8>,
@@ -303,6 +306,7 @@ impl<R: Read> EncryptingReader<R> {
 			input,
 			cipher: Arc::new(payload_cipher(file_key, &nonce)),
 			batch_chunks: runner.batch_chunks(),
+			next_chunks: 1,
 			runner,
 			counter: 0,
 			carry: None,
@@ -318,8 +322,10 @@ impl<R: Read> EncryptingReader<R> {
 
 	/// Reads the next batch of plaintext into its slots and hands it to the pool.
 	fn submit_next(&mut self) -> io::Result<()> {
-		let mut buf = buffer(&mut self.spare, self.batch_chunks * (CHUNK + TAG));
-		let (len, end) = read_slots(&mut self.input, &mut buf, &mut self.carry, self.batch_chunks)?;
+		let slots = self.next_chunks;
+		self.next_chunks = (slots * 2).min(self.batch_chunks);
+		let mut buf = buffer(&mut self.spare, slots * (CHUNK + TAG));
+		let (len, end) = read_slots(&mut self.input, &mut buf, &mut self.carry, slots)?;
 		// Only an empty plaintext makes an empty (and only) chunk.
 		let chunks = len.div_ceil(CHUNK).max(1);
 		let (first, cipher) = (self.counter, self.cipher.clone());
@@ -410,7 +416,10 @@ pub struct DecryptingReader<R> {
 	input: R,
 	cipher: Arc<ChaCha20Poly1305>,
 	runner: Runner,
+	/// Chunks per batch at most, and in the next batch: the first batch is one chunk and each
+	/// doubles up to the most, so a small file costs a small buffer, not megabytes.
 	batch_chunks: usize,
+	next_chunks: usize,
 	/// Index of the next chunk to submit.
 	counter: u64,
 	carry: Option<u8>,
@@ -442,6 +451,7 @@ impl<R: Read> DecryptingReader<R> {
 			input,
 			cipher: Arc::new(payload_cipher(file_key, &nonce)),
 			batch_chunks: runner.batch_chunks(),
+			next_chunks: 1,
 			runner,
 			counter: 0,
 			carry: None,
@@ -457,7 +467,9 @@ impl<R: Read> DecryptingReader<R> {
 
 	/// Reads the next batch of sealed chunks and hands it to the pool.
 	fn submit_next(&mut self) -> io::Result<()> {
-		let size = self.batch_chunks * (CHUNK + TAG);
+		let slots = self.next_chunks;
+		self.next_chunks = (slots * 2).min(self.batch_chunks);
+		let size = slots * (CHUNK + TAG);
 		let mut buf = buffer(&mut self.spare, size + 1);
 		let (len, end) = read_batch(&mut self.input, &mut buf, &mut self.carry, size)?;
 		let chunks = len.div_ceil(CHUNK + TAG);
