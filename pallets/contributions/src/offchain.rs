@@ -36,7 +36,7 @@ use sp_runtime::{
 	offchain::{
 		http,
 		storage::{MutateStorageError, StorageRetrievalError, StorageValueRef},
-		Duration,
+		Duration, Timestamp,
 	},
 	SaturatedConversion,
 };
@@ -286,71 +286,68 @@ impl<T: Config> Pallet<T> {
 	/// For each job, whether storage has its blob with the declared size.
 	fn check_blobs(jobs: &[Job<T>]) -> Vec<bool> {
 		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(STORAGE_DEADLINE_MS));
-		let mut sent = Vec::new();
-		let mut ok = Vec::with_capacity(jobs.len());
-		for (i, job) in jobs.iter().enumerate() {
-			ok.push(false);
-			let Ok(url) = core::str::from_utf8(&job.contribution.url) else { continue };
-			let request = http::Request::get(url)
-				.method(http::Method::Other("HEAD"))
-				.deadline(deadline)
-				.send();
-			if let Ok(pending) = request {
-				sent.push((i, pending));
-			}
-		}
-		let (indexes, pending): (Vec<_>, Vec<_>) = sent.into_iter().unzip();
-		for (i, result) in
-			indexes.into_iter().zip(http::PendingRequest::try_wait_all(pending, deadline))
-		{
-			let Ok(Ok(mut response)) = result else { continue };
-			let size =
-				response.headers().find("content-length").and_then(|v| v.parse::<u64>().ok());
-			ok[i] = response.code == 200 && size == Some(jobs[i].contribution.ciphertext_size);
-			if !ok[i] {
-				log::info!(
-					target: "runtime::contributions",
-					"contribution #{}: storage answered {} with size {:?}, {} expected",
-					jobs[i].id,
-					response.code,
-					size,
-					jobs[i].contribution.ciphertext_size
-				);
-			}
-		}
-		ok
+		let requests = jobs
+			.iter()
+			.map(|job| {
+				let url = core::str::from_utf8(&job.contribution.url).ok()?;
+				http::Request::get(url)
+					.method(http::Method::Other("HEAD"))
+					.deadline(deadline)
+					.send()
+					.ok()
+			})
+			.collect();
+		let outcomes = wait_all(requests, deadline);
+		outcomes
+			.into_iter()
+			.zip(jobs)
+			.map(|(outcome, job)| {
+				let Exchange::Answered(mut response) = outcome else { return false };
+				let size =
+					response.headers().find("content-length").and_then(|v| v.parse::<u64>().ok());
+				let ok = response.code == 200 && size == Some(job.contribution.ciphertext_size);
+				if !ok {
+					log::info!(
+						target: "runtime::contributions",
+						"contribution #{}: storage answered {} with size {:?}, {} expected",
+						job.id,
+						response.code,
+						size,
+						job.contribution.ciphertext_size
+					);
+				}
+				ok
+			})
+			.collect()
 	}
 
 	/// Asks each job's collective server for its attestation; the answers' bodies.
 	fn ask_collectives(jobs: &[&Job<T>]) -> Vec<Result<Vec<u8>, &'static str>> {
 		let deadline =
 			sp_io::offchain::timestamp().add(Duration::from_millis(VALIDATE_DEADLINE_MS));
-		let mut answers: Vec<Result<Vec<u8>, &'static str>> =
-			jobs.iter().map(|_| Err("the collective server could not be asked")).collect();
-		let mut sent = Vec::new();
-		for (i, job) in jobs.iter().enumerate() {
-			let Ok(url) = core::str::from_utf8(&job.validate_url) else { continue };
-			let body = format!("{{\"contribution\":{}}}", job.id).into_bytes();
-			let request = http::Request::post(url, alloc::vec![body])
-				.add_header("Content-Type", "application/json")
-				.add_header("Accept", "application/scale")
-				.deadline(deadline)
-				.send();
-			if let Ok(pending) = request {
-				sent.push((i, pending));
-			}
-		}
-		let (indexes, pending): (Vec<_>, Vec<_>) = sent.into_iter().unzip();
-		for (i, result) in
-			indexes.into_iter().zip(http::PendingRequest::try_wait_all(pending, deadline))
-		{
-			answers[i] = match result {
-				Err(_) => Err("the collective server did not answer in time"),
-				Ok(Err(_)) => Err("the collective server is unreachable"),
-				Ok(Ok(response)) if response.code != 200 => {
+		let requests = jobs
+			.iter()
+			.map(|job| {
+				let url = core::str::from_utf8(&job.validate_url).ok()?;
+				let body = format!("{{\"contribution\":{}}}", job.id).into_bytes();
+				http::Request::post(url, alloc::vec![body])
+					.add_header("Content-Type", "application/json")
+					.add_header("Accept", "application/scale")
+					.deadline(deadline)
+					.send()
+					.ok()
+			})
+			.collect();
+		wait_all(requests, deadline)
+			.into_iter()
+			.map(|outcome| match outcome {
+				Exchange::NotSent => Err("the collective server could not be asked"),
+				Exchange::TimedOut => Err("the collective server did not answer in time"),
+				Exchange::Failed => Err("the collective server is unreachable"),
+				Exchange::Answered(response) if response.code != 200 => {
 					Err("the collective server answered with an error")
 				},
-				Ok(Ok(response)) => {
+				Exchange::Answered(response) => {
 					let body: Vec<u8> = response.body().take(MAX_ANSWER + 1).collect();
 					if body.len() > MAX_ANSWER {
 						Err("the collective server's answer is too long")
@@ -358,9 +355,8 @@ impl<T: Config> Pallet<T> {
 						Ok(body)
 					}
 				},
-			};
-		}
-		answers
+			})
+			.collect()
 	}
 
 	/// Decodes an answer, checks it as the pool will, and submits it.
@@ -378,4 +374,41 @@ impl<T: Config> Pallet<T> {
 		SubmitTransaction::<T, Call<T>>::submit_transaction(T::create_bare(call.into()))
 			.map_err(|()| "the transaction pool refused the attestation")
 	}
+}
+
+/// What became of one HTTP request of the worker.
+enum Exchange {
+	/// It could not be sent (a URL that is not UTF-8, no HTTP in this node).
+	NotSent,
+	/// No answer before the deadline.
+	TimedOut,
+	/// The connection failed.
+	Failed,
+	Answered(http::Response),
+}
+
+/// Waits until `deadline` for all the requests that were sent (`None`: not sent) at once;
+/// their outcomes, in order.
+fn wait_all(
+	requests: Vec<Option<http::PendingRequest>>,
+	deadline: Timestamp,
+) -> Vec<Exchange> {
+	let mut outcomes = Vec::with_capacity(requests.len());
+	let (mut slots, mut pending) = (Vec::new(), Vec::new());
+	for (i, request) in requests.into_iter().enumerate() {
+		outcomes.push(Exchange::NotSent);
+		if let Some(request) = request {
+			slots.push(i);
+			pending.push(request);
+		}
+	}
+	for (i, result) in slots.into_iter().zip(http::PendingRequest::try_wait_all(pending, deadline))
+	{
+		outcomes[i] = match result {
+			Err(_) => Exchange::TimedOut,
+			Ok(Err(_)) => Exchange::Failed,
+			Ok(Ok(response)) => Exchange::Answered(response),
+		};
+	}
+	outcomes
 }
