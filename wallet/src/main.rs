@@ -74,6 +74,10 @@ enum Command {
 	},
 	/// My contributions and their status.
 	Contributions,
+	/// Withdraw my contribution that is still Pending after the chain's timeout (its blob
+	/// never reached the collective server, say): the deposit comes back and the same file
+	/// can be contributed again.
+	Cancel { contribution: u64 },
 	/// Native balance, and dataset token balances (all DAOs, or --dao).
 	Balance {
 		#[arg(long)]
@@ -344,6 +348,7 @@ async fn run(cli: &Cli) -> Result<()> {
 		Command::Balance { dao } => balance(cli, *dao).await,
 		Command::Transfer { to, amount, dao } => transfer(cli, to, *amount, *dao).await,
 		Command::Rewards(r) => rewards(cli, r).await,
+		Command::Cancel { contribution } => cancel(cli, *contribution).await,
 		Command::Decrypt { contribution, output } => {
 			decrypt_contribution(cli, *contribution, output).await
 		},
@@ -947,6 +952,47 @@ async fn rewards(cli: &Cli, command: &RewardsCommand) -> Result<()> {
 			});
 		},
 	}
+	Ok(())
+}
+
+async fn cancel(cli: &Cli, id: u64) -> Result<()> {
+	let account = cli.account()?;
+	let client = chain::connect(&cli.url).await?;
+	let at = chain::at(&client).await?;
+	let c = chain::contribution(&at, id)
+		.await?
+		.ok_or_else(|| anyhow!("there is no contribution #{id}"))?;
+	if c.contributor != account.account_id() {
+		bail!(
+			"contribution #{id} is {}'s, not {}'s: only its contributor can cancel it",
+			c.contributor,
+			account.address()
+		);
+	}
+	if !matches!(c.status, ContributionStatus::Pending) {
+		bail!(
+			"contribution #{id} is {}: only a pending contribution can be cancelled",
+			describe(&contribution_json(id, &c))
+		);
+	}
+	// The pallet says the same (TooEarly); checked here to say when instead.
+	let timeout =
+		at.constants().entry(rt::constants().contributions().pending_timeout())?;
+	let from = u64::from(c.submitted_at.saturating_add(timeout));
+	let now = at.block_number();
+	if now < from {
+		let minutes = (from - now).div_ceil(10);
+		bail!(
+			"contribution #{id} is still within its timeout: it can be cancelled from block \
+			 {from}, {} blocks from now (about {minutes} min)",
+			from - now
+		);
+	}
+	let tx = rt::transactions().contributions().cancel(id);
+	chain::submit(&client, &tx, &account.keypair).await?;
+	cli.print(json!({"contribution": id, "cancelled": true, "deposit": c.deposit.to_string()}), || {
+		format!("cancelled contribution #{id}; its deposit of {} is back", coop(c.deposit))
+	});
 	Ok(())
 }
 

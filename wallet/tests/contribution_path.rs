@@ -5,8 +5,9 @@
 //! 1. a valid export is accepted within a few blocks, with scores and tokens;
 //! 2. the same export again is rejected as a duplicate; a near copy scores low on uniqueness;
 //! 3. an export that breaks the DAO's schema is rejected with the reason, printed by the wallet;
-//! 4. with the collective server stopped a contribution stays Pending; restarted (same keys,
-//!    same index), it is accepted;
+//! 4. with the collective server stopped a contribution stays Pending (and its contributor
+//!    may not cancel it before the timeout); restarted (same keys, same index), it is
+//!    accepted;
 //! 5. an attestation signed by a key the DAO did not register is refused by the pool.
 
 mod common;
@@ -204,6 +205,14 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 	let now = datacoop_e2e::best_number(&rpc).await.unwrap();
 	datacoop_e2e::wait_for_finalized(&rpc, now + 3, Duration::from_secs(60)).await.unwrap();
 	assert_eq!(listed(&w, "bob", id)["status"], "pending");
+	// Its contributor cannot withdraw it yet (the server may come back), nor can anyone
+	// else; the wallet says from when.
+	let early = w.fails(&["--account", "bob", "cancel", &id.to_string()]);
+	assert!(early.contains("it can be cancelled from block"), "{early}");
+	let other = w.fails(&["--account", "//Alice", "cancel", &id.to_string()]);
+	assert!(other.contains("only its contributor can cancel it"), "{other}");
+	let unknown = w.fails(&["--account", "bob", "cancel", "999999"]);
+	assert!(unknown.contains("there is no contribution #999999"), "{unknown}");
 
 	// 5. ...and nobody else can judge it: an attestation signed by a key the DAO did not
 	// register is refused by the pool.
@@ -221,6 +230,8 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	};
 	assert_eq!(status["status"], "accepted", "{status}");
+	let late = w.fails(&["--account", "bob", "cancel", &id.to_string()]);
+	assert!(late.contains("only a pending contribution can be cancelled"), "{late}");
 
 	let metrics = {
 		let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
