@@ -21,6 +21,13 @@ fn export(first: u32, records: u32) -> Vec<u8> {
 	serde_json::to_vec(&json!({"messages": messages})).unwrap()
 }
 
+/// Decrypts in memory on one core, as the server does.
+fn open(collective: &Identity, sealed: &[u8], len: usize) -> Vec<u8> {
+	let mut opened = Vec::with_capacity(len);
+	decrypt(std::slice::from_ref(collective), sealed, &mut opened, &Parallelism::OneCore).unwrap();
+	opened
+}
+
 fn pipeline(c: &mut Criterion) {
 	let rules = Rules {
 		format: Format::Json {
@@ -55,14 +62,7 @@ fn pipeline(c: &mut Criterion) {
 		group.throughput(Throughput::Bytes(plain.len() as u64));
 		group.bench_with_input(BenchmarkId::from_parameter(name), &sealed, |b, sealed| {
 			b.iter(|| {
-				let mut opened = Vec::with_capacity(plain.len());
-				decrypt(
-					std::slice::from_ref(&collective),
-					&sealed[..],
-					&mut opened,
-					&Parallelism::OneCore,
-				)
-				.unwrap();
+				let opened = open(&collective, sealed, plain.len());
 				let j = judge(&opened, BOB, &rules, &keys, &index).unwrap();
 				assert!(j.invalid.is_none());
 				// and the signature over the attestation, as the server makes it
@@ -91,16 +91,7 @@ fn pipeline(c: &mut Criterion) {
 		encrypt(&[collective.to_public()], &plain[..], &mut sealed, &Parallelism::OneCore).unwrap();
 		stages.throughput(Throughput::Bytes(plain.len() as u64));
 		stages.bench_function(format!("{size}: decrypt"), |b| {
-			b.iter(|| {
-				let mut opened = Vec::with_capacity(plain.len());
-				decrypt(
-					std::slice::from_ref(&collective),
-					&sealed[..],
-					&mut opened,
-					&Parallelism::OneCore,
-				)
-				.unwrap()
-			})
+			b.iter(|| open(&collective, &sealed, plain.len()))
 		});
 		let owner = Some(Owner { field: "/account", account: BOB });
 		stages.bench_function(format!("{size}: parse, schema, record hashes"), |b| {

@@ -955,7 +955,13 @@ async fn rewards(cli: &Cli, command: &RewardsCommand) -> Result<()> {
 	Ok(())
 }
 
-async fn cancel(cli: &Cli, id: u64) -> Result<()> {
+/// My contribution `id`, read at the finalized block, for a command only its contributor may
+/// run (`doing`: what the command does, for the error).
+async fn my_contribution(
+	cli: &Cli,
+	id: u64,
+	doing: &str,
+) -> Result<(Account, chain::Client, chain::At, chain::Contribution)> {
 	let account = cli.account()?;
 	let client = chain::connect(&cli.url).await?;
 	let at = chain::at(&client).await?;
@@ -964,11 +970,16 @@ async fn cancel(cli: &Cli, id: u64) -> Result<()> {
 		.ok_or_else(|| anyhow!("there is no contribution #{id}"))?;
 	if c.contributor != account.account_id() {
 		bail!(
-			"contribution #{id} is {}'s, not {}'s: only its contributor can cancel it",
+			"contribution #{id} is {}'s, not {}'s: only its contributor can {doing} it",
 			c.contributor,
 			account.address()
 		);
 	}
+	Ok((account, client, at, c))
+}
+
+async fn cancel(cli: &Cli, id: u64) -> Result<()> {
+	let (account, client, at, c) = my_contribution(cli, id, "cancel").await?;
 	if !matches!(c.status, ContributionStatus::Pending) {
 		bail!(
 			"contribution #{id} is {}: only a pending contribution can be cancelled",
@@ -997,19 +1008,7 @@ async fn cancel(cli: &Cli, id: u64) -> Result<()> {
 }
 
 async fn decrypt_contribution(cli: &Cli, id: u64, output: &Path) -> Result<()> {
-	let account = cli.account()?;
-	let client = chain::connect(&cli.url).await?;
-	let at = chain::at(&client).await?;
-	let c = chain::contribution(&at, id)
-		.await?
-		.ok_or_else(|| anyhow!("there is no contribution #{id}"))?;
-	if c.contributor != account.account_id() {
-		bail!(
-			"contribution #{id} is {}'s, not {}'s: only its contributor can decrypt it",
-			c.contributor,
-			account.address()
-		);
-	}
+	let (account, _, _, c) = my_contribution(cli, id, "decrypt").await?;
 	let url = chain::text(&c.url.0);
 	let (storage, hash) = StorageClient::for_blob_url(&url)?;
 	if hash.0 != c.ciphertext_hash.0 {
