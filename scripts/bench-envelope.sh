@@ -8,6 +8,8 @@
 #    ChaCha20-Poly1305 over the same bytes (the one-core ceiling), in memory.
 # 2. Whole programs on files (the `seal` example and `age`, page cache warm, output to
 #    /dev/null): wall time, best of three, and peak resident memory (/usr/bin/time).
+# 3. Side by side with `age`: ENVELOPE_BENCH_ROUNDS (11) alternating runs each way, so a
+#    slow moment of the machine hits both alike; median, fastest and slowest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -58,3 +60,21 @@ report "seal decrypt, one core" "$mib" env SEAL_ONE_CORE=1 sh -c "'$seal' decryp
 report "age decrypt" "$mib" age -d -i "$work/key.txt" "$work/theirs.age"
 report "seal encrypt $((2 * mib)) MiB, all cores" "$((2 * mib))" sh -c "'$seal' encrypt '$recipient' < '$work/plain2'"
 report "seal decrypt $((2 * mib)) MiB, all cores" "$((2 * mib))" sh -c "'$seal' decrypt '$work/key.txt' < '$work/ours2.age'"
+
+# alternating runs of two commands: "median min max" of each
+side_by_side() {
+	local what=$1 ours=$2 theirs=$3 rounds=${ENVELOPE_BENCH_ROUNDS:-11}
+	: > "$work/ours.t"
+	: > "$work/theirs.t"
+	for _ in $(seq "$rounds"); do
+		/usr/bin/time -f %e -a -o "$work/ours.t" sh -c "$ours" > /dev/null
+		/usr/bin/time -f %e -a -o "$work/theirs.t" sh -c "$theirs" > /dev/null
+	done
+	for who in ours theirs; do
+		sort -n "$work/$who.t" | awk -v w="$what, $who" -v mib="$mib" '{t[NR]=$1}
+			END{m=t[int((NR+1)/2)]; printf "%-40s median %5.3f s (%5.3f to %5.3f)  %5.0f MiB/s\n", w, m, t[1], t[NR], mib/m}'
+	done
+}
+say "side by side with age, ${ENVELOPE_BENCH_ROUNDS:-11} alternating runs on $mib MiB"
+side_by_side "encrypt" "'$seal' encrypt '$recipient' < '$work/plain'" "age -r '$recipient' '$work/plain'"
+side_by_side "decrypt" "'$seal' decrypt '$work/key.txt' < '$work/ours.age'" "age -d -i '$work/key.txt' '$work/theirs.age'"

@@ -7,7 +7,11 @@
 //!
 //! `SEAL_ONE_CORE=1` runs on the calling thread only.
 
-use std::io::{self, BufReader};
+use std::{
+	fs::File,
+	io::{self, BufReader},
+	os::fd::AsFd,
+};
 
 use datacoop_envelope::{decrypt, encrypt, Error, Identity, Parallelism};
 
@@ -25,7 +29,11 @@ fn run() -> Result<(), Error> {
 	} else {
 		Parallelism::AllCores
 	};
-	let (stdin, stdout) = (io::stdin().lock(), io::stdout().lock());
+	// The standard streams as plain files: Rust's stdout is line-buffered (it would look for
+	// newlines in every sealed batch) and its stdin reads through an 8 KiB buffer; `age`
+	// reads and writes its files directly, and so does this.
+	let stdin = File::from(io::stdin().as_fd().try_clone_to_owned()?);
+	let stdout = File::from(io::stdout().as_fd().try_clone_to_owned()?);
 	match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
 		["encrypt", recipient] => {
 			encrypt(&[recipient.parse()?], stdin, stdout, &parallelism)?;

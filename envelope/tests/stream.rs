@@ -1,7 +1,7 @@
 //! Round trips at chunk and batch boundaries, on one core and many, and every way of
 //! damaging a file: each fails with a clear error and never passes part of a file as whole.
 
-use std::io::Read;
+use std::io::{self, IoSliceMut, Read};
 
 use datacoop_envelope::{
 	decrypt, decrypting_reader, encrypt, encrypted_len, Error, Identity, Parallelism, CHUNK,
@@ -52,6 +52,59 @@ fn round_trips_at_chunk_and_batch_boundaries() {
 			let mut out = Vec::new();
 			decrypt(std::slice::from_ref(&me), &sealed[..], &mut out, &parallelism).unwrap();
 			assert!(out == plain, "{len} bytes, {parallelism:?}");
+		}
+	}
+}
+
+/// A reader that gives at most `step` bytes per call, spread over as many buffers as a
+/// vectored read offers: the short reads of pipes and sockets.
+struct Trickle<'a> {
+	data: &'a [u8],
+	step: usize,
+}
+
+impl Read for Trickle<'_> {
+	fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+		self.read_vectored(&mut [IoSliceMut::new(buf)])
+	}
+
+	fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+		let mut given = 0;
+		for buf in bufs {
+			let n = buf.len().min(self.step - given).min(self.data.len());
+			buf[..n].copy_from_slice(&self.data[..n]);
+			self.data = &self.data[n..];
+			given += n;
+			if given == self.step || self.data.is_empty() {
+				break;
+			}
+		}
+		Ok(given)
+	}
+}
+
+#[test]
+fn short_reads_seal_the_same_plaintext() {
+	let me = Identity::generate().unwrap();
+	let cases = [
+		(0, 1),
+		(CHUNK + 1, 1),
+		(CHUNK, 1000),
+		(3 * CHUNK + 7, 1000),
+		(40 * CHUNK, CHUNK + 1),
+		(40 * CHUNK + 1, CHUNK - 1),
+		(70 * CHUNK + 9, 5 * CHUNK + 3),
+	];
+	for (len, step) in cases {
+		let plain = data(len);
+		for parallelism in [Parallelism::OneCore, Parallelism::AllCores] {
+			let mut sealed = Vec::new();
+			let input = Trickle { data: &plain, step };
+			encrypt(&[me.to_public()], input, &mut sealed, &parallelism).unwrap();
+			assert_eq!(sealed.len() as u64, encrypted_len(len as u64, 1), "{len} bytes by {step}");
+			let (result, out) = open(&me, &sealed);
+			assert_eq!(result.unwrap(), len as u64);
+			assert!(out == plain, "{len} bytes by {step}, {parallelism:?}");
 		}
 	}
 }
