@@ -75,7 +75,8 @@ impl Keys {
 	/// The exact fingerprint: keyed BLAKE2b-256 of the sorted, distinct record hashes, so the
 	/// same data in another order or with repeated records is the same contribution.
 	pub fn fingerprint(&self, records: &Distinct) -> [u8; 32] {
-		let mut m = <Blake2bMac<U32> as KeyInit>::new_from_slice(&self.secret).expect("32-byte key");
+		let mut m =
+			<Blake2bMac<U32> as KeyInit>::new_from_slice(&self.secret).expect("32-byte key");
 		m.update(b"datacoop/fingerprint/v2");
 		// 256 hashes per update call: BLAKE2 compresses whole blocks without copying them.
 		let mut block = [0u8; 16 * 256];

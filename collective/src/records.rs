@@ -254,10 +254,8 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
 			},
 			Some((token, rest)) => {
 				// An array index, as JSON pointers write it (no sign, no leading zero).
-				let wanted = token
-					.parse::<usize>()
-					.ok()
-					.filter(|_| token == "0" || !token.starts_with('0'));
+				let wanted =
+					token.parse::<usize>().ok().filter(|_| token == "0" || !token.starts_with('0'));
 				let mut i = 0usize;
 				loop {
 					if Some(i) == wanted {
@@ -322,8 +320,8 @@ fn read_json(
 			let mut de = serde_json::Deserializer::from_slice(plain);
 			let walk =
 				Walk { tokens: &tokens, records: &mut records, found: &mut found, stop: &mut stop };
-			let walked = serde::de::DeserializeSeed::deserialize(walk, &mut de)
-				.and_then(|()| de.end());
+			let walked =
+				serde::de::DeserializeSeed::deserialize(walk, &mut de).and_then(|()| de.end());
 			if let Err(e) = walked {
 				return Err(match stop {
 					Some(Stop::Record(reason)) => reason,
@@ -440,7 +438,8 @@ mod tests {
 		let ok = read(br#"{"before":{"x":[1,{"y":null}]},"messages":[{"text":"hi","at":1},{"text":"","at":2}],"after":3}"#)
 			.unwrap();
 		assert_eq!((ok.hashes.len(), ok.fields, ok.empty_fields), (2, 4, 1));
-		let e = read(br#"{"messages":[{"text":"hi","at":1},{"text":"hi","at":"noon"}]}"#).unwrap_err();
+		let e =
+			read(br#"{"messages":[{"text":"hi","at":1},{"text":"hi","at":"noon"}]}"#).unwrap_err();
 		assert!(
 			e.0.contains("record 1 breaks the schema at /at (rule /properties/at/type)"),
 			"{e}"
@@ -475,7 +474,10 @@ mod tests {
 		assert_eq!(at("/a~1b/c~0d", br#"{"a/b":{"c~d":[{},{}]}}"#), Ok(2));
 		assert_eq!(at("", br#"[1,2]"#), Ok(2));
 		assert!(at("/01/m", br#"[{"m":[1]},{"m":[1,2,3]}]"#).is_err());
-		assert!(at("messages", br#"{"messages":[1]}"#).unwrap_err().0.contains("does not start with /"));
+		assert!(at("messages", br#"{"messages":[1]}"#)
+			.unwrap_err()
+			.0
+			.contains("does not start with /"));
 	}
 
 	#[test]
@@ -489,8 +491,13 @@ mod tests {
 	fn owners_are_counted_in_json_and_csv() {
 		let owner = Some(Owner { field: "/account", account: "5Grw" });
 		let format = Format::Json { records: None, schema: None };
-		let r = read(br#"[{"account":"5Grw"},{"account":"5Eve"},{"other":1},{"account":"5Grw"}]"#, &format, owner, &keys())
-			.unwrap();
+		let r = read(
+			br#"[{"account":"5Grw"},{"account":"5Eve"},{"other":1},{"account":"5Grw"}]"#,
+			&format,
+			owner,
+			&keys(),
+		)
+		.unwrap();
 		assert_eq!((r.hashes.len(), r.owned), (4, 2));
 	}
 
@@ -498,16 +505,22 @@ mod tests {
 	fn csv_columns_rows_and_owners() {
 		let format = Format::Csv { required_columns: vec!["account".into(), "text".into()] };
 		let owner = Some(Owner { field: "account", account: "5Grw" });
-		let r = read(b"account,text\n5Grw,hello\n5Grw, \n5Eve,hi\n", &format, owner, &keys()).unwrap();
+		let r =
+			read(b"account,text\n5Grw,hello\n5Grw, \n5Eve,hi\n", &format, owner, &keys()).unwrap();
 		assert_eq!((r.hashes.len(), r.fields, r.empty_fields, r.owned), (3, 6, 1, 2));
 		// cells are trimmed: the same rows written with spaces are the same records
-		let spaced = read(b"account , text\n 5Grw ,hello\n5Grw,\n5Eve , hi\n", &format, owner, &keys()).unwrap();
+		let spaced =
+			read(b"account , text\n 5Grw ,hello\n5Grw,\n5Eve , hi\n", &format, owner, &keys())
+				.unwrap();
 		assert_eq!(r.hashes, spaced.hashes);
 		assert!(read(b"text\nhello\n", &format, None, &keys())
 			.unwrap_err()
 			.0
 			.contains("no column \"account\""));
-		assert!(read(b"account,text\nx\n", &format, None, &keys()).unwrap_err().0.contains("CSV row 1"));
+		assert!(read(b"account,text\nx\n", &format, None, &keys())
+			.unwrap_err()
+			.0
+			.contains("CSV row 1"));
 		assert!(read(b"account,text\n", &format, None, &keys()).unwrap_err().0.contains("no rows"));
 	}
 

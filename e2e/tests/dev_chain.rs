@@ -27,7 +27,8 @@ async fn dev_chain_produces_finalizes_and_includes_a_transfer() -> anyhow::Resul
 	let dest = Keypair::from_uri(&"//DatacoopE2eDest".parse()?)?;
 	let dest_id: AccountId32 = dest.public_key().into();
 	let amount = 12_345_678_000_000u128;
-	let tx = datacoop::transactions().balances().transfer_keep_alive(dest_id.clone().into(), amount);
+	let tx =
+		datacoop::transactions().balances().transfer_keep_alive(dest_id.clone().into(), amount);
 	let events = api
 		.at_current_block()
 		.await?
@@ -61,10 +62,7 @@ fn assert_one_line_error(ok: bool, stderr: &str, expect: &str) {
 	assert!(!ok, "the node should fail; stderr:\n{stderr}");
 	let last = stderr.lines().last().unwrap_or_default();
 	assert!(last.starts_with("Error: "), "last line should be the error, got:\n{stderr}");
-	assert!(
-		last.to_lowercase().contains(expect),
-		"error should mention {expect:?}, got: {last}"
-	);
+	assert!(last.to_lowercase().contains(expect), "error should mention {expect:?}, got: {last}");
 	assert!(!stderr.contains("panicked"), "no panic on bad input:\n{stderr}");
 	assert!(!stderr.contains("stack backtrace"), "no backtrace on bad input:\n{stderr}");
 }
@@ -89,8 +87,7 @@ fn a_bad_chain_spec_is_one_clear_line() -> anyhow::Result<()> {
 	assert_one_line_error(ok, &stderr, "chain spec");
 
 	let missing = dir.join("no-such-spec.json");
-	let (ok, stderr) =
-		run_node_to_exit(
+	let (ok, stderr) = run_node_to_exit(
 		&["--chain", missing.to_str().unwrap(), "--no-prometheus"],
 		Duration::from_secs(30),
 	)?;

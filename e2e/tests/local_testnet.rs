@@ -53,7 +53,8 @@ impl Testnet {
 		["alice", "bob", "charlie", "dave"]
 			.iter()
 			.map(|n| {
-				let log = std::fs::read_to_string(self.dir.join(format!("{n}.log"))).unwrap_or_default();
+				let log =
+					std::fs::read_to_string(self.dir.join(format!("{n}.log"))).unwrap_or_default();
 				let tail: Vec<_> = log.lines().rev().take(15).collect();
 				format!("--- {n} ---\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
 			})
@@ -71,8 +72,8 @@ impl Drop for Testnet {
 fn consecutive_free_ports(n: u16) -> u16 {
 	loop {
 		let base = free_port();
-		if base < u16::MAX - n &&
-			(1..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok())
+		if base < u16::MAX - n
+			&& (1..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok())
 		{
 			return base;
 		}
@@ -99,10 +100,7 @@ async fn finality_survives_a_crashed_validator_which_then_catches_up() -> Result
 	let charlie_hash_then = charlie.chain_get_block_hash(Some(charlie_had.into())).await?;
 	drop(charlie);
 	net.script(&["kill", "charlie"])?;
-	assert!(
-		rpc(&charlie_url).await.is_err(),
-		"Charlie's RPC still answers after the kill"
-	);
+	assert!(rpc(&charlie_url).await.is_err(), "Charlie's RPC still answers after the kill");
 	let at_kill = finalized_number(&alice).await?;
 	wait_for_finalized(&alice, at_kill + 3, Duration::from_secs(120))
 		.await

@@ -42,9 +42,11 @@ impl SubstrateCli for Cli {
 			"" | "local" => Box::new(chain_spec::local_chain_spec()?),
 			path => {
 				let path = std::path::PathBuf::from(path);
-				Box::new(chain_spec::ChainSpec::from_json_file(path.clone()).map_err(|e| {
-					format!("cannot load the chain spec {}: {e}", path.display())
-				})?)
+				Box::new(
+					chain_spec::ChainSpec::from_json_file(path.clone()).map_err(|e| {
+						format!("cannot load the chain spec {}: {e}", path.display())
+					})?,
+				)
 			},
 		})
 	}
@@ -120,14 +122,16 @@ pub fn run() -> sc_cli::Result<()> {
 						config.chain_spec,
 					))
 				},
-				BenchmarkCmd::Overhead(cmd) => cmd
-					.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec)),
+				BenchmarkCmd::Overhead(cmd) => {
+					cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
+				},
 				BenchmarkCmd::Block(cmd) => {
 					let PartialComponents { client, .. } = service::new_partial(&config)?;
 					cmd.run(client)
 				},
-				BenchmarkCmd::Machine(cmd) =>
-					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
+				BenchmarkCmd::Machine(cmd) => {
+					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())
+				},
 				// The database's own read and write costs, on the state of the chain given.
 				// The client exposes its database only in a benchmark build.
 				#[cfg(not(feature = "runtime-benchmarks"))]
@@ -146,10 +150,11 @@ pub fn run() -> sc_cli::Result<()> {
 						backend.expose_shared_trie_cache(),
 					)
 				},
-				BenchmarkCmd::Extrinsic(_) =>
+				BenchmarkCmd::Extrinsic(_) => {
 					Err("`benchmark extrinsic` is not offered by this node: use `benchmark \
 					     pallet`, `overhead`, `storage`, `block` or `machine`"
-						.into()),
+						.into())
+				},
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {
@@ -163,10 +168,12 @@ pub fn run() -> sc_cli::Result<()> {
 				claim_listen_ports(&mut config)?;
 				type Hash = <Block as sp_runtime::traits::Block>::Hash;
 				match config.network.network_backend {
-					NetworkBackendType::Libp2p =>
-						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(config),
-					NetworkBackendType::Litep2p =>
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config),
+					NetworkBackendType::Libp2p => {
+						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(config)
+					},
+					NetworkBackendType::Litep2p => {
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+					},
 				}
 				.map_err(sc_cli::Error::Service)
 			})
@@ -186,13 +193,13 @@ fn claim_listen_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<
 	let in_use = |addr: SocketAddr, flag: &str| -> sc_cli::Result<()> {
 		match TcpListener::bind(addr) {
 			Ok(_) => Ok(()),
-			Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(sc_cli::Error::Input(
-				format!(
+			Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+				Err(sc_cli::Error::Input(format!(
 					"port {} ({flag}) is already in use (address already in use): stop the \
 					 other process or pick another port with {flag}",
 					addr.port()
-				),
-			)),
+				)))
+			},
 			// Another failure (an IPv6 address on a host without IPv6, say) is for the
 			// server itself to report or skip.
 			Err(_) => Ok(()),

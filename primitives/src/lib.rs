@@ -135,7 +135,16 @@ pub mod dao {
 
 	/// Whether a DAO takes new contributions.
 	#[derive(
-		Clone, Copy, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
+		MaxEncodedLen,
+		Debug,
 	)]
 	pub enum DaoStatus {
 		/// Open for contributions.
@@ -170,8 +179,17 @@ pub mod contribution {
 
 	/// How a collective server scored a contribution. `overall` decides acceptance and reward.
 	#[derive(
-		Clone, Copy, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
-		Debug, Default,
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
+		MaxEncodedLen,
+		Debug,
+		Default,
 	)]
 	pub struct Scores {
 		/// The data is what it claims to be (a genuine export, untampered).

@@ -19,8 +19,8 @@ use sp_version::RuntimeVersion;
 use datacoop_primitives::{contribution::ContributionId, dao::DaoId, Hash};
 
 use crate::{
-	AccountId, Aura, Balance, Block, DatasetTokens, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, DatasetTokens, Executive, Grandpa, InherentDataExt, Nonce,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {

@@ -2,7 +2,9 @@
 //! here as it lands.
 
 pub use frame_benchmarking::baseline::Pallet as BaselineBench;
-pub use frame_system_benchmarking::{extensions::Pallet as SystemExtensionsBench, Pallet as SystemBench};
+pub use frame_system_benchmarking::{
+	extensions::Pallet as SystemExtensionsBench, Pallet as SystemBench,
+};
 
 pub use crate::{
 	Balances, Contributions, DataDaos, DatasetTokens, Runtime, Sudo, Timestamp, TransactionPayment,

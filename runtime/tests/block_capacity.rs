@@ -38,9 +38,8 @@ fn per_block(xt: &UncheckedExtrinsic) -> (u64, u64) {
 	let normal = weights.get(DispatchClass::Normal);
 	let max_total = normal.max_total.expect("a normal-class limit");
 	let per_xt = xt.get_dispatch_info().total_weight().saturating_add(normal.base_extrinsic);
-	let by_weight = (max_total.ref_time() / per_xt.ref_time()).min(
-		max_total.proof_size().checked_div(per_xt.proof_size()).unwrap_or(u64::MAX),
-	);
+	let by_weight = (max_total.ref_time() / per_xt.ref_time())
+		.min(max_total.proof_size().checked_div(per_xt.proof_size()).unwrap_or(u64::MAX));
 	let length = <Runtime as frame_system::Config>::BlockLength::get();
 	println!(
 		"  call {:?}, extensions {:?}, base {:?}",
@@ -71,7 +70,10 @@ fn submissions_and_attestations_per_block() {
 			tx_extension(),
 		);
 		let (by_weight, by_length) = per_block(&submit);
-		println!("submit: {by_weight} per block by weight, {by_length} by length ({} bytes each)", submit.encoded_size());
+		println!(
+			"submit: {by_weight} per block by weight, {by_length} by length ({} bytes each)",
+			submit.encoded_size()
+		);
 		// The aim is 2,000 (see the README for why it is not met yet); this guards what is.
 		assert!(by_weight.min(by_length) >= 2_000, "fewer than 2,000 submits fit in a block");
 
@@ -91,10 +93,16 @@ fn submissions_and_attestations_per_block() {
 			valid_until: u32::MAX,
 		};
 		let attest = UncheckedExtrinsic::new_bare(RuntimeCall::Contributions(
-			pallet_contributions::Call::attest { attestation, signature: sr25519::Signature::from_raw([0u8; 64]) },
+			pallet_contributions::Call::attest {
+				attestation,
+				signature: sr25519::Signature::from_raw([0u8; 64]),
+			},
 		));
 		let (by_weight, by_length) = per_block(&attest);
-		println!("attest: {by_weight} per block by weight, {by_length} by length ({} bytes each)", attest.encoded_size());
+		println!(
+			"attest: {by_weight} per block by weight, {by_length} by length ({} bytes each)",
+			attest.encoded_size()
+		);
 		assert!(by_weight.min(by_length) >= 1_000, "fewer than 1,000 attestations fit in a block");
 	});
 }

@@ -59,7 +59,12 @@ fn create_dao() -> u32 {
 	pallet_data_daos::NextDaoId::<Runtime>::get() - 1
 }
 
-fn attestation(dao_id: u32, contribution_id: u64, ciphertext: H256, overall: u32) -> Attestation<BlockNumber> {
+fn attestation(
+	dao_id: u32,
+	contribution_id: u64,
+	ciphertext: H256,
+	overall: u32,
+) -> Attestation<BlockNumber> {
 	Attestation {
 		dao_id,
 		contribution_id,
@@ -92,7 +97,8 @@ fn attest_xt(attestation: &Attestation<BlockNumber>, key: &sr25519::Pair) -> Unc
 fn pool_validity(xt: &UncheckedExtrinsic) -> Result<(), TransactionValidityError> {
 	let parent = System::parent_hash();
 	with_transaction(|| {
-		let result = Executive::validate_transaction(TransactionSource::External, xt.clone(), parent);
+		let result =
+			Executive::validate_transaction(TransactionSource::External, xt.clone(), parent);
 		TransactionOutcome::Rollback(Ok::<_, DispatchError>(result.map(|_| ())))
 	})
 	.unwrap()
@@ -105,14 +111,27 @@ fn error_code(error: pallet_contributions::Error<Runtime>) -> u8 {
 #[test]
 fn contributions_earn_tokens_and_holders_share_rewards_pro_rata() {
 	ExtBuilder::default().execute(|| {
-		let (bob, charlie, dave, ferdie) = (account(Bob), account(Charlie), account(Dave), account(Ferdie));
+		let (bob, charlie, dave, ferdie) =
+			(account(Bob), account(Charlie), account(Dave), account(Ferdie));
 		let dao = create_dao();
 		let key = collective_key();
 
 		// Bob and Charlie submit; their deposits are held.
 		let (bob_blob, charlie_blob) = (H256::repeat_byte(1), H256::repeat_byte(2));
-		assert_ok!(Contributions::submit(RuntimeOrigin::signed(bob.clone()), dao, b"http://127.0.0.1:8090/blobs/01".to_vec(), bob_blob, 4_096));
-		assert_ok!(Contributions::submit(RuntimeOrigin::signed(charlie.clone()), dao, b"http://127.0.0.1:8090/blobs/02".to_vec(), charlie_blob, 8_192));
+		assert_ok!(Contributions::submit(
+			RuntimeOrigin::signed(bob.clone()),
+			dao,
+			b"http://127.0.0.1:8090/blobs/01".to_vec(),
+			bob_blob,
+			4_096
+		));
+		assert_ok!(Contributions::submit(
+			RuntimeOrigin::signed(charlie.clone()),
+			dao,
+			b"http://127.0.0.1:8090/blobs/02".to_vec(),
+			charlie_blob,
+			8_192
+		));
 		assert_eq!(Balances::balance(&bob), 1_000_000 * UNIT - 5 * UNIT);
 		run_to_block(3);
 
@@ -131,15 +150,24 @@ fn contributions_earn_tokens_and_holders_share_rewards_pro_rata() {
 		assert_eq!(Balances::balance(&charlie), 1_000_000 * UNIT);
 
 		// The same attestation again: the pool refuses it as a replay.
-		let replay = Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(error_code(
-			pallet_contributions::Error::AlreadyAttested,
-		))));
+		let replay = Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+			error_code(pallet_contributions::Error::AlreadyAttested),
+		)));
 		assert_eq!(pool_validity(&bob_xt), replay);
 		assert_eq!(Executive::apply_extrinsic(bob_xt), replay.map(|_| Ok(())));
 
 		// Bob sends 200 to Dave: 600 / 600 / 200 of 1,400. Ferdie pays 700 COOP of fees.
-		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(bob.clone()), dao, dave.clone(), 200 * UNIT));
-		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(ferdie.clone()), dao, 700 * UNIT));
+		assert_ok!(DatasetTokens::transfer(
+			RuntimeOrigin::signed(bob.clone()),
+			dao,
+			dave.clone(),
+			200 * UNIT
+		));
+		assert_ok!(DatasetTokens::deposit_rewards(
+			RuntimeOrigin::signed(ferdie.clone()),
+			dao,
+			700 * UNIT
+		));
 		// The first deposit also pays the pot's existential deposit.
 		assert_eq!(Balances::balance(&ferdie), 1_000_000 * UNIT - 700 * UNIT - EXISTENTIAL_DEPOSIT);
 		assert_eq!(DatasetTokens::claimable(dao, &bob), 300 * UNIT);
@@ -148,8 +176,17 @@ fn contributions_earn_tokens_and_holders_share_rewards_pro_rata() {
 
 		// Bob claims now; then sends 100 to Charlie (500 / 700 / 200) and Ferdie pays 1,400.
 		assert_ok!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(bob.clone()), dao));
-		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(bob.clone()), dao, charlie.clone(), 100 * UNIT));
-		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(ferdie), dao, 1_400 * UNIT));
+		assert_ok!(DatasetTokens::transfer(
+			RuntimeOrigin::signed(bob.clone()),
+			dao,
+			charlie.clone(),
+			100 * UNIT
+		));
+		assert_ok!(DatasetTokens::deposit_rewards(
+			RuntimeOrigin::signed(ferdie),
+			dao,
+			1_400 * UNIT
+		));
 		for who in [&bob, &charlie, &dave] {
 			assert_ok!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(who.clone()), dao));
 		}
@@ -167,12 +204,21 @@ fn the_pool_refuses_attestations_the_dao_did_not_sign() {
 		let bob = account(Bob);
 		let dao = create_dao();
 		let blob = H256::repeat_byte(1);
-		assert_ok!(Contributions::submit(RuntimeOrigin::signed(bob.clone()), dao, b"http://127.0.0.1:8090/blobs/01".to_vec(), blob, 4_096));
+		assert_ok!(Contributions::submit(
+			RuntimeOrigin::signed(bob.clone()),
+			dao,
+			b"http://127.0.0.1:8090/blobs/01".to_vec(),
+			blob,
+			4_096
+		));
 
-		let forged = attest_xt(&attestation(dao, 0, blob, 100), &sr25519::Pair::from_string("//Mallory", None).unwrap());
-		let refused = Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(error_code(
-			pallet_contributions::Error::BadSignature,
-		))));
+		let forged = attest_xt(
+			&attestation(dao, 0, blob, 100),
+			&sr25519::Pair::from_string("//Mallory", None).unwrap(),
+		);
+		let refused = Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+			error_code(pallet_contributions::Error::BadSignature),
+		)));
 		assert_eq!(pool_validity(&forged), refused);
 		// A block author including it anyway gets the same refusal: it cannot enter a block.
 		assert_eq!(Executive::apply_extrinsic(forged), refused.map(|_| Ok(())));

@@ -987,8 +987,7 @@ async fn cancel(cli: &Cli, id: u64) -> Result<()> {
 		);
 	}
 	// The pallet says the same (TooEarly); checked here to say when instead.
-	let timeout =
-		at.constants().entry(rt::constants().contributions().pending_timeout())?;
+	let timeout = at.constants().entry(rt::constants().contributions().pending_timeout())?;
 	let from = u64::from(c.submitted_at.saturating_add(timeout));
 	let now = at.block_number();
 	if now < from {
@@ -1001,9 +1000,10 @@ async fn cancel(cli: &Cli, id: u64) -> Result<()> {
 	}
 	let tx = rt::transactions().contributions().cancel(id);
 	chain::submit(&client, &tx, &account.keypair).await?;
-	cli.print(json!({"contribution": id, "cancelled": true, "deposit": c.deposit.to_string()}), || {
-		format!("cancelled contribution #{id}; its deposit of {} is back", coop(c.deposit))
-	});
+	cli.print(
+		json!({"contribution": id, "cancelled": true, "deposit": c.deposit.to_string()}),
+		|| format!("cancelled contribution #{id}; its deposit of {} is back", coop(c.deposit)),
+	);
 	Ok(())
 }
 

@@ -389,10 +389,7 @@ enum Exchange {
 
 /// Waits until `deadline` for all the requests that were sent (`None`: not sent) at once;
 /// their outcomes, in order.
-fn wait_all(
-	requests: Vec<Option<http::PendingRequest>>,
-	deadline: Timestamp,
-) -> Vec<Exchange> {
+fn wait_all(requests: Vec<Option<http::PendingRequest>>, deadline: Timestamp) -> Vec<Exchange> {
 	let mut outcomes = Vec::with_capacity(requests.len());
 	let (mut slots, mut pending) = (Vec::new(), Vec::new());
 	for (i, request) in requests.into_iter().enumerate() {

@@ -80,7 +80,14 @@ mod benchmarks {
 		};
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller), name, long_url::<T>(b'm'), token, collective::<T>(1), rules::<T>());
+		_(
+			RawOrigin::Signed(caller),
+			name,
+			long_url::<T>(b'm'),
+			token,
+			collective::<T>(1),
+			rules::<T>(),
+		);
 
 		assert_eq!(NextDaoId::<T>::get(), 1);
 	}

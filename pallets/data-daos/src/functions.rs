@@ -6,10 +6,7 @@ use datacoop_primitives::dao::{Collective, DaoId, DaoStatus, TokenInfo};
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{
-		fungible::MutateHold,
-		tokens::Precision,
-	},
+	traits::{fungible::MutateHold, tokens::Precision},
 };
 use frame_system::pallet_prelude::*;
 use sp_runtime::{
@@ -99,7 +96,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_update_rules(dao_id: DaoId, mut dao: DaoOf<T>, rules: RulesOf<T>) -> DispatchResult {
+	pub(crate) fn do_update_rules(
+		dao_id: DaoId,
+		mut dao: DaoOf<T>,
+		rules: RulesOf<T>,
+	) -> DispatchResult {
 		ensure!(dao.status == DaoStatus::Active, Error::<T>::DaoRetired);
 		Self::check_rules(&rules)?;
 		dao.rules = rules;
@@ -148,7 +149,8 @@ impl<T: Config> Pallet<T> {
 			!token.symbol.is_empty() && token.symbol.iter().all(|c| c.is_ascii_alphanumeric()),
 			Error::<T>::InvalidTokenSymbol
 		);
-		let symbol = BoundedVec::try_from(token.symbol).map_err(|_| Error::<T>::InvalidTokenSymbol)?;
+		let symbol =
+			BoundedVec::try_from(token.symbol).map_err(|_| Error::<T>::InvalidTokenSymbol)?;
 		Ok(StoredToken { name, symbol })
 	}
 
@@ -178,8 +180,8 @@ impl<T: Config> Pallet<T> {
 
 	fn check_rules(rules: &RulesOf<T>) -> DispatchResult {
 		ensure!(
-			rules.min_contribution_size > 0 &&
-				rules.min_contribution_size <= rules.max_contribution_size,
+			rules.min_contribution_size > 0
+				&& rules.min_contribution_size <= rules.max_contribution_size,
 			Error::<T>::InvalidSizeRange
 		);
 		ensure!(
@@ -206,7 +208,10 @@ impl<T: Config> Pallet<T> {
 		let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (id, dao) in Daos::<T>::iter() {
 			ensure!(id < next, "a DAO id is not below NextDaoId");
-			ensure!(dao.deposit == Self::deposit_for(&dao), "a DAO deposit does not match its size");
+			ensure!(
+				dao.deposit == Self::deposit_for(&dao),
+				"a DAO deposit does not match its size"
+			);
 			let sum = held.entry(dao.admin.clone()).or_insert_with(Zero::zero);
 			*sum = sum.saturating_add(dao.deposit);
 			count += 1;

@@ -215,7 +215,11 @@ pub mod pallet {
 		/// Replaces the DAO's rules.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::update_rules())]
-		pub fn update_rules(origin: OriginFor<T>, dao_id: DaoId, rules: RulesOf<T>) -> DispatchResult {
+		pub fn update_rules(
+			origin: OriginFor<T>,
+			dao_id: DaoId,
+			rules: RulesOf<T>,
+		) -> DispatchResult {
 			let dao = Self::ensure_admin(origin, dao_id)?;
 			Self::do_update_rules(dao_id, dao, rules)
 		}

@@ -77,44 +77,147 @@ fn create_registers_a_dao_and_holds_its_deposit() {
 #[test]
 fn create_rejects_bad_input_without_changing_anything() {
 	build_and_execute(|| {
-		let attempt = |name: Vec<u8>, uri: Vec<u8>, token: TokenInfo<Vec<u8>>, c: Collective<Vec<u8>>, r: RulesOf<Test>| {
+		let attempt = |name: Vec<u8>,
+		               uri: Vec<u8>,
+		               token: TokenInfo<Vec<u8>>,
+		               c: Collective<Vec<u8>>,
+		               r: RulesOf<Test>| {
 			DataDaos::create(RuntimeOrigin::signed(ALICE), name, uri, token, c, r)
 		};
 		let ok_name = || b"Reddit exports".to_vec();
 		let ok_uri = || b"ipfs://x".to_vec();
 
-		assert_noop!(attempt(vec![], ok_uri(), token(), collective(7), rules()), Error::<Test>::EmptyName);
-		assert_noop!(attempt(vec![b'n'; 65], ok_uri(), token(), collective(7), rules()), Error::<Test>::NameTooLong);
-		assert_noop!(attempt(ok_name(), vec![b'u'; 129], token(), collective(7), rules()), Error::<Test>::MetadataUriTooLong);
+		assert_noop!(
+			attempt(vec![], ok_uri(), token(), collective(7), rules()),
+			Error::<Test>::EmptyName
+		);
+		assert_noop!(
+			attempt(vec![b'n'; 65], ok_uri(), token(), collective(7), rules()),
+			Error::<Test>::NameTooLong
+		);
+		assert_noop!(
+			attempt(ok_name(), vec![b'u'; 129], token(), collective(7), rules()),
+			Error::<Test>::MetadataUriTooLong
+		);
 
-		let bad_token = |name: &[u8], symbol: &[u8]| TokenInfo { name: name.to_vec(), symbol: symbol.to_vec() };
-		assert_noop!(attempt(ok_name(), ok_uri(), bad_token(b"", b"X"), collective(7), rules()), Error::<Test>::EmptyName);
-		assert_noop!(attempt(ok_name(), ok_uri(), bad_token(b"T", b""), collective(7), rules()), Error::<Test>::InvalidTokenSymbol);
-		assert_noop!(attempt(ok_name(), ok_uri(), bad_token(b"T", b"R D"), collective(7), rules()), Error::<Test>::InvalidTokenSymbol);
-		assert_noop!(attempt(ok_name(), ok_uri(), bad_token(b"T", b"ABCDEFGHIJKLM"), collective(7), rules()), Error::<Test>::InvalidTokenSymbol);
+		let bad_token =
+			|name: &[u8], symbol: &[u8]| TokenInfo { name: name.to_vec(), symbol: symbol.to_vec() };
+		assert_noop!(
+			attempt(ok_name(), ok_uri(), bad_token(b"", b"X"), collective(7), rules()),
+			Error::<Test>::EmptyName
+		);
+		assert_noop!(
+			attempt(ok_name(), ok_uri(), bad_token(b"T", b""), collective(7), rules()),
+			Error::<Test>::InvalidTokenSymbol
+		);
+		assert_noop!(
+			attempt(ok_name(), ok_uri(), bad_token(b"T", b"R D"), collective(7), rules()),
+			Error::<Test>::InvalidTokenSymbol
+		);
+		assert_noop!(
+			attempt(ok_name(), ok_uri(), bad_token(b"T", b"ABCDEFGHIJKLM"), collective(7), rules()),
+			Error::<Test>::InvalidTokenSymbol
+		);
 
 		let with_endpoint = |e: &[u8]| Collective { endpoint: e.to_vec(), ..collective(7) };
 		for bad in [&b"ftp://host"[..], b"http://", b"https:///path", b"host:8700", b"http://a b"] {
-			assert_noop!(attempt(ok_name(), ok_uri(), token(), with_endpoint(bad), rules()), Error::<Test>::InvalidEndpoint);
+			assert_noop!(
+				attempt(ok_name(), ok_uri(), token(), with_endpoint(bad), rules()),
+				Error::<Test>::InvalidEndpoint
+			);
 		}
 		let mut long = b"https://".to_vec();
 		long.resize(129, b'a');
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), with_endpoint(&long), rules()), Error::<Test>::EndpointTooLong);
+		assert_noop!(
+			attempt(ok_name(), ok_uri(), token(), with_endpoint(&long), rules()),
+			Error::<Test>::EndpointTooLong
+		);
 		let zero_key = Collective { encryption_key: [0; 32], ..collective(7) };
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), zero_key, rules()), Error::<Test>::InvalidCollectiveKey);
+		assert_noop!(
+			attempt(ok_name(), ok_uri(), token(), zero_key, rules()),
+			Error::<Test>::InvalidCollectiveKey
+		);
 
-		let with = |f: &dyn Fn(&mut RulesOf<Test>)| { let mut r = rules(); f(&mut r); r };
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.min_contribution_size = 0)), Error::<Test>::InvalidSizeRange);
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.min_contribution_size = r.max_contribution_size + 1)), Error::<Test>::InvalidSizeRange);
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.max_contribution_size = u64::MAX)), Error::<Test>::ContributionSizeTooLarge);
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.reward_at_full_score = 0)), Error::<Test>::ZeroReward);
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.voting_period = 9)), Error::<Test>::VotingPeriodTooShort);
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.quorum = Permill::zero())), Error::<Test>::InvalidThreshold);
-		assert_noop!(attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.approval_threshold = Permill::zero())), Error::<Test>::InvalidThreshold);
+		let with = |f: &dyn Fn(&mut RulesOf<Test>)| {
+			let mut r = rules();
+			f(&mut r);
+			r
+		};
+		assert_noop!(
+			attempt(
+				ok_name(),
+				ok_uri(),
+				token(),
+				collective(7),
+				with(&|r| r.min_contribution_size = 0)
+			),
+			Error::<Test>::InvalidSizeRange
+		);
+		assert_noop!(
+			attempt(
+				ok_name(),
+				ok_uri(),
+				token(),
+				collective(7),
+				with(&|r| r.min_contribution_size = r.max_contribution_size + 1)
+			),
+			Error::<Test>::InvalidSizeRange
+		);
+		assert_noop!(
+			attempt(
+				ok_name(),
+				ok_uri(),
+				token(),
+				collective(7),
+				with(&|r| r.max_contribution_size = u64::MAX)
+			),
+			Error::<Test>::ContributionSizeTooLarge
+		);
+		assert_noop!(
+			attempt(
+				ok_name(),
+				ok_uri(),
+				token(),
+				collective(7),
+				with(&|r| r.reward_at_full_score = 0)
+			),
+			Error::<Test>::ZeroReward
+		);
+		assert_noop!(
+			attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.voting_period = 9)),
+			Error::<Test>::VotingPeriodTooShort
+		);
+		assert_noop!(
+			attempt(
+				ok_name(),
+				ok_uri(),
+				token(),
+				collective(7),
+				with(&|r| r.quorum = Permill::zero())
+			),
+			Error::<Test>::InvalidThreshold
+		);
+		assert_noop!(
+			attempt(
+				ok_name(),
+				ok_uri(),
+				token(),
+				collective(7),
+				with(&|r| r.approval_threshold = Permill::zero())
+			),
+			Error::<Test>::InvalidThreshold
+		);
 
 		assert_noop!(create(POOR), Error::<Test>::CannotPayDeposit);
 		assert_noop!(
-			DataDaos::create(RuntimeOrigin::none(), ok_name(), ok_uri(), token(), collective(7), rules()),
+			DataDaos::create(
+				RuntimeOrigin::none(),
+				ok_name(),
+				ok_uri(),
+				token(),
+				collective(7),
+				rules()
+			),
 			DispatchError::BadOrigin
 		);
 		assert_eq!(NextDaoId::<Test>::get(), 0);
@@ -125,8 +228,14 @@ fn create_rejects_bad_input_without_changing_anything() {
 fn only_the_admin_or_root_changes_a_dao() {
 	build_and_execute(|| {
 		assert_ok!(create(ALICE));
-		assert_noop!(DataDaos::update_rules(RuntimeOrigin::signed(BOB), 0, rules()), Error::<Test>::NotAdmin);
-		assert_noop!(DataDaos::update_collective(RuntimeOrigin::signed(BOB), 0, collective(9)), Error::<Test>::NotAdmin);
+		assert_noop!(
+			DataDaos::update_rules(RuntimeOrigin::signed(BOB), 0, rules()),
+			Error::<Test>::NotAdmin
+		);
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(BOB), 0, collective(9)),
+			Error::<Test>::NotAdmin
+		);
 		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(BOB), 0), Error::<Test>::NotAdmin);
 		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(ALICE), 5), Error::<Test>::UnknownDao);
 
@@ -141,7 +250,10 @@ fn only_the_admin_or_root_changes_a_dao() {
 
 		let mut bad = rules();
 		bad.reward_at_full_score = 0;
-		assert_noop!(DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, bad), Error::<Test>::ZeroReward);
+		assert_noop!(
+			DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, bad),
+			Error::<Test>::ZeroReward
+		);
 	});
 }
 
@@ -151,14 +263,20 @@ fn update_collective_adjusts_the_deposit_to_the_record_size() {
 		assert_ok!(create(ALICE));
 		let before = Daos::<Test>::get(0).unwrap().deposit;
 
-		let longer = Collective { endpoint: b"https://collective.example.org:8700/v1".to_vec(), ..collective(9) };
+		let longer = Collective {
+			endpoint: b"https://collective.example.org:8700/v1".to_vec(),
+			..collective(9)
+		};
 		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, longer));
 		let dao = Daos::<Test>::get(0).unwrap();
 		assert_eq!(dao.collective.measurement, H256::repeat_byte(9));
-		let grown = b"https://collective.example.org:8700/v1".len() - b"http://127.0.0.1:8700".len();
+		let grown =
+			b"https://collective.example.org:8700/v1".len() - b"http://127.0.0.1:8700".len();
 		assert_eq!(dao.deposit, before + 10 * grown as u128);
 		assert_eq!(held(ALICE), dao.deposit);
-		System::assert_has_event(Event::CollectiveUpdated { dao_id: 0, measurement: H256::repeat_byte(9) }.into());
+		System::assert_has_event(
+			Event::CollectiveUpdated { dao_id: 0, measurement: H256::repeat_byte(9) }.into(),
+		);
 
 		// Back to the short endpoint: the difference is released.
 		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(7)));
@@ -180,8 +298,14 @@ fn a_retired_dao_keeps_its_record_but_takes_no_changes() {
 		assert!(matches!(DataDaos::active_dao(1), Err(Error::<Test>::UnknownDao)));
 		assert_eq!(Daos::<Test>::get(0).unwrap().status, DaoStatus::Retired);
 		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::DaoRetired);
-		assert_noop!(DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, rules()), Error::<Test>::DaoRetired);
-		assert_noop!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(9)), Error::<Test>::DaoRetired);
+		assert_noop!(
+			DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, rules()),
+			Error::<Test>::DaoRetired
+		);
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(9)),
+			Error::<Test>::DaoRetired
+		);
 		// The deposit stays held: the record stays.
 		assert_eq!(held(ALICE), Daos::<Test>::get(0).unwrap().deposit);
 	});

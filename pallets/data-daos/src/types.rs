@@ -19,7 +19,9 @@ pub type UriOf<T> = BoundedVec<u8, <T as Config>::MaxUriLen>;
 pub type SymbolOf<T> = BoundedVec<u8, <T as Config>::MaxSymbolLen>;
 
 /// The stored form of a DAO's dataset token.
-#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound)]
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct StoredToken<T: Config> {
@@ -37,7 +39,9 @@ impl<T: Config> StoredToken<T> {
 }
 
 /// A registered data DAO.
-#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound)]
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct Dao<T: Config> {

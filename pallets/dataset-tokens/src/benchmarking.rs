@@ -57,7 +57,8 @@ mod benchmarks {
 		Pallet::<T>::mint(DAO, &to, T::MinHolding::get()).expect("mint works");
 		let depositor = funded::<T>("consumer", 0);
 		// Not a multiple of the supply: the caller is owed a fraction of a planck.
-		Pallet::<T>::do_deposit_rewards(DAO, depositor, 1_000_003u32.into()).expect("deposit works");
+		Pallet::<T>::do_deposit_rewards(DAO, depositor, 1_000_003u32.into())
+			.expect("deposit works");
 		Pallet::<T>::do_claim_rewards(DAO, caller.clone()).expect("claim works");
 		let all = Pallet::<T>::balance(DAO, &caller);
 		let undistributed = Rewards::<T>::get(DAO).undistributed;

@@ -44,7 +44,8 @@ impl<T: Config> Pallet<T> {
 	/// like a transfer, and a small reward must not make an accepted contribution fail.
 	pub fn mint(dao_id: DaoId, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let supply = TotalSupply::<T>::get(dao_id).checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+		let supply =
+			TotalSupply::<T>::get(dao_id).checked_add(&amount).ok_or(Error::<T>::Overflow)?;
 		let per_token = Rewards::<T>::get(dao_id).per_token;
 		let mut holding = Holdings::<T>::get(dao_id, who).unwrap_or_default();
 		Self::settle(&mut holding, per_token);
@@ -66,12 +67,14 @@ impl<T: Config> Pallet<T> {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		ensure!(from != to, Error::<T>::SelfTransfer);
 		let mut pool = Rewards::<T>::get(dao_id);
-		let mut sender = Holdings::<T>::get(dao_id, &from).ok_or(Error::<T>::InsufficientBalance)?;
+		let mut sender =
+			Holdings::<T>::get(dao_id, &from).ok_or(Error::<T>::InsufficientBalance)?;
 		let mut receiver = Holdings::<T>::get(dao_id, &to).unwrap_or_default();
 		Self::settle(&mut sender, pool.per_token);
 		Self::settle(&mut receiver, pool.per_token);
 
-		sender.balance = sender.balance.checked_sub(&amount).ok_or(Error::<T>::InsufficientBalance)?;
+		sender.balance =
+			sender.balance.checked_sub(&amount).ok_or(Error::<T>::InsufficientBalance)?;
 		receiver.balance = receiver.balance.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
 		let min = T::MinHolding::get();
 		ensure!(sender.balance.is_zero() || sender.balance >= min, Error::<T>::BelowMinHolding);
@@ -148,7 +151,8 @@ impl<T: Config> Pallet<T> {
 	/// 10⁻¹⁸ planck, and sets its debt to the current reward per token.
 	fn settle(holding: &mut Holding<BalanceOf<T>>, per_token: U256) {
 		let debt = Self::debt(holding.balance, per_token);
-		holding.unclaimed = holding.unclaimed.saturating_add(debt.saturating_sub(holding.reward_debt));
+		holding.unclaimed =
+			holding.unclaimed.saturating_add(debt.saturating_sub(holding.reward_debt));
 		holding.reward_debt = debt;
 	}
 
@@ -214,7 +218,10 @@ impl<T: Config> Pallet<T> {
 			ensure!(summed == total.saturated_into::<u128>(), "supply is not the sum of balances");
 		}
 		for (dao_id, t) in &totals {
-			ensure!(TotalSupply::<T>::contains_key(dao_id) || t.supply == 0, "balances without a supply");
+			ensure!(
+				TotalSupply::<T>::contains_key(dao_id) || t.supply == 0,
+				"balances without a supply"
+			);
 		}
 		let m = U256::from(MAGNITUDE);
 		for (dao_id, pool) in Rewards::<T>::iter() {

@@ -22,7 +22,9 @@ fn rewards_are_shared_pro_rata_and_claimed_exactly() {
 		assert_eq!(TotalSupply::<Test>::get(DAO), 400);
 
 		assert_ok!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 1_000));
-		System::assert_last_event(Event::RewardsDeposited { dao_id: DAO, from: CONSUMER, amount: 1_000 }.into());
+		System::assert_last_event(
+			Event::RewardsDeposited { dao_id: DAO, from: CONSUMER, amount: 1_000 }.into(),
+		);
 		// The first deposit also paid the pot's existential deposit (10).
 		assert_eq!(Balances::balance(&CONSUMER), 10_000_000 - 1_010);
 		assert_eq!(DatasetTokens::claimable(DAO, &ALICE), 750);
@@ -33,7 +35,10 @@ fn rewards_are_shared_pro_rata_and_claimed_exactly() {
 		assert_eq!(Rewards::<Test>::get(DAO).claimed, 1_000);
 		// The pot keeps exactly its existential deposit.
 		assert_eq!(Balances::balance(&DatasetTokens::reward_pot(DAO)), 10);
-		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(ALICE), DAO), Error::<Test>::NothingToClaim);
+		assert_noop!(
+			DatasetTokens::claim_rewards(RuntimeOrigin::signed(ALICE), DAO),
+			Error::<Test>::NothingToClaim
+		);
 	});
 }
 
@@ -46,7 +51,9 @@ fn rewards_follow_tokens_only_after_a_transfer() {
 
 		// Alice sends 200 to Charlie: what she earned stays hers.
 		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, CHARLIE, 200));
-		System::assert_last_event(Event::Transferred { dao_id: DAO, from: ALICE, to: CHARLIE, amount: 200 }.into());
+		System::assert_last_event(
+			Event::Transferred { dao_id: DAO, from: ALICE, to: CHARLIE, amount: 200 }.into(),
+		);
 		assert_eq!(DatasetTokens::balance(DAO, &ALICE), 100);
 		assert_eq!(DatasetTokens::balance(DAO, &CHARLIE), 200);
 		assert_eq!(DatasetTokens::claimable(DAO, &ALICE), 300);
@@ -139,22 +146,55 @@ fn a_removed_holding_leaves_its_fraction_to_the_next_deposit() {
 #[test]
 fn bad_input_is_refused_and_changes_nothing() {
 	build_and_execute(|| {
-		assert_noop!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100), Error::<Test>::NoHolders);
+		assert_noop!(
+			DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 100),
+			Error::<Test>::NoHolders
+		);
 		assert_noop!(DatasetTokens::mint(DAO, &ALICE, 0), Error::<Test>::ZeroAmount);
 		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
 
-		assert_noop!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			DatasetTokens::deposit_rewards(RuntimeOrigin::signed(CONSUMER), DAO, 0),
+			Error::<Test>::ZeroAmount
+		);
 		// Bob cannot pay 2,000 (he has 1,000).
-		assert_noop!(DatasetTokens::deposit_rewards(RuntimeOrigin::signed(BOB), DAO, 2_000), Error::<Test>::CannotPayRewards);
-		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 0), Error::<Test>::ZeroAmount);
-		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, ALICE, 10), Error::<Test>::SelfTransfer);
-		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 51), Error::<Test>::InsufficientBalance);
-		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(BOB), DAO, ALICE, 1), Error::<Test>::InsufficientBalance);
+		assert_noop!(
+			DatasetTokens::deposit_rewards(RuntimeOrigin::signed(BOB), DAO, 2_000),
+			Error::<Test>::CannotPayRewards
+		);
+		assert_noop!(
+			DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, ALICE, 10),
+			Error::<Test>::SelfTransfer
+		);
+		assert_noop!(
+			DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 51),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_noop!(
+			DatasetTokens::transfer(RuntimeOrigin::signed(BOB), DAO, ALICE, 1),
+			Error::<Test>::InsufficientBalance
+		);
 		// Leaving 2 behind, or sending 3, would make dust holdings.
-		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 48), Error::<Test>::BelowMinHolding);
-		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 3), Error::<Test>::BelowMinHolding);
-		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(BOB), DAO), Error::<Test>::NothingToClaim);
-		assert_noop!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(ALICE), DAO), Error::<Test>::NothingToClaim);
+		assert_noop!(
+			DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 48),
+			Error::<Test>::BelowMinHolding
+		);
+		assert_noop!(
+			DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 3),
+			Error::<Test>::BelowMinHolding
+		);
+		assert_noop!(
+			DatasetTokens::claim_rewards(RuntimeOrigin::signed(BOB), DAO),
+			Error::<Test>::NothingToClaim
+		);
+		assert_noop!(
+			DatasetTokens::claim_rewards(RuntimeOrigin::signed(ALICE), DAO),
+			Error::<Test>::NothingToClaim
+		);
 	});
 }
 
@@ -166,7 +206,10 @@ fn a_mint_below_min_holding_is_kept_and_can_be_sent_whole() {
 		assert_ok!(DatasetTokens::mint(DAO, &BOB, 10));
 		assert_eq!(DatasetTokens::balance(DAO, &ALICE), 4);
 		// Transfers still may not create dust: 4 to Charlie (who has none) is refused...
-		assert_noop!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, CHARLIE, 4), Error::<Test>::BelowMinHolding);
+		assert_noop!(
+			DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, CHARLIE, 4),
+			Error::<Test>::BelowMinHolding
+		);
 		// ...but all 4 to Bob (who then holds 14) is fine, and Alice's record is gone.
 		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 4));
 		assert_eq!(DatasetTokens::balance(DAO, &BOB), 14);

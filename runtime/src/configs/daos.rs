@@ -1,12 +1,12 @@
 //! The data DAO pallets.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
-use sp_runtime::{transaction_validity::TransactionPriority, Permill};
 use frame_system::EnsureRoot;
+use sp_runtime::{transaction_validity::TransactionPriority, Permill};
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason,
-	DataDaos, DatasetTokens, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
+	AccountId, Balance, Balances, BlockNumber, DataDaos, DatasetTokens, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeHoldReason, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
 };
 
 parameter_types! {

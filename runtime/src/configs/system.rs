@@ -1,8 +1,9 @@
 //! frame-system and the block limits.
 
 use frame_support::{
+	derive_impl,
 	dispatch::DispatchClass,
-	derive_impl, parameter_types,
+	parameter_types,
 	traits::ConstU32,
 	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
 };

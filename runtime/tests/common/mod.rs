@@ -20,15 +20,18 @@ impl Default for ExtBuilder {
 	/// Alice to Ferdie with 1,000,000 COOP each.
 	fn default() -> Self {
 		use Sr25519Keyring::*;
-		let balances =
-			[Alice, Bob, Charlie, Dave, Eve, Ferdie].into_iter().map(|k| (account(k), 1_000_000 * UNIT)).collect();
+		let balances = [Alice, Bob, Charlie, Dave, Eve, Ferdie]
+			.into_iter()
+			.map(|k| (account(k), 1_000_000 * UNIT))
+			.collect();
 		Self { balances }
 	}
 }
 
 impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
-		let mut storage = frame_system::GenesisConfig::<Runtime>::default().build_storage().unwrap();
+		let mut storage =
+			frame_system::GenesisConfig::<Runtime>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Runtime> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut storage)
 			.unwrap();
@@ -42,8 +45,10 @@ impl ExtBuilder {
 		self.build().execute_with(|| {
 			test();
 			pallet_data_daos::Pallet::<Runtime>::do_try_state().expect("DataDaos invariants");
-			pallet_contributions::Pallet::<Runtime>::do_try_state().expect("Contributions invariants");
-			pallet_dataset_tokens::Pallet::<Runtime>::do_try_state().expect("DatasetTokens invariants");
+			pallet_contributions::Pallet::<Runtime>::do_try_state()
+				.expect("Contributions invariants");
+			pallet_dataset_tokens::Pallet::<Runtime>::do_try_state()
+				.expect("DatasetTokens invariants");
 		});
 	}
 }
