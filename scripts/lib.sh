@@ -51,6 +51,10 @@ ensure_toolchain() {
 		say "installing the wasm32v1-none Rust target (rustup)"
 		rustup target add wasm32v1-none > /dev/null
 	fi
+	if ! rustup component list --installed 2>/dev/null | grep -q '^rustfmt'; then
+		say "installing rustfmt (rustup), which checks the code's layout"
+		rustup component add rustfmt > /dev/null
+	fi
 	if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 		say "installing rust-src (rustup), which the runtime's wasm build needs"
 		rustup component add rust-src > /dev/null
