@@ -126,6 +126,39 @@ pub struct Served {
 	/// Attestations signed and still valid: every validator's off-chain worker asks for the
 	/// same contribution, and each gets the one answer, judged once.
 	answers: std::sync::Mutex<Answers>,
+	/// Contributions being judged now: the workers ask at about the same block, so a request
+	/// for a contribution already being judged waits for that judgement's answer instead of
+	/// fetching, decrypting and judging it again.
+	turns: Turns,
+}
+
+/// One turn per contribution: who holds it is the only request judging that contribution.
+#[derive(Default)]
+pub struct Turns {
+	by_contribution: std::sync::Mutex<std::collections::HashMap<u64, Arc<Mutex<()>>>>,
+}
+
+impl Turns {
+	/// Waits until no other request holds contribution `id`'s turn, and takes it.
+	pub async fn take(&self, id: u64) -> tokio::sync::OwnedMutexGuard<()> {
+		let turn = {
+			let mut by_contribution = self.by_contribution.lock().expect("not poisoned");
+			// Turns nobody holds or waits for are dropped here. Clones are made only under
+			// this lock, so a count of one cannot grow meanwhile.
+			by_contribution.retain(|_, turn| Arc::strong_count(turn) > 1);
+			by_contribution.entry(id).or_default().clone()
+		};
+		turn.lock_owned().await
+	}
+
+	/// Contributions with a turn held or awaited (or just given back).
+	pub fn len(&self) -> usize {
+		self.by_contribution.lock().expect("not poisoned").len()
+	}
+
+	pub fn is_empty(&self) -> bool {
+		self.len() == 0
+	}
 }
 
 /// Signed attestations by contribution, until they expire; at most `ANSWERS_KEPT`.
@@ -205,6 +238,7 @@ impl Served {
 			index,
 			lock: Mutex::new(()),
 			answers: Default::default(),
+			turns: Default::default(),
 		})
 	}
 }
@@ -438,15 +472,23 @@ impl App {
 				),
 			));
 		}
-		let kept = served.answers.lock().expect("not poisoned").get(
-			id,
-			&contribution.ciphertext_hash.0,
-			at.number,
-		);
-		if let Some(answer) = kept {
+		let kept = || {
+			let answers = served.answers.lock().expect("not poisoned");
+			answers.get(id, &contribution.ciphertext_hash.0, at.number)
+		};
+		let repeated = |answer| {
 			self.metrics.outcome("repeated");
 			tracing::debug!(contribution = id, dao = dao_id, "answered again");
-			return Ok(answer);
+			Ok(answer)
+		};
+		if let Some(answer) = kept() {
+			return repeated(answer);
+		}
+		// Another request may be judging it now: wait for it (not holding a worker), then
+		// give its answer. If it failed (storage down, say), judge it here.
+		let _turn = served.turns.take(id).await;
+		if let Some(answer) = kept() {
+			return repeated(answer);
 		}
 		let _permit = tokio::time::timeout(self.limits.queue_wait, self.workers.acquire())
 			.await
@@ -840,6 +882,36 @@ mod tests {
 		let (b, sig) = answer(8, 1, 150);
 		answers.keep(121, b, sig);
 		assert_eq!((answers.len(), answers.get(8, &[1; 32], 121).is_some()), (1, true));
+	}
+
+	#[tokio::test]
+	async fn one_request_at_a_time_judges_a_contribution() {
+		let turns = Turns::default();
+		let held = turns.take(1).await;
+		// Contribution 1 waits while its turn is held; another contribution does not.
+		let waited = tokio::time::timeout(Duration::from_millis(50), turns.take(1)).await;
+		assert!(waited.is_err(), "a second request took a held turn");
+		let other = turns.take(2).await;
+		let waiting = tokio::spawn({
+			let turns = Arc::new(turns);
+			async move {
+				let turn = turns.take(1).await;
+				drop(turn);
+				turns
+			}
+		});
+		tokio::time::sleep(Duration::from_millis(20)).await;
+		assert!(!waiting.is_finished());
+		drop(held);
+		let turns = tokio::time::timeout(Duration::from_secs(5), waiting)
+			.await
+			.expect("the turn is passed on when given back")
+			.unwrap();
+		// Turns given back are dropped at the next take: the map does not grow.
+		drop(other);
+		let again = turns.take(3).await;
+		assert_eq!(turns.len(), 1);
+		drop(again);
 	}
 
 	#[test]

@@ -52,14 +52,25 @@ fn start_collective(dir: &Path, key: &Path, node: &str, port: u16) -> Service {
 	start_service(c).0
 }
 
-/// `GET path` on a local HTTP service, the JSON body.
-fn get_json(port: u16, path: &str) -> Value {
+/// One HTTP/1.1 request to a local service: the status line and the body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
 	let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-	write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+	write!(
+		s,
+		"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.unwrap();
 	let mut response = String::new();
 	s.read_to_string(&mut response).unwrap();
-	let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
-	serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {response}"))
+	let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+	(head.lines().next().unwrap_or("").to_string(), body.to_string())
+}
+
+/// `GET path` on a local HTTP service, the JSON body.
+fn get_json(port: u16, path: &str) -> Value {
+	let (status, body) = http(port, "GET", path, "");
+	serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {status} {body}"))
 }
 
 /// The contribution `id` as `datacoop contributions` lists it.
@@ -221,6 +232,20 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 	// Restarted with the same keys and index: the contribution is accepted, nothing lost.
 	let _running = start_collective(&dir, &key, &node.url(), port);
 	assert_eq!(get_json(port, "/v1/health")["daos"][0]["indexed"], indexed);
+	// Every validator's worker asks at about the same block: four requests at once (the
+	// node's worker may make a fifth) are judged once, and all get the same signed answer
+	// (sr25519 signatures are randomized: a second judgement would sign anew).
+	let asks: Vec<_> = (0..4)
+		.map(|_| {
+			let body = json!({ "contribution": id }).to_string();
+			std::thread::spawn(move || http(port, "POST", "/v1/validate", &body))
+		})
+		.collect();
+	let answers: Vec<_> = asks.into_iter().map(|ask| ask.join().unwrap()).collect();
+	for (status, body) in &answers {
+		assert!(status.contains(" 200 "), "{status}: {body}");
+		assert_eq!(body, &answers[0].1);
+	}
 	let deadline = Instant::now() + Duration::from_secs(180);
 	let status = loop {
 		let c = listed(&w, "bob", id);
@@ -233,15 +258,14 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 	let late = w.fails(&["--account", "bob", "cancel", &id.to_string()]);
 	assert!(late.contains("only a pending contribution can be cancelled"), "{late}");
 
-	let metrics = {
-		let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-		write!(s, "GET /v1/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-		let mut text = String::new();
-		s.read_to_string(&mut text).unwrap();
-		text
-	};
+	// Since the restart, that contribution was the only one judged, once.
+	let (_, metrics) = http(port, "GET", "/v1/metrics", "");
 	assert!(
-		metrics.contains("datacoop_collective_validations_total{outcome=\"valid\"}"),
+		metrics.contains("datacoop_collective_validations_total{outcome=\"valid\"} 1\n"),
+		"{metrics}"
+	);
+	assert!(
+		metrics.contains("datacoop_collective_validations_total{outcome=\"repeated\"}"),
 		"{metrics}"
 	);
 }
