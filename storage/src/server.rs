@@ -167,31 +167,35 @@ async fn get_blob(
 		Ok(h) => h,
 		Err(r) => return r,
 	};
-	let size = match service.store.size(&hash).await {
-		Ok(Some(size)) => size,
-		Ok(None) => return error(StatusCode::NOT_FOUND, format!("no blob {hash}")),
-		Err(e) => return store_error(e),
-	};
+	let not_found = || error(StatusCode::NOT_FOUND, format!("no blob {hash}"));
+	// A range is checked against the size first; a whole blob is one request to the store.
 	let range = match headers.get(header::RANGE) {
 		None => None,
-		Some(value) => match requested_range(value, size) {
-			Ok(r) => r,
-			Err(()) => {
-				return (
-					StatusCode::RANGE_NOT_SATISFIABLE,
-					[(
-						header::CONTENT_RANGE,
-						HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
-					)],
-				)
-					.into_response()
-			},
+		Some(value) => {
+			let size = match service.store.size(&hash).await {
+				Ok(Some(size)) => size,
+				Ok(None) => return not_found(),
+				Err(e) => return store_error(e),
+			};
+			match requested_range(value, size) {
+				Ok(r) => r,
+				Err(()) => {
+					return (
+						StatusCode::RANGE_NOT_SATISFIABLE,
+						[(
+							header::CONTENT_RANGE,
+							HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
+						)],
+					)
+						.into_response()
+				},
+			}
 		},
 	};
-	let stream = match service.store.get(&hash, range.clone()).await {
-		Ok(Some(s)) => s,
+	let (size, stream) = match service.store.get(&hash, range.clone()).await {
+		Ok(Some(found)) => found,
 		// Removed between the two calls: blobs are never removed, but say so properly.
-		Ok(None) => return error(StatusCode::NOT_FOUND, format!("no blob {hash}")),
+		Ok(None) => return not_found(),
 		Err(e) => return store_error(e),
 	};
 	let mut response = Response::new(Body::from_stream(stream));

@@ -122,13 +122,14 @@ impl Store {
 		}
 	}
 
-	/// The bytes of `range` (all of them with `None`; the range must lie inside the blob,
-	/// see [`Store::size`]), or `None` if there is no such blob.
+	/// The blob's size and the bytes of `range` (all of them with `None`; the range must lie
+	/// inside the blob, see [`Store::size`]), or `None` if there is no such blob. A whole
+	/// blob takes one request to object storage (its size comes with it), not a HEAD first.
 	pub async fn get(
 		&self,
 		hash: &BlobHash,
 		range: Option<Range<u64>>,
-	) -> Result<Option<ByteStream>, StoreError> {
+	) -> Result<Option<(u64, ByteStream)>, StoreError> {
 		match self {
 			Store::Local(s) => s.get(hash, range).await,
 			Store::Object(s) => s.get(hash, range).await,
@@ -256,12 +257,13 @@ impl LocalDir {
 		&self,
 		hash: &BlobHash,
 		range: Option<Range<u64>>,
-	) -> Result<Option<ByteStream>, StoreError> {
+	) -> Result<Option<(u64, ByteStream)>, StoreError> {
 		let mut file = match tokio::fs::File::open(self.path_of(hash)).await {
 			Ok(f) => f,
 			Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
 			Err(e) => return Err(e.into()),
 		};
+		let size = file.metadata().await?.len();
 		let stream = match range {
 			None => ReaderStream::with_capacity(file, 256 << 10).boxed(),
 			Some(r) => {
@@ -270,7 +272,7 @@ impl LocalDir {
 				ReaderStream::with_capacity(file.take(len), 256 << 10).boxed()
 			},
 		};
-		Ok(Some(stream))
+		Ok(Some((size, stream)))
 	}
 }
 
@@ -403,10 +405,13 @@ impl ObjectBlobs {
 		&self,
 		hash: &BlobHash,
 		range: Option<Range<u64>>,
-	) -> Result<Option<ByteStream>, StoreError> {
+	) -> Result<Option<(u64, ByteStream)>, StoreError> {
 		let options = GetOptions { range: range.map(GetRange::Bounded), ..Default::default() };
 		match self.store.get_opts(&self.path_of(hash), options).await {
-			Ok(result) => Ok(Some(result.into_stream().map_err(io::Error::other).boxed())),
+			Ok(result) => {
+				let size = result.meta.size;
+				Ok(Some((size, result.into_stream().map_err(io::Error::other).boxed())))
+			},
 			Err(object_store::Error::NotFound { .. }) => Ok(None),
 			Err(e) => Err(e.into()),
 		}

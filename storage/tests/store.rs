@@ -12,7 +12,8 @@ mod common;
 const LIMIT: u64 = 64 << 20;
 
 async fn read_all(store: &Store, hash: &BlobHash, range: Option<std::ops::Range<u64>>) -> Vec<u8> {
-	let s = store.get(hash, range).await.unwrap().expect("blob present");
+	let (size, s) = store.get(hash, range).await.unwrap().expect("blob present");
+	assert_eq!(Some(size), store.size(hash).await.unwrap(), "the size given with the bytes");
 	concat(s).await
 }
 
