@@ -134,13 +134,13 @@ pub struct Served {
 
 /// One turn per contribution: who holds it is the only request judging that contribution.
 #[derive(Default)]
-pub struct Turns {
+struct Turns {
 	by_contribution: std::sync::Mutex<std::collections::HashMap<u64, Arc<Mutex<()>>>>,
 }
 
 impl Turns {
 	/// Waits until no other request holds contribution `id`'s turn, and takes it.
-	pub async fn take(&self, id: u64) -> tokio::sync::OwnedMutexGuard<()> {
+	async fn take(&self, id: u64) -> tokio::sync::OwnedMutexGuard<()> {
 		let turn = {
 			let mut by_contribution = self.by_contribution.lock().expect("not poisoned");
 			// Turns nobody holds or waits for are dropped here. Clones are made only under
@@ -152,12 +152,9 @@ impl Turns {
 	}
 
 	/// Contributions with a turn held or awaited (or just given back).
-	pub fn len(&self) -> usize {
+	#[cfg(test)]
+	fn len(&self) -> usize {
 		self.by_contribution.lock().expect("not poisoned").len()
-	}
-
-	pub fn is_empty(&self) -> bool {
-		self.len() == 0
 	}
 }
 
