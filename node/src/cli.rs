@@ -10,6 +10,12 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: RunCmd,
+
+	/// A host (`HOST` or `HOST:PORT`) this validator's off-chain worker may call: collective
+	/// servers and blob storage. Repeat it for each. With none, the worker calls any host the
+	/// chain accepted for a DAO endpoint or a contribution URL.
+	#[arg(long = "offchain-allow-host", value_name = "HOST[:PORT]")]
+	pub offchain_allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]

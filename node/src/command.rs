@@ -163,17 +163,18 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let allowed_hosts = service::allowed_hosts(&cli.offchain_allow_hosts)?;
 			runner.run_node_until_exit(|mut config| async move {
 				use sc_network::config::NetworkBackendType;
 				claim_listen_ports(&mut config)?;
 				type Hash = <Block as sp_runtime::traits::Block>::Hash;
 				match config.network.network_backend {
-					NetworkBackendType::Libp2p => {
-						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(config)
-					},
-					NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
-					},
+					NetworkBackendType::Libp2p => service::new_full::<
+						sc_network::NetworkWorker<Block, Hash>,
+					>(config, allowed_hosts),
+					NetworkBackendType::Litep2p => service::new_full::<
+						sc_network::Litep2pNetworkBackend,
+					>(config, allowed_hosts),
 				}
 				.map_err(sc_cli::Error::Service)
 			})

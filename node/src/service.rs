@@ -143,10 +143,32 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 
 /// Builds and starts a full node: networking, RPC, off-chain workers and, for an
 /// authority, Aura authoring and the GRANDPA voter.
+/// `--offchain-allow-host` values as the off-chain worker reads them (lowercase `host` or
+/// `host:port`); `None` when none was given.
+pub fn allowed_hosts(hosts: &[String]) -> Result<Option<Vec<Vec<u8>>>, String> {
+	if hosts.is_empty() {
+		return Ok(None);
+	}
+	hosts
+		.iter()
+		.map(|host| {
+			let url = format!("http://{host}");
+			match datacoop_primitives::url::authority(url.as_bytes()) {
+				Some(a) if a == host.as_bytes() && !host.contains(['/', '?', '#', '@']) => {
+					Ok(host.to_ascii_lowercase().into_bytes())
+				},
+				_ => Err(format!("--offchain-allow-host {host}: expected HOST or HOST:PORT")),
+			}
+		})
+		.collect::<Result<Vec<_>, _>>()
+		.map(Some)
+}
+
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	offchain_allowed_hosts: Option<Vec<Vec<u8>>>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -206,6 +228,16 @@ pub fn new_full<
 	// Off-chain workers with HTTP: the contributions pallet's worker relays attestations
 	// from the collective servers.
 	if config.offchain_worker.enabled {
+		// The operator's host list, where the worker reads it (see datacoop_primitives::url).
+		if let Some(mut db) = backend.offchain_storage() {
+			use sp_core::offchain::{OffchainStorage, STORAGE_PREFIX};
+			use sp_runtime::codec::Encode;
+			let key = datacoop_primitives::url::OFFCHAIN_ALLOWED_HOSTS_KEY;
+			match &offchain_allowed_hosts {
+				Some(hosts) => db.set(STORAGE_PREFIX, key, &hosts.encode()),
+				None => db.remove(STORAGE_PREFIX, key),
+			}
+		}
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 				runtime_api_provider: client.clone(),

@@ -226,6 +226,10 @@ pub mod contribution {
 		pub dao_id: DaoId,
 		/// The contribution judged.
 		pub contribution_id: ContributionId,
+		/// The contribution's contributor (its 32-byte account id), as the signed statement
+		/// inside the data names it (see [`Statement`]): the chain accepts the attestation only
+		/// for a contribution submitted by that account.
+		pub contributor: [u8; 32],
 		/// BLAKE2-256 of the ciphertext the server fetched and decrypted.
 		pub ciphertext_hash: H256,
 		/// Keyed hash of the normalized plaintext: equal for the same data however encrypted.
@@ -238,6 +242,78 @@ pub mod contribution {
 		pub measurement: H256,
 		/// The last block in which this attestation may be included.
 		pub valid_until: BlockNumber,
+	}
+
+	/// Domain separation for contribution statements.
+	pub const STATEMENT_CONTEXT: &[u8] = b"datacoop/contribution-statement/v1";
+
+	/// What starts the plaintext of every contribution, before the data: the line
+	/// `datacoop-statement/v1 <hex of SCALE(Statement) and the 64-byte signature>\n`.
+	pub const STATEMENT_PREFIX: &[u8] = b"datacoop-statement/v1 ";
+
+	/// The length of a statement line: prefix, hex of 68 + 64 bytes, newline.
+	pub const STATEMENT_LINE_LEN: usize = STATEMENT_PREFIX.len() + 2 * (68 + 64) + 1;
+
+	/// A contributor's statement that the data is theirs, for one DAO on one chain: signed
+	/// (sr25519, over [`statement_payload`]) by the contributor's account and put inside the
+	/// encrypted payload, before the data. The collective server judges a contribution whose
+	/// statement does not name its on-chain contributor Invalid, so nobody who copies a
+	/// ciphertext (from the transaction pool or from storage) can be paid for it.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub struct Statement {
+		/// The chain's genesis hash.
+		pub genesis_hash: H256,
+		/// The DAO the data is contributed to.
+		pub dao_id: DaoId,
+		/// The contributor's 32-byte account id.
+		pub contributor: [u8; 32],
+	}
+
+	/// The bytes a statement's signature covers.
+	pub fn statement_payload(statement: &Statement) -> Vec<u8> {
+		let mut payload = STATEMENT_CONTEXT.to_vec();
+		statement.encode_to(&mut payload);
+		payload
+	}
+
+	/// The statement line for `statement` signed with `signature`.
+	pub fn statement_line(statement: &Statement, signature: &[u8; 64]) -> Vec<u8> {
+		const HEX: &[u8; 16] = b"0123456789abcdef";
+		let mut line = Vec::with_capacity(STATEMENT_LINE_LEN);
+		line.extend_from_slice(STATEMENT_PREFIX);
+		for byte in statement.encode().iter().chain(signature.iter()) {
+			line.push(HEX[(byte >> 4) as usize]);
+			line.push(HEX[(byte & 15) as usize]);
+		}
+		line.push(b'\n');
+		line
+	}
+
+	/// Why a plaintext does not start with a well-formed statement line.
+	#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+	pub struct NoStatement;
+
+	/// Splits a plaintext into its statement, the statement's signature and the data after
+	/// it. Checks the form only; the caller checks the signature and what it names.
+	pub fn split_statement(plain: &[u8]) -> Result<(Statement, [u8; 64], &[u8]), NoStatement> {
+		let line = plain.get(..STATEMENT_LINE_LEN).ok_or(NoStatement)?;
+		let hex = line
+			.strip_prefix(STATEMENT_PREFIX)
+			.and_then(|rest| rest.strip_suffix(b"\n"))
+			.ok_or(NoStatement)?;
+		let digit = |c: u8| match c {
+			b'0'..=b'9' => Ok(c - b'0'),
+			b'a'..=b'f' => Ok(c - b'a' + 10),
+			_ => Err(NoStatement),
+		};
+		let mut bytes = [0u8; 68 + 64];
+		for (i, pair) in hex.chunks_exact(2).enumerate() {
+			bytes[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+		}
+		let statement = Statement::decode(&mut &bytes[..68]).map_err(|_| NoStatement)?;
+		let mut signature = [0u8; 64];
+		signature.copy_from_slice(&bytes[68..]);
+		Ok((statement, signature, &plain[STATEMENT_LINE_LEN..]))
 	}
 
 	/// The bytes an attestation's signature covers: the context, the genesis hash of the chain
@@ -253,6 +329,8 @@ pub mod contribution {
 		payload
 	}
 }
+
+pub mod url;
 
 /// How the pallets reach each other: through these traits, never through each other's storage.
 pub mod traits {
@@ -281,6 +359,9 @@ pub mod traits {
 		/// The base URL of DAO `dao_id`'s collective server, if it exists: what off-chain
 		/// workers ask for attestations.
 		fn collective_endpoint(dao_id: DaoId) -> Option<alloc::vec::Vec<u8>>;
+		/// Whether URLs recorded on chain may name local hosts (loopback, private ranges):
+		/// development chains only, set in their genesis (see [`crate::url`]).
+		fn allows_local_urls() -> bool;
 	}
 
 	/// The dataset-token ledger.
@@ -324,10 +405,47 @@ sp_api::decl_runtime_apis! {
 			dao_id: dao::DaoId,
 			ciphertext_hash: Hash,
 		) -> Option<contribution::ContributionId>;
+		/// Whether any DAO has a contribution (Pending, Accepted or Rejected) with this
+		/// ciphertext hash: what the storage service's garbage collector asks before it
+		/// removes a blob.
+		fn references_ciphertext(ciphertext_hash: Hash) -> bool;
 		/// The accepted contribution of DAO `dao_id` with this fingerprint, if any.
 		fn contribution_by_fingerprint(
 			dao_id: dao::DaoId,
 			fingerprint: Hash,
 		) -> Option<contribution::ContributionId>;
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::contribution::*;
+	use sp_core::H256;
+
+	fn statement() -> Statement {
+		Statement { genesis_hash: H256::repeat_byte(1), dao_id: 7, contributor: [9; 32] }
+	}
+
+	#[test]
+	fn a_statement_line_splits_back_into_its_parts() {
+		let line = statement_line(&statement(), &[5; 64]);
+		assert_eq!(line.len(), STATEMENT_LINE_LEN);
+		let mut plain = line.clone();
+		plain.extend_from_slice(b"{\"messages\": []}");
+		let (s, signature, data) = split_statement(&plain).expect("a statement");
+		assert_eq!((s, signature, data), (statement(), [5; 64], &b"{\"messages\": []}"[..]));
+	}
+
+	#[test]
+	fn data_without_a_well_formed_statement_is_refused() {
+		let line = statement_line(&statement(), &[5; 64]);
+		assert_eq!(split_statement(b"{\"messages\": []}"), Err(NoStatement));
+		assert_eq!(split_statement(&line[..line.len() - 1]), Err(NoStatement));
+		let mut upper = line.clone();
+		upper[STATEMENT_PREFIX.len()] = b'A';
+		assert_eq!(split_statement(&upper), Err(NoStatement));
+		let mut no_newline = line.clone();
+		*no_newline.last_mut().unwrap() = b' ';
+		assert_eq!(split_statement(&no_newline), Err(NoStatement));
 	}
 }

@@ -182,6 +182,13 @@ impl_runtime_apis! {
 			pallet_contributions::ByCiphertext::<Runtime>::get(dao_id, ciphertext_hash)
 		}
 
+		fn references_ciphertext(ciphertext_hash: Hash) -> bool {
+			// One read per DAO: a runtime API call, not on-chain work.
+			pallet_data_daos::Daos::<Runtime>::iter_keys().any(|dao_id| {
+				pallet_contributions::ByCiphertext::<Runtime>::contains_key(dao_id, ciphertext_hash)
+			})
+		}
+
 		fn contribution_by_fingerprint(dao_id: DaoId, fingerprint: Hash) -> Option<ContributionId> {
 			pallet_contributions::Fingerprints::<Runtime>::get(dao_id, fingerprint)
 		}

@@ -30,6 +30,8 @@ fn genesis(
 			authorities: authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		// Both presets run their collective and storage servers beside the validators.
+		data_daos: pallet_data_daos::GenesisConfig { allow_local_urls: true },
 	})
 }
 

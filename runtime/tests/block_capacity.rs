@@ -81,6 +81,7 @@ fn submissions_and_attestations_per_block() {
 		let attestation = Attestation {
 			dao_id: u32::MAX,
 			contribution_id: u64::MAX,
+			contributor: [0xff; 32],
 			ciphertext_hash: H256::repeat_byte(1),
 			fingerprint: H256::repeat_byte(2),
 			scores: Scores::default(),

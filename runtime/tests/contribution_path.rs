@@ -17,7 +17,7 @@ use datacoop_runtime::{
 use frame_support::{
 	assert_ok,
 	storage::{with_transaction, TransactionOutcome},
-	traits::fungible::Inspect,
+	traits::{fungible::Inspect, Get},
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Ferdie};
@@ -28,6 +28,11 @@ use sp_runtime::{
 
 const REWARD: u128 = 1_000 * UNIT;
 const MEASUREMENT: H256 = H256::repeat_byte(0x4d);
+
+/// What stays held for each contribution's record.
+fn record_deposit() -> u128 {
+	<Runtime as pallet_contributions::Config>::RecordDeposit::get()
+}
 
 fn collective_key() -> sr25519::Pair {
 	sr25519::Pair::from_string("//DatacoopCollective", None).unwrap()
@@ -65,9 +70,13 @@ fn attestation(
 	ciphertext: H256,
 	overall: u32,
 ) -> Attestation<BlockNumber> {
+	let contributor = pallet_contributions::Contributions::<Runtime>::get(contribution_id)
+		.map(|c| Contributions::account_bytes(&c.contributor))
+		.unwrap_or_default();
 	Attestation {
 		dao_id,
 		contribution_id,
+		contributor,
 		ciphertext_hash: ciphertext,
 		fingerprint: H256::repeat_byte(contribution_id as u8 + 100),
 		scores: Scores {
@@ -121,18 +130,18 @@ fn contributions_earn_tokens_and_holders_share_rewards_pro_rata() {
 		assert_ok!(Contributions::submit(
 			RuntimeOrigin::signed(bob.clone()),
 			dao,
-			b"http://127.0.0.1:8090/blobs/01".to_vec(),
+			b"https://storage.example/blobs/01".to_vec(),
 			bob_blob,
 			4_096
 		));
 		assert_ok!(Contributions::submit(
 			RuntimeOrigin::signed(charlie.clone()),
 			dao,
-			b"http://127.0.0.1:8090/blobs/02".to_vec(),
+			b"https://storage.example/blobs/02".to_vec(),
 			charlie_blob,
 			8_192
 		));
-		assert_eq!(Balances::balance(&bob), 1_000_000 * UNIT - 5 * UNIT);
+		assert_eq!(Balances::balance(&bob), 1_000_000 * UNIT - 5 * UNIT - record_deposit());
 		run_to_block(3);
 
 		// The collective's attestations: checked by the pool, applied in a block.
@@ -146,8 +155,8 @@ fn contributions_earn_tokens_and_holders_share_rewards_pro_rata() {
 		// Tokens = reward at full score × overall; deposits back.
 		assert_eq!(DatasetTokens::balance(dao, &bob), 800 * UNIT);
 		assert_eq!(DatasetTokens::balance(dao, &charlie), 600 * UNIT);
-		assert_eq!(Balances::balance(&bob), 1_000_000 * UNIT);
-		assert_eq!(Balances::balance(&charlie), 1_000_000 * UNIT);
+		assert_eq!(Balances::balance(&bob), 1_000_000 * UNIT - record_deposit());
+		assert_eq!(Balances::balance(&charlie), 1_000_000 * UNIT - record_deposit());
 
 		// The same attestation again: the pool refuses it as a replay.
 		let replay = Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
@@ -190,8 +199,14 @@ fn contributions_earn_tokens_and_holders_share_rewards_pro_rata() {
 		for who in [&bob, &charlie, &dave] {
 			assert_ok!(DatasetTokens::claim_rewards(RuntimeOrigin::signed(who.clone()), dao));
 		}
-		assert_eq!(Balances::balance(&bob), 1_000_000 * UNIT + 300 * UNIT + 500 * UNIT);
-		assert_eq!(Balances::balance(&charlie), 1_000_000 * UNIT + 300 * UNIT + 700 * UNIT);
+		assert_eq!(
+			Balances::balance(&bob),
+			1_000_000 * UNIT + 300 * UNIT + 500 * UNIT - record_deposit()
+		);
+		assert_eq!(
+			Balances::balance(&charlie),
+			1_000_000 * UNIT + 300 * UNIT + 700 * UNIT - record_deposit()
+		);
 		assert_eq!(Balances::balance(&dave), 1_000_000 * UNIT + 100 * UNIT + 200 * UNIT);
 		// Everything deposited was paid out; the pot keeps only its existential deposit.
 		assert_eq!(Balances::balance(&DatasetTokens::reward_pot(dao)), EXISTENTIAL_DEPOSIT);
@@ -207,7 +222,7 @@ fn the_pool_refuses_attestations_the_dao_did_not_sign() {
 		assert_ok!(Contributions::submit(
 			RuntimeOrigin::signed(bob.clone()),
 			dao,
-			b"http://127.0.0.1:8090/blobs/01".to_vec(),
+			b"https://storage.example/blobs/01".to_vec(),
 			blob,
 			4_096
 		));
@@ -232,8 +247,8 @@ fn the_pool_refuses_attestations_the_dao_did_not_sign() {
 			))))
 		);
 		// Nothing changed: still pending, deposit held, no tokens.
-		assert!(pallet_contributions::Pending::<Runtime>::contains_key(0));
+		assert!(pallet_contributions::Pending::<Runtime>::contains_key(dao, 0));
 		assert_eq!(DatasetTokens::balance(dao, &bob), 0);
-		assert_eq!(Balances::balance(&bob), 1_000_000 * UNIT - 5 * UNIT);
+		assert_eq!(Balances::balance(&bob), 1_000_000 * UNIT - 5 * UNIT - record_deposit());
 	});
 }

@@ -86,7 +86,7 @@ test('//Bob contributes to //Alice\'s DAO; a signed attestation mints his tokens
   assert.equal(stored.ciphertextHash.toHex(), ciphertextHash);
   assert.equal(stored.ciphertextSize.toNumber(), 4096);
   assert.ok(stored.status.isPending);
-  assert.ok((await api.query.contributions.pending(id)).isSome);
+  assert.ok((await api.query.contributions.pending(daoId, id)).isSome);
   assert.equal((await api.query.contributions.byCiphertext(daoId, ciphertextHash)).unwrap().toNumber(), id);
   // ...and through the runtime APIs, with the DAO.
   const viaApi = (await api.call.contributionsApi.contribution(id)).unwrap();
@@ -96,9 +96,11 @@ test('//Bob contributes to //Alice\'s DAO; a signed attestation mints his tokens
   const dao = (await api.call.dataDaosApi.dao(daoId)).unwrap();
   assert.equal(dao.token.symbol.toUtf8(), 'FIT26');
   assert.equal(dao.collective.attestationSigner.toHex(), u8aToHex(collectiveKey.publicKey));
-  // The deposit is held.
+  // The DAO's contribution deposit is held, and the record deposit.
   const reserved = (await api.query.system.account(bob.address)).data.reserved.toBigInt();
-  assert.equal(reserved - reservedBefore, 2n * UNIT);
+  const recordDeposit = api.consts.contributions.recordDeposit.toBigInt();
+  assert.ok(recordDeposit > 0n);
+  assert.equal(reserved - reservedBefore, 2n * UNIT + recordDeposit);
 
   const header = await api.rpc.chain.getHeader();
   const attestation = {
@@ -128,7 +130,8 @@ test('//Bob contributes to //Alice\'s DAO; a signed attestation mints his tokens
   assert.equal(judged.status.asAccepted.scores.overall.toNumber(), 800_000);
   assert.equal((await api.call.dataDaosApi.tokenBalance(daoId, bob.address)).toBigInt(), 800n * UNIT);
   assert.equal((await api.call.contributionsApi.contributionByFingerprint(daoId, attestation.fingerprint)).unwrap().toNumber(), id);
-  assert.equal((await api.query.system.account(bob.address)).data.reserved.toBigInt(), reservedBefore);
+  // The contribution deposit is back; the record deposit stays with the record.
+  assert.equal((await api.query.system.account(bob.address)).data.reserved.toBigInt(), reservedBefore + recordDeposit);
 
   // The same attestation again is a replay: refused by the pool.
   const replay = api.errors.contributions.AlreadyAttested.meta.index.toNumber();

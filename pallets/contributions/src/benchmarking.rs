@@ -43,7 +43,7 @@ fn dao<T: Config>() -> (DaoId, sr25519::Public) {
 
 /// The longest URL the pallet takes.
 fn longest_url<T: Config>() -> Vec<u8> {
-	let mut url = b"https://".to_vec();
+	let mut url = b"https://storage.example/blobs/".to_vec();
 	url.resize(T::MaxUrlLen::get() as usize, b'a');
 	url
 }
@@ -59,9 +59,13 @@ fn signed_attestation<T: Config>(
 	contribution_id: ContributionId,
 	key: &sr25519::Public,
 ) -> (Attestation<BlockNumberFor<T>>, sr25519::Signature) {
+	let contributor = Contributions::<T>::get(contribution_id)
+		.map(|c| Pallet::<T>::account_bytes(&c.contributor))
+		.unwrap_or_default();
 	let attestation = Attestation {
 		dao_id,
 		contribution_id,
+		contributor,
 		ciphertext_hash: H256::repeat_byte(1),
 		fingerprint: H256::repeat_byte(2),
 		scores: Scores {
@@ -99,7 +103,7 @@ mod benchmarks {
 			SIZE,
 		);
 
-		assert!(Pending::<T>::contains_key(0));
+		assert!(Pending::<T>::contains_key(dao_id, 0));
 		assert!(ByContributor::<T>::contains_key(&caller, 0));
 	}
 
@@ -142,6 +146,43 @@ mod benchmarks {
 		frame_system::Pallet::<T>::set_block_number(
 			frame_system::Pallet::<T>::block_number() + T::PendingTimeout::get() + One::one(),
 		);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id);
+
+		assert!(CancelRequests::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn withdraw() {
+		let (dao_id, _) = dao::<T>();
+		let caller = funded::<T>("contributor");
+		let id = submitted::<T>(dao_id, &caller);
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number() + T::PendingTimeout::get() + One::one(),
+		);
+		Pallet::<T>::do_request_cancel(caller.clone(), id).expect("a cancel request");
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number() + T::CancelDelay::get(),
+		);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id);
+
+		assert!(Contributions::<T>::get(id).is_none());
+	}
+
+	#[benchmark]
+	fn remove() {
+		let (dao_id, key) = dao::<T>();
+		let caller = funded::<T>("contributor");
+		let id = submitted::<T>(dao_id, &caller);
+		let (mut attestation, _) = signed_attestation::<T>(dao_id, id, &key);
+		attestation.verdict = Verdict::Invalid { reason: Default::default() };
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let payload = signing_payload(&attestation, &H256::from_slice(genesis.as_ref()));
+		let signature = sp_io::crypto::sr25519_sign(COLLECTIVE, &key, &payload).expect("key");
+		Pallet::<T>::do_attest(attestation, signature).expect("a rejection");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), id);

@@ -5,6 +5,7 @@ use datacoop_primitives::{
 	contribution::{signing_payload, Attestation, ContributionId, Reason, Verdict},
 	dao::DaoId,
 	traits::{DaoRegistry, DaoTerms, DatasetTokens},
+	url::{check_http_url, UrlError},
 };
 use frame_support::{
 	ensure,
@@ -22,9 +23,9 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, ByCiphertext, ByContributor, Config, Contribution, ContributionOf,
+	BalanceOf, ByCiphertext, ByContributor, CancelRequests, Config, Contribution, ContributionOf,
 	ContributionStatus, Contributions, Error, Event, Fingerprints, HoldReason, NextContributionId,
-	Pallet, Pending,
+	Pallet, Pending, PendingDaos,
 };
 
 /// What is stored as the reason of a valid contribution scored below the DAO's minimum.
@@ -39,7 +40,10 @@ impl<T: Config> Pallet<T> {
 		size: u64,
 	) -> Result<ContributionId, DispatchError> {
 		let url = BoundedVec::try_from(url).map_err(|_| Error::<T>::UrlTooLong)?;
-		ensure!(Self::is_url(&url), Error::<T>::InvalidUrl);
+		check_http_url(&url, T::Daos::allows_local_urls()).map_err(|e| match e {
+			UrlError::Malformed => Error::<T>::InvalidUrl,
+			UrlError::LocalHost => Error::<T>::LocalUrl,
+		})?;
 		ensure!(!ciphertext_hash.is_zero(), Error::<T>::InvalidCiphertextHash);
 		let terms = T::Daos::dao_terms(dao_id).ok_or(Error::<T>::UnknownDao)?;
 		ensure!(terms.active, Error::<T>::DaoRetired);
@@ -57,6 +61,12 @@ impl<T: Config> Pallet<T> {
 			T::Currency::hold(&HoldReason::ContributionDeposit.into(), &contributor, deposit)
 				.map_err(|_| Error::<T>::CannotPayDeposit)?;
 		}
+		let record_deposit = T::RecordDeposit::get();
+		if !record_deposit.is_zero() {
+			T::Currency::hold(&HoldReason::ContributionRecord.into(), &contributor, record_deposit)
+				.map_err(|_| Error::<T>::CannotPayRecordDeposit)?;
+		}
+		let dao_pending = PendingDaos::<T>::get(dao_id).unwrap_or(0).saturating_add(1);
 
 		Contributions::<T>::insert(
 			contribution_id,
@@ -67,11 +77,13 @@ impl<T: Config> Pallet<T> {
 				ciphertext_hash,
 				ciphertext_size: size,
 				deposit,
+				record_deposit,
 				submitted_at: frame_system::Pallet::<T>::block_number(),
 				status: ContributionStatus::Pending,
 			},
 		);
-		Pending::<T>::insert(contribution_id, ());
+		Pending::<T>::insert(dao_id, contribution_id, ());
+		PendingDaos::<T>::insert(dao_id, dao_pending);
 		ByCiphertext::<T>::insert(dao_id, ciphertext_hash, contribution_id);
 		ByContributor::<T>::insert(&contributor, contribution_id, ());
 		NextContributionId::<T>::put(next);
@@ -155,20 +167,60 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		Contributions::<T>::insert(contribution_id, contribution);
-		Pending::<T>::remove(contribution_id);
+		Self::unqueue(dao_id, contribution_id);
 		Ok(())
 	}
 
-	pub(crate) fn do_cancel(who: T::AccountId, contribution_id: ContributionId) -> DispatchResult {
-		let contribution =
-			Contributions::<T>::get(contribution_id).ok_or(Error::<T>::UnknownContribution)?;
-		ensure!(contribution.contributor == who, Error::<T>::NotContributor);
+	/// Takes contribution `id` of DAO `dao_id` off the Pending queue (judged or withdrawn).
+	fn unqueue(dao_id: DaoId, id: ContributionId) {
+		Pending::<T>::remove(dao_id, id);
+		CancelRequests::<T>::remove(id);
+		PendingDaos::<T>::mutate_exists(dao_id, |count| {
+			*count = count.map(|n| n.saturating_sub(1)).filter(|n| *n > 0);
+		});
+	}
+
+	/// Checks that `id` is `who`'s contribution and still Pending; returns it.
+	fn pending_of(who: &T::AccountId, id: ContributionId) -> Result<ContributionOf<T>, Error<T>> {
+		let contribution = Contributions::<T>::get(id).ok_or(Error::<T>::UnknownContribution)?;
+		ensure!(&contribution.contributor == who, Error::<T>::NotContributor);
 		ensure!(contribution.status == ContributionStatus::Pending, Error::<T>::NotPending);
+		Ok(contribution)
+	}
+
+	pub(crate) fn do_request_cancel(
+		who: T::AccountId,
+		contribution_id: ContributionId,
+	) -> DispatchResult {
+		let contribution = Self::pending_of(&who, contribution_id)?;
+		ensure!(
+			!CancelRequests::<T>::contains_key(contribution_id),
+			Error::<T>::CancelAlreadyRequested
+		);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(
 			now >= contribution.submitted_at.saturating_add(T::PendingTimeout::get()),
 			Error::<T>::TooEarly
 		);
+		let withdraw_from = now.saturating_add(T::CancelDelay::get());
+		CancelRequests::<T>::insert(contribution_id, withdraw_from);
+		Self::deposit_event(Event::CancelRequested {
+			contribution_id,
+			dao_id: contribution.dao_id,
+			contributor: who,
+			withdraw_from,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw(
+		who: T::AccountId,
+		contribution_id: ContributionId,
+	) -> DispatchResult {
+		let contribution = Self::pending_of(&who, contribution_id)?;
+		let withdraw_from =
+			CancelRequests::<T>::get(contribution_id).ok_or(Error::<T>::CancelNotRequested)?;
+		ensure!(frame_system::Pallet::<T>::block_number() >= withdraw_from, Error::<T>::TooEarly);
 		T::Currency::release(
 			&HoldReason::ContributionDeposit.into(),
 			&who,
@@ -176,10 +228,8 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)?;
 		// Gone entirely: nobody judged it, and the same ciphertext may be submitted again.
-		Contributions::<T>::remove(contribution_id);
-		Pending::<T>::remove(contribution_id);
-		ByCiphertext::<T>::remove(contribution.dao_id, contribution.ciphertext_hash);
-		ByContributor::<T>::remove(&who, contribution_id);
+		Self::remove_record(contribution_id, &contribution)?;
+		Self::unqueue(contribution.dao_id, contribution_id);
 		Self::deposit_event(Event::Cancelled {
 			contribution_id,
 			dao_id: contribution.dao_id,
@@ -188,9 +238,41 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	pub(crate) fn do_remove(who: T::AccountId, contribution_id: ContributionId) -> DispatchResult {
+		let contribution =
+			Contributions::<T>::get(contribution_id).ok_or(Error::<T>::UnknownContribution)?;
+		ensure!(contribution.contributor == who, Error::<T>::NotContributor);
+		ensure!(
+			matches!(contribution.status, ContributionStatus::Rejected { .. }),
+			Error::<T>::NotRejected
+		);
+		Self::remove_record(contribution_id, &contribution)?;
+		Self::deposit_event(Event::Removed {
+			contribution_id,
+			dao_id: contribution.dao_id,
+			contributor: who,
+		});
+		Ok(())
+	}
+
+	/// Removes a contribution's record and index entries and releases its record deposit.
+	fn remove_record(id: ContributionId, contribution: &ContributionOf<T>) -> DispatchResult {
+		T::Currency::release(
+			&HoldReason::ContributionRecord.into(),
+			&contribution.contributor,
+			contribution.record_deposit,
+			Precision::BestEffort,
+		)?;
+		Contributions::<T>::remove(id);
+		ByCiphertext::<T>::remove(contribution.dao_id, contribution.ciphertext_hash);
+		ByContributor::<T>::remove(&contribution.contributor, id);
+		Ok(())
+	}
+
 	/// Every check an attestation must pass, in the pool and in the block. Cheap checks come
-	/// first; the signature is verified once the attestation is known to concern a pending
-	/// contribution.
+	/// first; the signature is verified once everything else about the attestation checks
+	/// out (the fingerprint lookup, a read, comes after it only because it matters only for a
+	/// genuine attestation).
 	pub fn check_attestation(
 		attestation: &Attestation<BlockNumberFor<T>>,
 		signature: &sr25519::Signature,
@@ -200,23 +282,28 @@ impl<T: Config> Pallet<T> {
 		ensure!(contribution.status == ContributionStatus::Pending, Error::<T>::AlreadyAttested);
 		ensure!(contribution.dao_id == attestation.dao_id, Error::<T>::WrongDao);
 		let terms = T::Daos::dao_terms(contribution.dao_id).ok_or(Error::<T>::UnknownDao)?;
-
-		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		let payload = signing_payload(attestation, &H256::from_slice(genesis.as_ref()));
-		let signer = sr25519::Public::from_raw(terms.attestation_signer);
-		ensure!(
-			sp_io::crypto::sr25519_verify(signature, &payload, &signer),
-			Error::<T>::BadSignature
-		);
-
 		ensure!(attestation.measurement == terms.measurement, Error::<T>::WrongMeasurement);
 		ensure!(
 			attestation.ciphertext_hash == contribution.ciphertext_hash,
 			Error::<T>::CiphertextMismatch
 		);
 		ensure!(
+			attestation.contributor == Self::account_bytes(&contribution.contributor),
+			Error::<T>::WrongContributor
+		);
+		ensure!(
 			frame_system::Pallet::<T>::block_number() <= attestation.valid_until,
 			Error::<T>::AttestationExpired
+		);
+
+		// Last, the one expensive check: junk that fails the cheap ones costs the pool no
+		// signature verification.
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let payload = signing_payload(attestation, &H256::from_slice(genesis.as_ref()));
+		let signer = sr25519::Public::from_raw(terms.attestation_signer);
+		ensure!(
+			sp_io::crypto::sr25519_verify(signature, &payload, &signer),
+			Error::<T>::BadSignature
 		);
 		if attestation.verdict == Verdict::Valid {
 			ensure!(
@@ -225,6 +312,18 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		Ok((contribution, terms))
+	}
+
+	/// An account id as attestations and statements name it: its 32-byte encoding (what
+	/// `AccountId32` is), zero-padded if shorter; hashed if longer.
+	pub fn account_bytes(who: &T::AccountId) -> [u8; 32] {
+		let encoded = who.encode();
+		if encoded.len() > 32 {
+			return sp_io::hashing::blake2_256(&encoded);
+		}
+		let mut bytes = [0u8; 32];
+		bytes[..encoded.len()].copy_from_slice(&encoded);
+		bytes
 	}
 
 	/// The pool's view of an `attest` call: valid if [`Self::check_attestation`] passes, one
@@ -255,33 +354,28 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// `scheme://rest`: a lowercase scheme, then printable ASCII without spaces.
-	fn is_url(url: &[u8]) -> bool {
-		let Some(at) = url.windows(3).position(|w| w == b"://") else { return false };
-		let (scheme, rest) = (&url[..at], &url[at + 3..]);
-		!scheme.is_empty()
-			&& scheme.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'+')
-			&& !rest.is_empty()
-			&& rest.iter().all(|c| c.is_ascii_graphic())
-	}
-
-	/// Invariants: ids are below `NextContributionId`; `Pending` lists exactly the pending
-	/// contributions; every contribution is indexed by ciphertext and contributor, and every
-	/// index entry points to a contribution; fingerprints point to accepted contributions of
-	/// their DAO; what is held from each contributor is the sum of their pending deposits.
+	/// Invariants: ids are below `NextContributionId`; each contribution's DAO exists;
+	/// `Pending` lists exactly the pending contributions under their DAO, and `PendingDaos`
+	/// counts them; cancel requests are of pending contributions; every contribution is
+	/// indexed by ciphertext and contributor, and every index entry points to a contribution;
+	/// each accepted contribution has exactly one fingerprint, and fingerprints point to
+	/// accepted contributions of their DAO; what is held from each contributor is the sum of
+	/// their pending deposits, and of their records' deposits.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
 		let next = NextContributionId::<T>::get();
 		let mut count = 0u64;
-		let mut pending = 0u32;
-		let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut accepted = 0u64;
+		let mut pending: BTreeMap<DaoId, u32> = BTreeMap::new();
+		let mut held: BTreeMap<T::AccountId, (BalanceOf<T>, BalanceOf<T>)> = BTreeMap::new();
 		for (id, c) in Contributions::<T>::iter() {
 			ensure!(id < next, "a contribution id is not below NextContributionId");
+			ensure!(T::Daos::dao_terms(c.dao_id).is_some(), "a contribution of no DAO");
 			let is_pending = c.status == ContributionStatus::Pending;
 			ensure!(
-				Pending::<T>::contains_key(id) == is_pending,
+				Pending::<T>::contains_key(c.dao_id, id) == is_pending,
 				"Pending disagrees with a status"
 			);
 			ensure!(
@@ -292,16 +386,34 @@ impl<T: Config> Pallet<T> {
 				ByContributor::<T>::contains_key(&c.contributor, id),
 				"a contribution is not indexed by its contributor"
 			);
-			let sum = held.entry(c.contributor.clone()).or_insert_with(Zero::zero);
+			let (deposits, records) =
+				held.entry(c.contributor.clone()).or_insert_with(|| (Zero::zero(), Zero::zero()));
+			*records = records.saturating_add(c.record_deposit);
 			if is_pending {
-				pending += 1;
-				*sum = sum.saturating_add(c.deposit);
+				let n = pending.entry(c.dao_id).or_default();
+				*n += 1;
+				*deposits = deposits.saturating_add(c.deposit);
+			}
+			if matches!(c.status, ContributionStatus::Accepted { .. }) {
+				accepted += 1;
 			}
 			count += 1;
 		}
-		ensure!(Pending::<T>::iter_keys().count() as u32 == pending, "Pending lists a judged id");
+		ensure!(
+			Pending::<T>::iter_keys().count() as u32 == pending.values().sum::<u32>(),
+			"Pending lists a judged id"
+		);
+		ensure!(
+			PendingDaos::<T>::iter().collect::<BTreeMap<_, _>>() == pending,
+			"PendingDaos does not count each DAO's pending contributions"
+		);
+		for id in CancelRequests::<T>::iter_keys() {
+			let c = Contributions::<T>::get(id).ok_or("a cancel request of no contribution")?;
+			ensure!(c.status == ContributionStatus::Pending, "a cancel request of a judged one");
+		}
 		ensure!(ByCiphertext::<T>::iter().count() as u64 == count, "a stale ciphertext entry");
 		ensure!(ByContributor::<T>::iter().count() as u64 == count, "a stale contributor entry");
+		let mut fingerprinted = alloc::collections::btree_set::BTreeSet::new();
 		for (dao_id, _, id) in Fingerprints::<T>::iter() {
 			let c = Contributions::<T>::get(id).ok_or("a fingerprint of no contribution")?;
 			ensure!(c.dao_id == dao_id, "a fingerprint in another DAO");
@@ -309,11 +421,24 @@ impl<T: Config> Pallet<T> {
 				matches!(c.status, ContributionStatus::Accepted { .. }),
 				"a fingerprint of a contribution not accepted"
 			);
+			ensure!(fingerprinted.insert(id), "two fingerprints of one contribution");
 		}
-		for (who, sum) in held {
+		// Each fingerprint points to a distinct accepted contribution: as many as there are
+		// accepted contributions means each has exactly one.
+		ensure!(
+			fingerprinted.len() as u64 == accepted,
+			"an accepted contribution without a fingerprint"
+		);
+		for (who, (deposits, records)) in held {
 			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::ContributionDeposit.into(), &who) == sum,
+				T::Currency::balance_on_hold(&HoldReason::ContributionDeposit.into(), &who)
+					== deposits,
 				"held contribution deposits differ from the pending deposits"
+			);
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::ContributionRecord.into(), &who)
+					== records,
+				"held record deposits differ from the records' deposits"
 			);
 		}
 		Ok(())

@@ -25,15 +25,25 @@
 //! that a few Pending contributions' blobs are in storage, asks their DAOs' collective servers
 //! to validate them, and submits the attestations, retrying failures with backoff.
 //!
-//! A contribution no server has judged can be cancelled by its contributor once
-//! `PendingTimeout` blocks have passed since it was submitted: the deposit comes back and the
-//! ciphertext hash may be submitted again.
+//! A contribution no server has judged can be cancelled by its contributor in two steps:
+//! [`Pallet::cancel`] once `PendingTimeout` blocks have passed since it was submitted, then
+//! [`Pallet::withdraw`] `CancelDelay` blocks later; the deposits come back and the ciphertext
+//! hash may be submitted again. An attestation that lands in between still judges it, so a
+//! contributor who asked the collective server for the verdict (anyone may) and saw
+//! "invalid" cannot cancel before the verdict and its slash land.
 //!
-//! The deposit covers the work a pending contribution causes (storage lookups, a collective's
-//! validation). The record that stays after judgement (at most 541 bytes, its `MaxEncodedLen`
-//! as the benchmarks report it, plus at most 200 bytes of index entries: ByCiphertext 68,
-//! ByContributor 64, Fingerprints 68) is paid for by the submit
-//! transaction's fee.
+//! Two deposits: the DAO's contribution deposit (at least the chain's
+//! `MinContributionDeposit`) covers the work a pending contribution causes (storage lookups,
+//! a collective's validation) and is released, less any slash, at judgement; the record
+//! deposit (`RecordDeposit`) pays for the record that stays after judgement (at most 557
+//! bytes, its `MaxEncodedLen`, plus at most 200 bytes of index entries: ByCiphertext 68,
+//! ByContributor 64, Fingerprints 68) at the rate DAO records pay per byte, and is held for
+//! as long as the record stays. A rejected record may be removed by its contributor
+//! ([`Pallet::remove`]), which releases it; accepted records stay, their fingerprints keeping
+//! the same data from earning twice.
+//!
+//! The off-chain workers take the Pending queue one DAO at a time ([`PendingDaos`]), so a
+//! flood of contributions to one DAO delays another DAO's by at most a turn.
 //!
 //! Why `ValidateUnsigned` and not `#[pallet::authorize]`: an authorized call must arrive as a
 //! v5 "general" transaction, which neither polkadot.js nor subxt can build without a signing
@@ -45,8 +55,10 @@
 //!
 //! - [`Pallet::submit`]: a contributor submits a contribution; the DAO's deposit is held.
 //! - [`Pallet::attest`]: unsigned; brings a collective server's signed attestation on chain.
-//! - [`Pallet::cancel`]: the contributor withdraws a contribution still Pending after
-//!   `PendingTimeout`.
+//! - [`Pallet::cancel`]: the contributor asks to cancel a contribution still Pending after
+//!   `PendingTimeout`; [`Pallet::withdraw`] takes it back `CancelDelay` blocks later.
+//! - [`Pallet::remove`]: the contributor removes a rejected record and its record deposit
+//!   comes back.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -84,7 +96,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_core::{sr25519, H256};
-	use sp_runtime::Permill;
+	use sp_runtime::{Permill, SaturatedConversion};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -119,6 +131,21 @@ pub mod pallet {
 		#[pallet::constant]
 		type PendingTimeout: Get<BlockNumberFor<Self>>;
 
+		/// Blocks between a contributor's request to cancel a Pending contribution and the
+		/// withdrawal of its deposit. An attestation that comes in the meantime still judges
+		/// it: a contributor who learnt an Invalid verdict (`/v1/validate` answers anyone)
+		/// cannot cancel before the verdict lands. Longer than the off-chain workers' longest
+		/// backoff, so every validator asks at least once.
+		#[pallet::constant]
+		type CancelDelay: Get<BlockNumberFor<Self>>;
+
+		/// Deposit held for as long as a contribution's record stays on chain, on top of the
+		/// DAO's contribution deposit (which covers the work of judging it): the price of
+		/// the record's bytes and its index entries, at the rate DAO records pay. Released
+		/// when the record goes (cancelled, or a rejected record removed by its contributor).
+		#[pallet::constant]
+		type RecordDeposit: Get<BalanceOf<Self>>;
+
 		/// Share of the deposit burned when the collective server finds a contribution invalid.
 		#[pallet::constant]
 		type InvalidSlash: Get<Permill>;
@@ -145,6 +172,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// The deposit for a pending contribution.
 		ContributionDeposit,
+		/// The deposit for a contribution's record, held while the record is on chain.
+		ContributionRecord,
 	}
 
 	/// The id the next contribution gets.
@@ -156,10 +185,23 @@ pub mod pallet {
 	pub type Contributions<T: Config> =
 		StorageMap<_, Twox64Concat, ContributionId, ContributionOf<T>>;
 
-	/// Contributions still waiting for an attestation: the queue collective relays read.
-	/// Not counted on chain: a counter would cost every submit a read and a write.
+	/// Contributions still waiting for an attestation, by DAO: the queues the off-chain
+	/// workers walk, one DAO after another, so that one DAO's flood does not starve another's
+	/// contributions. Twox64Concat is safe: DAO and contribution ids are sequential.
 	#[pallet::storage]
-	pub type Pending<T: Config> = StorageMap<_, Twox64Concat, ContributionId, ()>;
+	pub type Pending<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, DaoId, Twox64Concat, ContributionId, ()>;
+
+	/// How many contributions each DAO has Pending; only DAOs with some are listed. The
+	/// off-chain workers take turns over these DAOs.
+	#[pallet::storage]
+	pub type PendingDaos<T: Config> = StorageMap<_, Twox64Concat, DaoId, u32>;
+
+	/// Pending contributions whose contributor asked to cancel them, and the first block
+	/// their deposit may be withdrawn in (see `CancelDelay`).
+	#[pallet::storage]
+	pub type CancelRequests<T: Config> =
+		StorageMap<_, Twox64Concat, ContributionId, BlockNumberFor<T>>;
 
 	/// Each DAO's contributions by ciphertext hash: one submission per ciphertext.
 	#[pallet::storage]
@@ -204,8 +246,19 @@ pub mod pallet {
 			reason: Reason,
 			slashed: BalanceOf<T>,
 		},
-		/// A pending contribution was withdrawn by its contributor; its deposit is back.
+		/// A pending contribution was withdrawn by its contributor; its deposits are back.
 		Cancelled { contribution_id: ContributionId, dao_id: DaoId, contributor: T::AccountId },
+		/// The contributor asked to cancel a pending contribution; it may be withdrawn from
+		/// block `withdraw_from` unless an attestation judges it first.
+		CancelRequested {
+			contribution_id: ContributionId,
+			dao_id: DaoId,
+			contributor: T::AccountId,
+			withdraw_from: BlockNumberFor<T>,
+		},
+		/// A rejected contribution's record was removed by its contributor; its record
+		/// deposit is back.
+		Removed { contribution_id: ContributionId, dao_id: DaoId, contributor: T::AccountId },
 	}
 
 	/// The errors of this pallet. The transaction pool reports the attestation errors as
@@ -254,6 +307,19 @@ pub mod pallet {
 		AttestationExpired,
 		/// An accepted contribution of this DAO already has this fingerprint.
 		DuplicateFingerprint,
+		/// The URL names a local host (loopback, private or link-local address,
+		/// `localhost`), which this chain does not allow.
+		LocalUrl,
+		/// The contributor already asked to cancel this contribution.
+		CancelAlreadyRequested,
+		/// Nobody asked to cancel this contribution: call `cancel` first.
+		CancelNotRequested,
+		/// Only a rejected contribution's record may be removed.
+		NotRejected,
+		/// The contributor cannot pay the record deposit.
+		CannotPayRecordDeposit,
+		/// The attestation names another contributor than the contribution's.
+		WrongContributor,
 	}
 
 	#[pallet::hooks]
@@ -261,6 +327,10 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxUrlLen::get() >= 16, "MaxUrlLen must allow a URL");
 			assert!(!T::PendingTimeout::get().is_zero(), "PendingTimeout must give servers time");
+			assert!(
+				T::CancelDelay::get() > crate::offchain::MAX_BACKOFF.saturated_into(),
+				"CancelDelay must outlast the off-chain workers' longest backoff"
+			);
 		}
 
 		/// Relays attestations from the DAOs' collective servers: see [`offchain`].
@@ -305,13 +375,35 @@ pub mod pallet {
 			Self::do_attest(attestation, signature)
 		}
 
-		/// Withdraws the caller's contribution `contribution_id`, still Pending
-		/// `PendingTimeout` blocks after submission, and releases its deposit.
+		/// Asks to cancel the caller's contribution `contribution_id`, still Pending
+		/// `PendingTimeout` blocks after submission. Its deposits may be withdrawn
+		/// `CancelDelay` blocks later with [`Pallet::withdraw`], unless an attestation judges
+		/// it first.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::cancel())]
 		pub fn cancel(origin: OriginFor<T>, contribution_id: ContributionId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_cancel(who, contribution_id)
+			Self::do_request_cancel(who, contribution_id)
+		}
+
+		/// Withdraws the caller's contribution `contribution_id` whose cancellation was asked
+		/// `CancelDelay` blocks ago and that is still Pending: its record goes and both
+		/// deposits come back, and the same ciphertext may be submitted again.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw())]
+		pub fn withdraw(origin: OriginFor<T>, contribution_id: ContributionId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw(who, contribution_id)
+		}
+
+		/// Removes the caller's rejected contribution `contribution_id` from the chain and
+		/// releases its record deposit. (Accepted records stay: their fingerprints keep the
+		/// same data from earning twice.)
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::remove())]
+		pub fn remove(origin: OriginFor<T>, contribution_id: ContributionId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_remove(who, contribution_id)
 		}
 	}
 

@@ -73,6 +73,7 @@ impl pallet_data_daos::Config for Test {
 	type MaxUriLen = ConstU32<128>;
 	type MaxSymbolLen = ConstU32<12>;
 	type MaxContributionSize = MaxContributionSize;
+	type MinContributionDeposit = frame_support::traits::ConstU128<10>;
 	type MinVotingPeriod = frame_support::traits::ConstU64<10>;
 	type WeightInfo = ();
 }
@@ -93,6 +94,8 @@ impl pallet_contributions::Config for Test {
 	type Tokens = DatasetTokens;
 	type MaxUrlLen = ConstU32<128>;
 	type PendingTimeout = frame_support::traits::ConstU64<PENDING_TIMEOUT>;
+	type CancelDelay = frame_support::traits::ConstU64<CANCEL_DELAY>;
+	type RecordDeposit = frame_support::traits::ConstU128<RECORD_DEPOSIT>;
 	type InvalidSlash = InvalidSlash;
 	type AttestationPriority = frame_support::traits::ConstU64<{ u64::MAX / 2 }>;
 	type OffchainRequestsPerBlock = ConstU32<OCW_REQUESTS>;
@@ -123,12 +126,14 @@ where
 
 pub const OCW_REQUESTS: u32 = 2;
 pub const PENDING_TIMEOUT: BlockNumber = 100;
+pub const CANCEL_DELAY: BlockNumber = 40;
 pub const ALICE: u64 = 1;
 pub const BOB: u64 = 2;
 /// Cannot pay a contribution deposit.
 pub const POOR: u64 = 3;
 
 pub const DEPOSIT: Balance = 100;
+pub const RECORD_DEPOSIT: Balance = 30;
 pub const REWARD: Balance = 1_000_000;
 pub const MEASUREMENT: H256 = H256::repeat_byte(0x4d);
 
@@ -153,15 +158,21 @@ pub fn collective_key(seed: &str) -> sr25519::Pair {
 
 /// Creates a DAO, administered by Alice, whose collective signs with `signer`.
 pub fn create_dao(signer: &sr25519::Pair) -> DaoId {
+	create_dao_at(signer, b"http://collective.example")
+}
+
+/// Creates a DAO, administered by Alice, whose collective signs with `signer` and answers at
+/// `endpoint`. Its encryption key is derived from `signer`: one key set serves one DAO.
+pub fn create_dao_at(signer: &sr25519::Pair, endpoint: &[u8]) -> DaoId {
 	pallet_data_daos::Pallet::<Test>::do_create(
 		ALICE,
 		b"Reddit comments".to_vec(),
 		b"ipfs://schema".to_vec(),
 		TokenInfo { name: b"Reddit Comments".to_vec(), symbol: b"RDC".to_vec() },
 		Collective {
-			encryption_key: [7u8; 32],
+			encryption_key: sp_io::hashing::blake2_256(&signer.public().0),
 			attestation_signer: signer.public().0,
-			endpoint: b"http://collective.example".to_vec(),
+			endpoint: endpoint.to_vec(),
 			measurement: MEASUREMENT,
 		},
 		rules(),
@@ -177,9 +188,13 @@ pub fn attestation(
 	ciphertext_hash: H256,
 	overall: Permill,
 ) -> Attestation<BlockNumber> {
+	let contributor = crate::Contributions::<Test>::get(contribution_id)
+		.map(|c| Contributions::account_bytes(&c.contributor))
+		.unwrap_or_default();
 	Attestation {
 		dao_id,
 		contribution_id,
+		contributor,
 		ciphertext_hash,
 		fingerprint: H256::repeat_byte(contribution_id as u8 + 0xf0),
 		scores: Scores {
@@ -215,7 +230,7 @@ impl crate::BenchmarkHelper<u64> for MockDaos {
 			b"ipfs://schema".to_vec(),
 			TokenInfo { name: b"Benchmark".to_vec(), symbol: b"BENCH".to_vec() },
 			Collective {
-				encryption_key: [7u8; 32],
+				encryption_key: sp_io::hashing::blake2_256(&signer),
 				attestation_signer: signer,
 				endpoint: b"http://collective.example".to_vec(),
 				measurement,

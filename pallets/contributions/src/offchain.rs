@@ -1,7 +1,8 @@
 //! The off-chain worker that relays attestations (steps 5 to 7 of the contribution path).
 //!
 //! Each block, on a validator, it takes up to `OffchainRequestsPerBlock` Pending contributions
-//! whose DAO names a collective endpoint, and for each:
+//! whose DAO names a collective endpoint, the DAOs taking turns,
+//! and for each:
 //! 1. checks with storage (`HEAD` on the contribution's URL) that the blob is there with the
 //!    declared size;
 //! 2. asks the DAO's collective server, `POST {endpoint}/v1/validate`
@@ -9,26 +10,37 @@
 //! 3. checks the answer as the pool will ([`Pallet::check_attestation`]) and submits it as an
 //!    unsigned `attest` transaction.
 //!
-//! The requests of one block run concurrently, each with a deadline. A failed step (blob
+//! The requests of one block run concurrently, each with a deadline, bodies included (an
+//! endpoint that sends its headers and then nothing costs one deadline, not the worker). A failed step (blob
 //! missing or of another size, server down, slow, or answering something that does not
 //! check) is retried in a later block with exponential backoff (1, 2, 4, … up to
 //! `MAX_BACKOFF` blocks), so a contribution whose server was down is attested once it is back;
 //! one whose blob never appears stays Pending until its contributor cancels it.
 //!
+//! A validator's operator may list the hosts its worker calls (`datacoop-node
+//! --offchain-allow-host HOST[:PORT]`, kept under `OFFCHAIN_ALLOWED_HOSTS_KEY` in the
+//! persistent off-chain storage): then DAOs whose endpoint and contributions whose URL name
+//! another host are passed over by this validator.
+//!
 //! State, in the node's persistent off-chain storage (local to this validator):
 //! - one record per contribution it has worked on: a lock (a deadline in milliseconds: the
 //!   workers of two blocks can run at once, and only the one that set it asks; a worker that
 //!   dies leaves a lock that expires), the attempts so far and the first block of the next;
-//! - a cursor into `Pending`, so a long queue is walked a slice per block (at most
-//!   `SCAN` entries read per block, whatever the backlog);
+//! - a cursor into `PendingDaos`, so the DAOs take turns, and one into each DAO's `Pending`
+//!   queue, so a long queue is walked a slice per turn (at most `SCAN_PER_DAO` entries read per
+//!   DAO and turn, `DAOS_PER_BLOCK` DAOs per block, whatever the backlog);
 //! - a bounded watch list of the contributions with a record, so records of contributions no
 //!   longer Pending are deleted (at most `TIDY` per block): the off-chain storage does not
 //!   grow with the chain's history.
 
 use alloc::{format, vec::Vec};
 use codec::{Decode, DecodeAll, Encode};
-use datacoop_primitives::contribution::{Attestation, ContributionId};
 use datacoop_primitives::traits::DaoRegistry;
+use datacoop_primitives::{
+	contribution::{Attestation, ContributionId},
+	dao::DaoId,
+	url::{allowed_by, OFFCHAIN_ALLOWED_HOSTS_KEY},
+};
 use frame_support::traits::Get;
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
 use sp_core::sr25519;
@@ -36,15 +48,19 @@ use sp_runtime::{
 	offchain::{
 		http,
 		storage::{MutateStorageError, StorageRetrievalError, StorageValueRef},
-		Duration, Timestamp,
+		Duration, HttpError, Timestamp,
 	},
 	SaturatedConversion,
 };
 
-use crate::{Call, Config, ContributionOf, Contributions, Pallet, Pending};
+use crate::{
+	Call, Config, ContributionOf, ContributionStatus, Contributions, Pallet, Pending, PendingDaos,
+};
 
-/// Pending entries read per block, at most.
-pub const SCAN: u32 = 64;
+/// DAOs with Pending contributions visited per block, at most.
+pub const DAOS_PER_BLOCK: usize = 16;
+/// Entries of one DAO's Pending queue read per turn, at most.
+pub const SCAN_PER_DAO: u32 = 16;
 /// Longest wait between two attempts, in blocks.
 pub const MAX_BACKOFF: u64 = 32;
 /// Blocks before asking again about a contribution whose attestation was submitted (it is
@@ -63,6 +79,7 @@ pub const WATCH_LEN: usize = 1_024;
 pub const TIDY: usize = 16;
 
 const CURSOR: &[u8] = b"datacoop/contributions/ocw/cursor";
+const DAO_CURSOR: &[u8] = b"datacoop/contributions/ocw/cursor/";
 const WATCH: &[u8] = b"datacoop/contributions/ocw/watch";
 const RECORD: &[u8] = b"datacoop/contributions/ocw/record/";
 
@@ -81,6 +98,13 @@ pub struct Record {
 pub fn record_key(id: ContributionId) -> Vec<u8> {
 	let mut key = RECORD.to_vec();
 	key.extend_from_slice(&id.to_le_bytes());
+	key
+}
+
+/// Where the worker's last turn at DAO `dao_id`'s queue stopped.
+fn dao_cursor_key(dao_id: DaoId) -> Vec<u8> {
+	let mut key = DAO_CURSOR.to_vec();
+	key.extend_from_slice(&dao_id.to_le_bytes());
 	key
 }
 
@@ -110,7 +134,10 @@ impl<T: Config> Pallet<T> {
 		}
 		let now: u64 = block.saturated_into();
 		Self::tidy_watch_list();
-		let jobs = Self::claim_jobs(now);
+		// The operator's list of hosts this validator may call (`--offchain-allow-host`).
+		let allowed: Option<Vec<Vec<u8>>> =
+			StorageValueRef::persistent(OFFCHAIN_ALLOWED_HOSTS_KEY).get().ok().flatten();
+		let jobs = Self::claim_jobs(now, allowed.as_deref());
 		if jobs.is_empty() {
 			return;
 		}
@@ -145,52 +172,85 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Up to `OffchainRequestsPerBlock` Pending contributions due for an attempt and not
-	/// locked by another worker, locked for this one; at most `SCAN` entries read.
-	fn claim_jobs(now: u64) -> Vec<Job<T>> {
+	/// locked by another worker, locked for this one. The DAOs with Pending contributions take
+	/// turns: this block visits up to `DAOS_PER_BLOCK` of them, after those the last block
+	/// visited, and takes one job from each in turn until it has enough, so a DAO flooded with
+	/// contributions gets no more turns than any other. At most `SCAN_PER_DAO` entries of a
+	/// DAO's queue are read per turn, from where its last turn stopped.
+	fn claim_jobs(now: u64, allowed: Option<&[Vec<u8>]>) -> Vec<Job<T>> {
 		let wanted = T::OffchainRequestsPerBlock::get() as usize;
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR);
 		let cursor: Vec<u8> = cursor_ref.get().ok().flatten().unwrap_or_default();
-		let mut keys = if cursor.is_empty() {
-			Pending::<T>::iter_keys()
+		let mut daos_iter = if cursor.is_empty() {
+			PendingDaos::<T>::iter_keys()
 		} else {
-			Pending::<T>::iter_keys_from(cursor)
+			PendingDaos::<T>::iter_keys_from(cursor)
 		};
-		let mut jobs = Vec::new();
-		let mut last = None;
-		let mut read = 0;
-		let mut exhausted = true;
-		while jobs.len() < wanted {
-			if read == SCAN {
-				exhausted = false;
-				break;
-			}
-			let Some(id) = keys.next() else { break };
-			read += 1;
-			last = Some(id);
-			let Some(contribution) = Contributions::<T>::get(id) else { continue };
-			let Some(endpoint) = T::Daos::collective_endpoint(contribution.dao_id) else {
-				continue;
-			};
-			if endpoint.is_empty() || !Self::claim(id, now) {
-				continue;
-			}
-			let mut validate_url = endpoint;
-			while validate_url.last() == Some(&b'/') {
-				validate_url.pop();
-			}
-			validate_url.extend_from_slice(b"/v1/validate");
-			jobs.push(Job { id, contribution, validate_url });
-		}
-		if jobs.len() == wanted && keys.next().is_some() {
-			exhausted = false;
-		}
-		match (exhausted, last) {
-			// The next block goes on after the last entry read.
-			(false, Some(id)) => cursor_ref.set(&Pending::<T>::hashed_key_for(id)),
-			// The end of the queue: the next block starts again from the beginning.
+		let daos: Vec<DaoId> = daos_iter.by_ref().take(DAOS_PER_BLOCK).collect();
+		match (daos.last(), daos_iter.next().is_some()) {
+			// The next block goes on after the last DAO visited.
+			(Some(last), true) => cursor_ref.set(&PendingDaos::<T>::hashed_key_for(last)),
+			// The end of the list: the next block starts again from the beginning.
 			_ => cursor_ref.clear(),
 		}
+		let mut jobs = Vec::new();
+		let mut turns: Vec<DaoId> = daos;
+		while jobs.len() < wanted && !turns.is_empty() {
+			turns.retain(|dao_id| {
+				if jobs.len() >= wanted {
+					return true;
+				}
+				match Self::next_job(*dao_id, now, allowed) {
+					Some(job) => {
+						jobs.push(job);
+						true
+					},
+					None => false,
+				}
+			});
+		}
 		jobs
+	}
+
+	/// The next job of DAO `dao_id`'s queue, claimed; `None` if none of the next
+	/// `SCAN_PER_DAO` entries is due (or the DAO names no collective endpoint, or one the
+	/// operator's list does not allow). Contributions whose URL's host is not on the list are
+	/// passed over.
+	fn next_job(dao_id: DaoId, now: u64, allowed: Option<&[Vec<u8>]>) -> Option<Job<T>> {
+		let may_call = |url: &[u8]| allowed.map_or(true, |list| allowed_by(list, url));
+		let mut endpoint = T::Daos::collective_endpoint(dao_id).filter(|e| !e.is_empty())?;
+		if !may_call(&endpoint) {
+			return None;
+		}
+		let cursor_key = dao_cursor_key(dao_id);
+		let mut cursor_ref = StorageValueRef::persistent(&cursor_key);
+		let cursor: Vec<u8> = cursor_ref.get().ok().flatten().unwrap_or_default();
+		let mut ids = if cursor.is_empty() {
+			Pending::<T>::iter_key_prefix(dao_id)
+		} else {
+			Pending::<T>::iter_key_prefix_from(dao_id, cursor)
+		};
+		let mut found = None;
+		let mut last = None;
+		for _ in 0..SCAN_PER_DAO {
+			let Some(id) = ids.next() else { break };
+			last = Some(id);
+			let Some(contribution) = Contributions::<T>::get(id) else { continue };
+			if may_call(&contribution.url) && Self::claim(id, now) {
+				found = Some((id, contribution));
+				break;
+			}
+		}
+		match (last, ids.next().is_some()) {
+			(Some(id), true) => cursor_ref.set(&Pending::<T>::hashed_key_for(dao_id, id)),
+			_ => cursor_ref.clear(),
+		}
+		let (id, contribution) = found?;
+		while endpoint.last() == Some(&b'/') {
+			endpoint.pop();
+		}
+		endpoint.extend_from_slice(b"/v1/validate");
+		Some(Job { id, contribution, validate_url: endpoint })
 	}
 
 	/// Locks contribution `id` for this worker if it is due and nobody holds it.
@@ -271,7 +331,9 @@ impl<T: Config> Pallet<T> {
 				let mut list = old.ok().flatten().unwrap_or_default();
 				let head: Vec<_> = list.drain(..list.len().min(TIDY)).collect();
 				for id in head {
-					if Pending::<T>::contains_key(id) {
+					let pending = Contributions::<T>::get(id)
+						.is_some_and(|c| c.status == ContributionStatus::Pending);
+					if pending {
 						// Still pending: to the back, so the next block looks at others.
 						list.push(id);
 					} else {
@@ -347,14 +409,7 @@ impl<T: Config> Pallet<T> {
 				Exchange::Answered(response) if response.code != 200 => {
 					Err("the collective server answered with an error")
 				},
-				Exchange::Answered(response) => {
-					let body: Vec<u8> = response.body().take(MAX_ANSWER + 1).collect();
-					if body.len() > MAX_ANSWER {
-						Err("the collective server's answer is too long")
-					} else {
-						Ok(body)
-					}
-				},
+				Exchange::Answered(response) => read_answer(&response, deadline),
 			})
 			.collect()
 	}
@@ -385,6 +440,24 @@ enum Exchange {
 	/// The connection failed.
 	Failed,
 	Answered(http::Response),
+}
+
+/// The body of a collective server's answer, read until `deadline` and at most
+/// `MAX_ANSWER` bytes. Without a deadline a body read waits as long as the connection stays
+/// open: an endpoint that sends its headers and then nothing would hold this validator's
+/// worker, and with it every DAO's attestations, for ever.
+fn read_answer(response: &http::Response, deadline: Timestamp) -> Result<Vec<u8>, &'static str> {
+	let mut body = response.body();
+	body.deadline(deadline);
+	let bytes: Vec<u8> = body.by_ref().take(MAX_ANSWER + 1).collect();
+	match body.error() {
+		Some(HttpError::DeadlineReached) => {
+			Err("the collective server did not send its answer in time")
+		},
+		Some(_) => Err("the collective server's answer broke off"),
+		None if bytes.len() > MAX_ANSWER => Err("the collective server's answer is too long"),
+		None => Ok(bytes),
+	}
 }
 
 /// Waits until `deadline` for all the requests that were sent (`None`: not sent) at once;

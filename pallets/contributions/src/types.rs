@@ -45,6 +45,8 @@ pub struct Contribution<T: Config> {
 	pub ciphertext_size: u64,
 	/// The native deposit held from the contributor while it is Pending.
 	pub deposit: BalanceOf<T>,
+	/// The native deposit held from the contributor while this record is on chain.
+	pub record_deposit: BalanceOf<T>,
 	/// The block it was submitted in.
 	pub submitted_at: BlockNumberFor<T>,
 	/// Pending, Accepted or Rejected.

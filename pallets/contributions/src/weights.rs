@@ -40,6 +40,8 @@ pub trait WeightInfo {
 	fn attest() -> Weight;
 	fn validate_attest() -> Weight;
 	fn cancel() -> Weight;
+	fn withdraw() -> Weight;
+	fn remove() -> Weight;
 }
 
 /// Weights for `pallet_contributions` on the runtime's database weights.
@@ -128,6 +130,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
+	fn withdraw() -> Weight {
+		Weight::from_parts(87_263_000, 4006)
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(8))
+	}
+	fn remove() -> Weight {
+		Weight::from_parts(87_263_000, 4006)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(6))
+	}
 }
 
 /// The same weights on ParityDB's costs, for mock runtimes in tests.
@@ -211,6 +223,16 @@ impl WeightInfo for () {
 	fn cancel() -> Weight {
 		// Proof size: measured `766`, estimated `4006` bytes.
 		// Minimum execution time: 82_875_000 picoseconds.
+		Weight::from_parts(87_263_000, 4006)
+			.saturating_add(ParityDbWeight::get().reads(3))
+			.saturating_add(ParityDbWeight::get().writes(6))
+	}
+	fn withdraw() -> Weight {
+		Weight::from_parts(87_263_000, 4006)
+			.saturating_add(ParityDbWeight::get().reads(4))
+			.saturating_add(ParityDbWeight::get().writes(8))
+	}
+	fn remove() -> Weight {
 		Weight::from_parts(87_263_000, 4006)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(6))

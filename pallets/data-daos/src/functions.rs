@@ -2,7 +2,10 @@
 
 use alloc::vec::Vec;
 use codec::Encode;
-use datacoop_primitives::dao::{Collective, DaoId, DaoStatus, TokenInfo};
+use datacoop_primitives::{
+	dao::{Collective, DaoId, DaoStatus, TokenInfo},
+	url::{check_http_url, UrlError},
+};
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -15,8 +18,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, Config, Dao, DaoOf, Daos, Error, Event, HoldReason, NextDaoId, Pallet, RulesOf,
-	StoredToken, UriOf,
+	AllowLocalUrls, AttestationSigners, BalanceOf, Config, Dao, DaoOf, Daos, EncryptionKeys, Error,
+	Event, HoldReason, NextDaoId, Pallet, RulesOf, StoredToken, UriOf,
 };
 
 impl<T: Config> Pallet<T> {
@@ -60,6 +63,7 @@ impl<T: Config> Pallet<T> {
 
 		let dao_id = NextDaoId::<T>::get();
 		let next = dao_id.checked_add(1).ok_or(Error::<T>::NoMoreDaoIds)?;
+		Self::ensure_keys_free(dao_id, &collective)?;
 		let mut dao = Dao::<T> {
 			admin: admin.clone(),
 			deposit: Zero::zero(),
@@ -76,6 +80,8 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::CannotPayDeposit)?;
 		dao.deposit = deposit;
 
+		EncryptionKeys::<T>::insert(dao.collective.encryption_key, dao_id);
+		AttestationSigners::<T>::insert(dao.collective.attestation_signer, dao_id);
 		Daos::<T>::insert(dao_id, dao);
 		NextDaoId::<T>::put(next);
 		Self::deposit_event(Event::Created { dao_id, admin, deposit });
@@ -88,9 +94,17 @@ impl<T: Config> Pallet<T> {
 		collective: Collective<Vec<u8>>,
 	) -> DispatchResult {
 		ensure!(dao.status == DaoStatus::Active, Error::<T>::DaoRetired);
-		dao.collective = Self::checked_collective(collective)?;
+		let collective = Self::checked_collective(collective)?;
+		Self::ensure_keys_free(dao_id, &collective)?;
+		let old = core::mem::replace(&mut dao.collective, collective);
 		let measurement = dao.collective.measurement;
 		Self::settle_deposit(dao_id, &mut dao)?;
+		// The old keys are let go: the DAO's operator may have rotated them because they
+		// leaked, and they must not keep serving it.
+		EncryptionKeys::<T>::remove(old.encryption_key);
+		AttestationSigners::<T>::remove(old.attestation_signer);
+		EncryptionKeys::<T>::insert(dao.collective.encryption_key, dao_id);
+		AttestationSigners::<T>::insert(dao.collective.attestation_signer, dao_id);
 		Daos::<T>::insert(dao_id, dao);
 		Self::deposit_event(Event::CollectiveUpdated { dao_id, measurement });
 		Ok(())
@@ -142,6 +156,17 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Refuses a key set of which either key is registered by another DAO than `dao_id`.
+	fn ensure_keys_free(dao_id: DaoId, c: &Collective<UriOf<T>>) -> Result<(), Error<T>> {
+		let free = |owner: Option<DaoId>| owner.map_or(true, |owner| owner == dao_id);
+		ensure!(
+			free(EncryptionKeys::<T>::get(c.encryption_key))
+				&& free(AttestationSigners::<T>::get(c.attestation_signer)),
+			Error::<T>::CollectiveKeyInUse
+		);
+		Ok(())
+	}
+
 	fn checked_token(token: TokenInfo<Vec<u8>>) -> Result<StoredToken<T>, Error<T>> {
 		ensure!(!token.name.is_empty(), Error::<T>::EmptyName);
 		let name = BoundedVec::try_from(token.name).map_err(|_| Error::<T>::NameTooLong)?;
@@ -160,22 +185,16 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::InvalidCollectiveKey
 		);
 		let endpoint = UriOf::<T>::try_from(c.endpoint).map_err(|_| Error::<T>::EndpointTooLong)?;
-		ensure!(Self::is_http_url(&endpoint), Error::<T>::InvalidEndpoint);
+		check_http_url(&endpoint, AllowLocalUrls::<T>::get()).map_err(|e| match e {
+			UrlError::Malformed => Error::<T>::InvalidEndpoint,
+			UrlError::LocalHost => Error::<T>::LocalEndpoint,
+		})?;
 		Ok(Collective {
 			encryption_key: c.encryption_key,
 			attestation_signer: c.attestation_signer,
 			endpoint,
 			measurement: c.measurement,
 		})
-	}
-
-	/// `http://host...` or `https://host...`, printable ASCII without spaces.
-	fn is_http_url(url: &[u8]) -> bool {
-		let rest = url
-			.strip_prefix(b"https://")
-			.or_else(|| url.strip_prefix(b"http://"))
-			.unwrap_or_default();
-		!rest.is_empty() && rest[0] != b'/' && rest.iter().all(|c| c.is_ascii_graphic())
 	}
 
 	fn check_rules(rules: &RulesOf<T>) -> DispatchResult {
@@ -189,6 +208,10 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::ContributionSizeTooLarge
 		);
 		ensure!(!rules.reward_at_full_score.is_zero(), Error::<T>::ZeroReward);
+		ensure!(
+			rules.contribution_deposit >= T::MinContributionDeposit::get(),
+			Error::<T>::ContributionDepositTooLow
+		);
 		ensure!(rules.voting_period >= T::MinVotingPeriod::get(), Error::<T>::VotingPeriodTooShort);
 		ensure!(
 			rules.quorum > Permill::zero() && rules.approval_threshold > Permill::zero(),
@@ -198,7 +221,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Invariants: every id below `NextDaoId` and none above; each DAO's deposit is what its
-	/// record costs; what is held from each admin is the sum of their DAOs' deposits.
+	/// record costs; what is held from each admin is the sum of their DAOs' deposits; each
+	/// DAO's collective keys are registered to it, and no others are registered.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
@@ -212,11 +236,21 @@ impl<T: Config> Pallet<T> {
 				dao.deposit == Self::deposit_for(&dao),
 				"a DAO deposit does not match its size"
 			);
+			ensure!(
+				EncryptionKeys::<T>::get(dao.collective.encryption_key) == Some(id)
+					&& AttestationSigners::<T>::get(dao.collective.attestation_signer) == Some(id),
+				"a DAO's collective keys are not registered to it"
+			);
 			let sum = held.entry(dao.admin.clone()).or_insert_with(Zero::zero);
 			*sum = sum.saturating_add(dao.deposit);
 			count += 1;
 		}
 		ensure!(count == next, "DAO ids are not contiguous from 0");
+		ensure!(
+			EncryptionKeys::<T>::iter().count() as u32 == count
+				&& AttestationSigners::<T>::iter().count() as u32 == count,
+			"a collective key is registered to no DAO or to a DAO with other keys"
+		);
 		for (admin, sum) in held {
 			ensure!(
 				T::Currency::balance_on_hold(&HoldReason::DaoDeposit.into(), &admin) == sum,

@@ -6,7 +6,7 @@ use datacoop_primitives::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 
-use crate::{BalanceOf, Config, Daos, Pallet};
+use crate::{AllowLocalUrls, BalanceOf, Config, Daos, Pallet};
 
 impl<T: Config> DaoRegistry<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 	fn dao_terms(dao_id: DaoId) -> Option<DaoTerms<BalanceOf<T>, BlockNumberFor<T>>> {
@@ -20,5 +20,9 @@ impl<T: Config> DaoRegistry<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 
 	fn collective_endpoint(dao_id: DaoId) -> Option<alloc::vec::Vec<u8>> {
 		Daos::<T>::get(dao_id).map(|dao| dao.collective.endpoint.into_inner())
+	}
+
+	fn allows_local_urls() -> bool {
+		AllowLocalUrls::<T>::get()
 	}
 }

@@ -91,6 +91,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxContributionSize: Get<u64>;
 
+		/// Smallest contribution deposit a DAO may ask: what submitting a contribution costs
+		/// at least, so that flooding any DAO's queue costs the flooder (a DAO cannot set 0).
+		#[pallet::constant]
+		type MinContributionDeposit: Get<BalanceOf<Self>>;
+
 		/// Shortest governance voting period a DAO may choose.
 		#[pallet::constant]
 		type MinVotingPeriod: Get<BlockNumberFor<Self>>;
@@ -113,6 +118,38 @@ pub mod pallet {
 	/// Every DAO by id. Twox64Concat is safe: ids are sequential, not chosen by users.
 	#[pallet::storage]
 	pub type Daos<T: Config> = StorageMap<_, Twox64Concat, DaoId, DaoOf<T>>;
+
+	/// Which DAO registered each collective encryption key: one key set serves exactly one
+	/// DAO, so no DAO can have another DAO's data decrypted or judged by copying its keys.
+	#[pallet::storage]
+	pub type EncryptionKeys<T> = StorageMap<_, Blake2_128Concat, [u8; 32], DaoId>;
+
+	/// Which DAO registered each collective attestation signer (see [`EncryptionKeys`]).
+	#[pallet::storage]
+	pub type AttestationSigners<T> = StorageMap<_, Blake2_128Concat, [u8; 32], DaoId>;
+
+	/// Whether collective endpoints and contribution URLs may name local hosts (loopback,
+	/// private and link-local addresses, `localhost`): set in the genesis of development
+	/// chains only, whose servers run beside the validator. Elsewhere a URL on chain could
+	/// make every validator call its own local services.
+	#[pallet::storage]
+	pub type AllowLocalUrls<T> = StorageValue<_, bool, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// See [`AllowLocalUrls`].
+		pub allow_local_urls: bool,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			AllowLocalUrls::<T>::put(self.allow_local_urls);
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -145,7 +182,8 @@ pub mod pallet {
 		MetadataUriTooLong,
 		/// The token symbol is empty, longer than `MaxSymbolLen`, or not ASCII letters/digits.
 		InvalidTokenSymbol,
-		/// The collective endpoint is not an `http://` or `https://` URL.
+		/// The collective endpoint is not an `http://` or `https://` URL with a host, without
+		/// user info, query or fragment.
 		InvalidEndpoint,
 		/// The collective endpoint is longer than `MaxUriLen`.
 		EndpointTooLong,
@@ -165,6 +203,14 @@ pub mod pallet {
 		CannotPayDeposit,
 		/// Every DAO id is taken.
 		NoMoreDaoIds,
+		/// Another DAO registered this collective encryption key or attestation signer: one
+		/// key set serves exactly one DAO.
+		CollectiveKeyInUse,
+		/// The collective endpoint names a local host (loopback, private or link-local
+		/// address, `localhost`), which this chain does not allow.
+		LocalEndpoint,
+		/// The contribution deposit is below the chain's `MinContributionDeposit`.
+		ContributionDepositTooLow,
 	}
 
 	#[pallet::hooks]

@@ -48,6 +48,7 @@ parameter_types! {
 	pub const DaoDepositBase: Balance = 1_000;
 	pub const DepositPerByte: Balance = 10;
 	pub const MaxContributionSize: u64 = 1 << 30;
+	pub const MinContributionDeposit: Balance = 10;
 }
 
 impl pallet_data_daos::Config for Test {
@@ -61,6 +62,7 @@ impl pallet_data_daos::Config for Test {
 	type MaxUriLen = ConstU32<128>;
 	type MaxSymbolLen = ConstU32<12>;
 	type MaxContributionSize = MaxContributionSize;
+	type MinContributionDeposit = MinContributionDeposit;
 	type MinVotingPeriod = frame_support::traits::ConstU64<10>;
 	type WeightInfo = ();
 }

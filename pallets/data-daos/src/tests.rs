@@ -6,13 +6,16 @@ use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 use sp_core::H256;
 use sp_runtime::{DispatchError, Permill};
 
-use crate::{mock::*, Daos, Error, Event, HoldReason, NextDaoId, RulesOf};
+use crate::{
+	mock::*, AllowLocalUrls, AttestationSigners, Daos, EncryptionKeys, Error, Event, HoldReason,
+	NextDaoId, RulesOf,
+};
 
 fn collective(fill: u8) -> Collective<Vec<u8>> {
 	Collective {
 		encryption_key: [fill; 32],
 		attestation_signer: [fill + 1; 32],
-		endpoint: b"http://127.0.0.1:8700".to_vec(),
+		endpoint: b"http://collective.example:8700".to_vec(),
 		measurement: H256::repeat_byte(fill),
 	}
 }
@@ -34,13 +37,16 @@ fn rules() -> RulesOf<Test> {
 	}
 }
 
+/// Creates the next DAO; DAO n's collective keys are `collective(7 + 2n)`'s (one key set
+/// serves one DAO).
 fn create(who: u64) -> sp_runtime::DispatchResult {
+	let fill = 7 + 2 * NextDaoId::<Test>::get() as u8;
 	DataDaos::create(
 		RuntimeOrigin::signed(who),
 		b"Reddit exports".to_vec(),
 		b"ipfs://bafy-schema".to_vec(),
 		token(),
-		collective(7),
+		collective(fill),
 		rules(),
 	)
 }
@@ -270,8 +276,8 @@ fn update_collective_adjusts_the_deposit_to_the_record_size() {
 		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, longer));
 		let dao = Daos::<Test>::get(0).unwrap();
 		assert_eq!(dao.collective.measurement, H256::repeat_byte(9));
-		let grown =
-			b"https://collective.example.org:8700/v1".len() - b"http://127.0.0.1:8700".len();
+		let grown = b"https://collective.example.org:8700/v1".len()
+			- b"http://collective.example:8700".len();
 		assert_eq!(dao.deposit, before + 10 * grown as u128);
 		assert_eq!(held(ALICE), dao.deposit);
 		System::assert_has_event(
@@ -316,6 +322,137 @@ fn try_state_catches_a_deposit_that_is_not_held() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(create(ALICE));
 		Daos::<Test>::mutate(0, |dao| dao.as_mut().unwrap().deposit += 1);
+		assert!(DataDaos::do_try_state().is_err());
+	});
+}
+
+/// The mirror attack: a copycat DAO registers a victim DAO's collective keys, so that the
+/// victim's server judges contributions mirrored into the copycat (and later releases data
+/// on the copycat's vote). One key set serves exactly one DAO.
+#[test]
+fn a_dao_cannot_register_another_daos_collective_keys() {
+	build_and_execute(|| {
+		assert_ok!(create(ALICE));
+		let victim = collective(7);
+		let attempt = |c: Collective<Vec<u8>>| {
+			DataDaos::create(
+				RuntimeOrigin::signed(BOB),
+				b"Copycat".to_vec(),
+				vec![],
+				token(),
+				c,
+				rules(),
+			)
+		};
+		assert_noop!(attempt(victim.clone()), Error::<Test>::CollectiveKeyInUse);
+		let same_encryption = Collective { attestation_signer: [99; 32], ..victim.clone() };
+		assert_noop!(attempt(same_encryption), Error::<Test>::CollectiveKeyInUse);
+		let same_signer = Collective { encryption_key: [99; 32], ..victim.clone() };
+		assert_noop!(attempt(same_signer), Error::<Test>::CollectiveKeyInUse);
+
+		// Nor by rotating to them later.
+		assert_ok!(create(BOB));
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(BOB), 1, victim.clone()),
+			Error::<Test>::CollectiveKeyInUse
+		);
+		// A DAO may keep its own keys while changing its endpoint.
+		let moved = Collective { endpoint: b"https://moved.example".to_vec(), ..victim.clone() };
+		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, moved));
+		assert_eq!(EncryptionKeys::<Test>::get(victim.encryption_key), Some(0));
+		// Keys a DAO rotated away from are let go.
+		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(41)));
+		assert_eq!(EncryptionKeys::<Test>::get(victim.encryption_key), None);
+		assert_eq!(AttestationSigners::<Test>::get(victim.attestation_signer), None);
+		assert_eq!(AttestationSigners::<Test>::get(collective(41).attestation_signer), Some(0));
+	});
+}
+
+/// A DAO endpoint on a local address would make every validator's off-chain worker call
+/// its own local services.
+#[test]
+fn local_endpoints_are_refused_unless_the_chain_allows_them() {
+	build_and_execute(|| {
+		for local in [
+			&b"http://127.0.0.1:9950"[..],
+			b"http://localhost:9950",
+			b"http://10.0.0.8",
+			b"http://169.254.169.254/latest",
+			b"http://[::1]:9950",
+		] {
+			let c = Collective { endpoint: local.to_vec(), ..collective(7) };
+			assert_noop!(
+				DataDaos::create(
+					RuntimeOrigin::signed(ALICE),
+					b"Local".to_vec(),
+					vec![],
+					token(),
+					c,
+					rules()
+				),
+				Error::<Test>::LocalEndpoint
+			);
+		}
+		for malformed in [&b"http://collective.example/?x=1"[..], b"http://u@collective.example"] {
+			let c = Collective { endpoint: malformed.to_vec(), ..collective(7) };
+			assert_noop!(
+				DataDaos::create(
+					RuntimeOrigin::signed(ALICE),
+					b"Q".to_vec(),
+					vec![],
+					token(),
+					c,
+					rules()
+				),
+				Error::<Test>::InvalidEndpoint
+			);
+		}
+		// A development chain allows them (its genesis sets the flag).
+		AllowLocalUrls::<Test>::put(true);
+		let c = Collective { endpoint: b"http://127.0.0.1:9950".to_vec(), ..collective(7) };
+		assert_ok!(DataDaos::create(
+			RuntimeOrigin::signed(ALICE),
+			b"Local".to_vec(),
+			vec![],
+			token(),
+			c,
+			rules()
+		));
+	});
+}
+
+/// A DAO with a zero contribution deposit would let anyone flood its queue (and every
+/// validator's off-chain worker) for the price of fees.
+#[test]
+fn a_dao_cannot_ask_less_than_the_minimum_contribution_deposit() {
+	build_and_execute(|| {
+		let mut cheap = rules();
+		cheap.contribution_deposit = MinContributionDeposit::get() - 1;
+		assert_noop!(
+			DataDaos::create(
+				RuntimeOrigin::signed(ALICE),
+				b"Free".to_vec(),
+				vec![],
+				token(),
+				collective(7),
+				cheap.clone()
+			),
+			Error::<Test>::ContributionDepositTooLow
+		);
+		assert_ok!(create(ALICE));
+		assert_noop!(
+			DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, cheap),
+			Error::<Test>::ContributionDepositTooLow
+		);
+	});
+}
+
+#[test]
+fn try_state_catches_a_collective_key_registered_to_no_dao() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(create(ALICE));
+		assert_ok!(DataDaos::do_try_state());
+		EncryptionKeys::<Test>::insert([55u8; 32], 0);
 		assert!(DataDaos::do_try_state().is_err());
 	});
 }

@@ -34,8 +34,11 @@ impl<T: Config> Pallet<T> {
 	/// What `who` could claim from DAO `dao_id`'s pot now, in whole plancks.
 	pub fn claimable(dao_id: DaoId, who: &T::AccountId) -> BalanceOf<T> {
 		let Some(mut holding) = Holdings::<T>::get(dao_id, who) else { return Zero::zero() };
-		Self::settle(&mut holding, Rewards::<T>::get(dao_id).per_token);
-		Self::whole_plancks(holding.unclaimed)
+		// A debt that overflows cannot be claimed either (every call would fail): nothing.
+		match Self::settle(&mut holding, Rewards::<T>::get(dao_id).per_token) {
+			Ok(()) => Self::whole_plancks(holding.unclaimed),
+			Err(_) => Zero::zero(),
+		}
 	}
 
 	/// Mints `amount` of DAO `dao_id`'s token to `who`: for an accepted contribution. The
@@ -48,9 +51,9 @@ impl<T: Config> Pallet<T> {
 			TotalSupply::<T>::get(dao_id).checked_add(&amount).ok_or(Error::<T>::Overflow)?;
 		let per_token = Rewards::<T>::get(dao_id).per_token;
 		let mut holding = Holdings::<T>::get(dao_id, who).unwrap_or_default();
-		Self::settle(&mut holding, per_token);
+		Self::settle(&mut holding, per_token)?;
 		holding.balance = holding.balance.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
-		holding.reward_debt = Self::debt(holding.balance, per_token);
+		holding.reward_debt = Self::debt(holding.balance, per_token)?;
 
 		Holdings::<T>::insert(dao_id, who, holding);
 		TotalSupply::<T>::insert(dao_id, supply);
@@ -70,8 +73,8 @@ impl<T: Config> Pallet<T> {
 		let mut sender =
 			Holdings::<T>::get(dao_id, &from).ok_or(Error::<T>::InsufficientBalance)?;
 		let mut receiver = Holdings::<T>::get(dao_id, &to).unwrap_or_default();
-		Self::settle(&mut sender, pool.per_token);
-		Self::settle(&mut receiver, pool.per_token);
+		Self::settle(&mut sender, pool.per_token)?;
+		Self::settle(&mut receiver, pool.per_token)?;
 
 		sender.balance =
 			sender.balance.checked_sub(&amount).ok_or(Error::<T>::InsufficientBalance)?;
@@ -79,8 +82,8 @@ impl<T: Config> Pallet<T> {
 		let min = T::MinHolding::get();
 		ensure!(sender.balance.is_zero() || sender.balance >= min, Error::<T>::BelowMinHolding);
 		ensure!(receiver.balance >= min, Error::<T>::BelowMinHolding);
-		sender.reward_debt = Self::debt(sender.balance, pool.per_token);
-		receiver.reward_debt = Self::debt(receiver.balance, pool.per_token);
+		sender.reward_debt = Self::debt(sender.balance, pool.per_token)?;
+		receiver.reward_debt = Self::debt(receiver.balance, pool.per_token)?;
 
 		if Self::store(dao_id, &from, sender, &mut pool) {
 			Rewards::<T>::insert(dao_id, pool);
@@ -132,7 +135,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<BalanceOf<T>, DispatchError> {
 		let mut holding = Holdings::<T>::get(dao_id, &who).ok_or(Error::<T>::NothingToClaim)?;
 		let mut pool = Rewards::<T>::get(dao_id);
-		Self::settle(&mut holding, pool.per_token);
+		Self::settle(&mut holding, pool.per_token)?;
 		let amount = Self::whole_plancks(holding.unclaimed);
 		ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
 		pool.claimed = pool.claimed.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
@@ -149,15 +152,20 @@ impl<T: Config> Pallet<T> {
 
 	/// Moves everything `holding` earned since it was last settled into `unclaimed`, to the
 	/// 10⁻¹⁸ planck, and sets its debt to the current reward per token.
-	fn settle(holding: &mut Holding<BalanceOf<T>>, per_token: U256) {
-		let debt = Self::debt(holding.balance, per_token);
+	fn settle(holding: &mut Holding<BalanceOf<T>>, per_token: U256) -> Result<(), Error<T>> {
+		let debt = Self::debt(holding.balance, per_token)?;
 		holding.unclaimed =
 			holding.unclaimed.saturating_add(debt.saturating_sub(holding.reward_debt));
 		holding.reward_debt = debt;
+		Ok(())
 	}
 
-	fn debt(balance: BalanceOf<T>, per_token: U256) -> U256 {
-		U256::from(balance.saturated_into::<u128>()).saturating_mul(per_token)
+	/// What a holding of `balance` tokens would have earned at `per_token` since the pool
+	/// began. Checked: a saturated debt would silently pay its holder the wrong amount.
+	fn debt(balance: BalanceOf<T>, per_token: U256) -> Result<U256, Error<T>> {
+		U256::from(balance.saturated_into::<u128>())
+			.checked_mul(per_token)
+			.ok_or(Error::<T>::Overflow)
 	}
 
 	/// The whole plancks in an amount kept in `MAGNITUDE` units.
@@ -203,7 +211,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut totals: BTreeMap<DaoId, Totals> = BTreeMap::new();
 		for (dao_id, _, mut holding) in Holdings::<T>::iter() {
-			Self::settle(&mut holding, Rewards::<T>::get(dao_id).per_token);
+			Self::settle(&mut holding, Rewards::<T>::get(dao_id).per_token)
+				.map_err(|_| "a holding's reward debt overflows")?;
 			let balance: u128 = holding.balance.saturated_into();
 			let claimable: u128 = Self::whole_plancks(holding.unclaimed).saturated_into();
 			ensure!(balance != 0 || claimable != 0, "an empty holding is stored");

@@ -255,3 +255,22 @@ fn try_state_catches_a_reward_made_up_or_lost() {
 		assert!(DatasetTokens::do_try_state().is_err());
 	});
 }
+
+/// A reward debt past U256 used to saturate, silently paying the holder a wrong amount; now
+/// the call fails with `Overflow` and changes nothing.
+#[test]
+fn a_reward_debt_that_would_overflow_fails_the_call_instead_of_saturating() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 300));
+		// A reward per token no real deposit reaches, so that 300 × per_token fits in U256
+		// but a larger balance's debt does not.
+		let huge = U256::MAX / U256::from(400u32);
+		Rewards::<Test>::mutate(DAO, |pool| pool.per_token = huge);
+		Holdings::<Test>::mutate(DAO, ALICE, |h| {
+			h.as_mut().unwrap().reward_debt = huge * U256::from(300u32)
+		});
+		assert_noop!(DatasetTokens::mint(DAO, &ALICE, 200), Error::<Test>::Overflow);
+		assert_noop!(DatasetTokens::mint(DAO, &BOB, 500), Error::<Test>::Overflow);
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
+	});
+}

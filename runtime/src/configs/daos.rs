@@ -15,6 +15,9 @@ parameter_types! {
 	pub const DaoDepositPerByte: Balance = 10 * MILLI_UNIT;
 	/// 16 GiB: the largest contribution any DAO may accept.
 	pub const MaxContributionSize: u64 = 16 << 30;
+	/// A contribution costs its contributor at least 1 COOP of deposit while it waits to be
+	/// judged, whatever its DAO asks: a flood of junk costs its sender.
+	pub const MinContributionDeposit: Balance = UNIT;
 	/// Votes stay open for at least ten minutes.
 	pub const MinVotingPeriod: BlockNumber = 10 * MINUTES;
 }
@@ -31,6 +34,7 @@ impl pallet_data_daos::Config for Runtime {
 	type MaxUriLen = ConstU32<256>;
 	type MaxSymbolLen = ConstU32<12>;
 	type MaxContributionSize = MaxContributionSize;
+	type MinContributionDeposit = MinContributionDeposit;
 	type MinVotingPeriod = MinVotingPeriod;
 	type WeightInfo = pallet_data_daos::weights::SubstrateWeight<Runtime>;
 }
@@ -51,8 +55,15 @@ impl pallet_dataset_tokens::Config for Runtime {
 }
 
 parameter_types! {
-	/// A contributor may withdraw a contribution no collective judged after an hour.
+	/// A contributor may ask to withdraw a contribution no collective judged after an hour...
 	pub const PendingTimeout: BlockNumber = HOURS;
+	/// ...and withdraw it ten minutes later (100 blocks: more than three times the off-chain
+	/// workers' longest backoff of 32 blocks), if no attestation judged it meanwhile.
+	pub const CancelDelay: BlockNumber = 10 * MINUTES;
+	/// A contribution's record (at most 557 bytes) and index entries (at most 200) pay what
+	/// the same bytes cost in a DAO record: 0.01 COOP per byte, 7.57 COOP, held while the
+	/// record stays.
+	pub const ContributionRecordDeposit: Balance = 757 * 10 * MILLI_UNIT;
 	/// A tenth of the deposit of an invalid contribution is burned.
 	pub const InvalidSlash: Permill = Permill::from_percent(10);
 	/// Attestations go before ordinary transactions: they free deposits and pay contributors.
@@ -67,6 +78,8 @@ impl pallet_contributions::Config for Runtime {
 	type Tokens = DatasetTokens;
 	type MaxUrlLen = ConstU32<256>;
 	type PendingTimeout = PendingTimeout;
+	type CancelDelay = CancelDelay;
+	type RecordDeposit = ContributionRecordDeposit;
 	type InvalidSlash = InvalidSlash;
 	type AttestationPriority = AttestationPriority;
 	// Each request is a storage HEAD and a validation, concurrent within a block; four per
@@ -116,7 +129,7 @@ mod benchmark_helper {
 				b"ipfs://benchmark".to_vec(),
 				TokenInfo { name: b"Benchmark".to_vec(), symbol: b"BENCH".to_vec() },
 				Collective {
-					encryption_key: [7u8; 32],
+					encryption_key: sp_io::hashing::blake2_256(&signer),
 					attestation_signer: signer,
 					endpoint: b"https://collective.example".to_vec(),
 					measurement,
