@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Parsing is strict, as the spec asks: LF line ends only, canonical unpadded base64, full
-//! 64-column body lines but the last, arguments of visible ASCII.
+//! 64-column body lines but the last, arguments of visible ASCII. And bounded: at most
+//! [`MAX_STANZAS`] stanzas, lines of 8 KiB, 1 MiB in all.
 
 use std::io::{BufRead, Read};
 
@@ -26,9 +27,14 @@ const COLUMNS: usize = 64;
 /// Longest header line accepted. X25519 lines are 53 bytes; other recipient types (which
 /// this crate skips) have longer arguments, post-quantum ones about 1.5 KiB.
 const MAX_LINE: usize = 8 * 1024;
-/// Largest header accepted: thousands of recipients. Keeps a hostile file from making the
-/// reader buffer without end.
+/// Largest header accepted: 64 stanzas even of post-quantum recipients fit many times over.
+/// Keeps a hostile file from making the reader buffer without end.
 pub(crate) const MAX_HEADER: usize = 1024 * 1024;
+/// Most recipient stanzas accepted in a header (and written: see `encrypting_reader`).
+/// Contributions have two (the collective and the contributor). Without a cap, a 1 MiB
+/// header holds about 10,000 X25519 stanzas, an X25519 operation each for every identity
+/// tried, or about 170,000 tiny stanzas of other types, a few allocations each.
+pub const MAX_STANZAS: usize = 64;
 
 /// One recipient stanza: its arguments (the first is its type) and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +142,9 @@ pub(crate) fn parse<R: BufRead>(input: &mut R) -> Result<Header, Error> {
 	let mut line = read_line(input, &mut raw)?;
 	loop {
 		if let Some(args) = line.strip_prefix(STANZA_PREFIX) {
+			if stanzas.len() == MAX_STANZAS {
+				return Err(Error::Header("the header has more than 64 recipient stanzas"));
+			}
 			let args = args
 				.split(|b| *b == b' ')
 				.map(|arg| {
@@ -233,5 +242,29 @@ mod tests {
 		let mut long = b"age-encryption.org/v1\n-> ".to_vec();
 		long.extend(std::iter::repeat(b'a').take(10_000_000));
 		assert!(matches!(parse(&mut &long[..]), Err(Error::Header("a header line is too long"))));
+	}
+
+	#[test]
+	fn at_most_max_stanzas_are_read() {
+		let key = [7u8; 16];
+		let stanzas = vec![stanza(&["X25519", "abc"], &[1u8; 32]); MAX_STANZAS + 1];
+		let header = parse(&mut &encode(&stanzas[..MAX_STANZAS], &key)[..]).unwrap();
+		assert_eq!(header.stanzas.len(), MAX_STANZAS);
+		let err = parse(&mut &encode(&stanzas, &key)[..]).err().unwrap();
+		assert!(
+			matches!(err, Error::Header("the header has more than 64 recipient stanzas")),
+			"{err}"
+		);
+		assert_eq!(MAX_STANZAS, 64, "the error message says 64");
+		// Refused at the 65th stanza line, whatever follows it.
+		let mut flood = b"age-encryption.org/v1\n".to_vec();
+		for _ in 0..MAX_STANZAS + 1 {
+			flood.extend_from_slice(b"-> x\n\n");
+		}
+		flood.extend(std::iter::repeat(b'a').take(MAX_HEADER * 2));
+		assert!(matches!(
+			parse(&mut &flood[..]),
+			Err(Error::Header("the header has more than 64 recipient stanzas"))
+		));
 	}
 }

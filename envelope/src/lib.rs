@@ -35,6 +35,7 @@ mod header;
 mod keys;
 mod stream;
 
+pub use header::MAX_STANZAS;
 pub use keys::{Identity, Recipient};
 pub use stream::{DecryptingReader, EncryptingReader, Parallelism, CHUNK};
 
@@ -63,6 +64,9 @@ pub enum Error {
 	/// Encrypting to nobody would make a file nobody can open.
 	#[error("no recipients to encrypt to")]
 	NoRecipients,
+	/// More recipients than a reader accepts ([`MAX_STANZAS`]).
+	#[error("more than 64 recipients: readers refuse such a file")]
+	TooManyRecipients,
 	/// The operating system's random generator failed.
 	#[error("the system random generator failed: {0}")]
 	Random(String),
@@ -91,6 +95,9 @@ pub fn encrypting_reader<R: Read>(
 ) -> Result<EncryptingReader<R>, Error> {
 	if recipients.is_empty() {
 		return Err(Error::NoRecipients);
+	}
+	if recipients.len() > MAX_STANZAS {
+		return Err(Error::TooManyRecipients);
 	}
 	let mut file_key = Zeroizing::new(FileKey::default());
 	getrandom::getrandom(file_key.as_mut()).map_err(|e| Error::Random(e.to_string()))?;

@@ -4,7 +4,8 @@
 use std::io::{self, IoSliceMut, Read};
 
 use datacoop_envelope::{
-	decrypt, decrypting_reader, encrypt, encrypted_len, Error, Identity, Parallelism, CHUNK,
+	decrypt, decrypting_reader, encrypt, encrypted_len, Error, Identity, Parallelism, Recipient,
+	CHUNK, MAX_STANZAS,
 };
 use proptest::prelude::*;
 
@@ -136,6 +137,20 @@ fn every_recipient_can_open_the_file_and_no_one_else() {
 		encrypt(&[], &plain[..], &mut Vec::new(), &Parallelism::OneCore),
 		Err(Error::NoRecipients)
 	));
+}
+
+#[test]
+fn files_have_at_most_max_stanzas_recipients() {
+	let ids: Vec<Identity> = (0..=MAX_STANZAS).map(|_| Identity::generate().unwrap()).collect();
+	let recipients: Vec<Recipient> = ids.iter().map(Identity::to_public).collect();
+	let plain = data(1000);
+	let mut sealed = Vec::new();
+	encrypt(&recipients[..MAX_STANZAS], &plain[..], &mut sealed, &Parallelism::OneCore).unwrap();
+	assert_eq!(sealed.len() as u64, encrypted_len(1000, MAX_STANZAS));
+	assert_eq!(open(&ids[MAX_STANZAS - 1], &sealed).1, plain, "the last one opens it");
+	// One more would make a file that readers refuse: it is not written.
+	let result = encrypt(&recipients, &plain[..], &mut Vec::new(), &Parallelism::OneCore);
+	assert!(matches!(result, Err(Error::TooManyRecipients)), "{result:?}");
 }
 
 #[test]
