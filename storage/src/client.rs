@@ -1,6 +1,13 @@
 //! The client the wallet and the collective server use to reach a `datacoop-storage` service.
+//!
+//! Every request has deadlines ([`Deadlines`]: by default 10 s to connect, 30 s without a
+//! byte, 30 s in all for small requests, and a total proportional to the size for uploads)
+//! and follows no redirect: a storage service answers itself or not at all.
 
-use std::{io, time::Duration};
+use std::{
+	io,
+	time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -9,12 +16,51 @@ use reqwest::{header, StatusCode};
 use crate::{
 	hash::{BlobHash, Hasher},
 	store::Stored,
+	token::{UploadToken, Uploader},
 };
+
+/// How long the client waits. The defaults are what the wallet and the collective server use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+	/// To open the connection (TCP and TLS). Default 10 s.
+	pub connect: Duration,
+	/// Without a byte from the service, once connected (also while a blob streams in).
+	/// Default 30 s.
+	pub read: Duration,
+	/// The whole of a small request (health, HEAD, a range read). Default 30 s.
+	pub request: Duration,
+	/// An upload may take `max(upload_floor, size / upload_min_rate)` in all. Defaults 120 s
+	/// and 32 KiB/s (a 1 GiB upload may take 9 h 6 min).
+	pub upload_floor: Duration,
+	pub upload_min_rate: u64,
+}
+
+impl Default for Deadlines {
+	fn default() -> Self {
+		Deadlines {
+			connect: Duration::from_secs(10),
+			read: Duration::from_secs(30),
+			request: Duration::from_secs(30),
+			upload_floor: Duration::from_secs(120),
+			upload_min_rate: 32 << 10,
+		}
+	}
+}
+
+impl Deadlines {
+	fn upload(&self, size: u64) -> Duration {
+		Duration::from_secs(size / self.upload_min_rate.max(1)).max(self.upload_floor)
+	}
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-	#[error("storage at {base} is unreachable ({source}): is datacoop-storage running there? (--storage or DATACOOP_STORAGE)")]
+	#[error("storage at {base} is unreachable ({source}): is datacoop-storage running there?")]
 	Unreachable { base: String, source: reqwest::Error },
+	#[error("storage at {base} did not answer in time ({source})")]
+	TimedOut { base: String, source: reqwest::Error },
+	#[error("no randomness for an upload token's nonce: {0}")]
+	NoRandomness(String),
 	#[error("storage at {base} refused the upload: {message}")]
 	Refused { base: String, status: u16, message: String },
 	#[error("storage at {base} has no blob {hash}")]
@@ -40,27 +86,47 @@ pub enum ClientError {
 pub struct StorageClient {
 	base: String,
 	http: reqwest::Client,
+	deadlines: Deadlines,
 }
 
 impl StorageClient {
+	/// A client with the default [`Deadlines`].
 	pub fn new(base: &str) -> Result<StorageClient, ClientError> {
+		StorageClient::with_deadlines(base, Deadlines::default())
+	}
+
+	pub fn with_deadlines(base: &str, deadlines: Deadlines) -> Result<StorageClient, ClientError> {
 		let url = url::Url::parse(base).map_err(|_| ClientError::BadUrl(base.into()))?;
 		if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
 			return Err(ClientError::BadUrl(base.into()));
 		}
 		let http = reqwest::Client::builder()
-			.connect_timeout(Duration::from_secs(10))
+			.connect_timeout(deadlines.connect)
+			.read_timeout(deadlines.read)
+			.redirect(reqwest::redirect::Policy::none())
 			.build()
 			.map_err(|e| ClientError::Unreachable { base: base.into(), source: e })?;
-		Ok(StorageClient { base: base.trim_end_matches('/').to_owned(), http })
+		Ok(StorageClient { base: base.trim_end_matches('/').to_owned(), http, deadlines })
 	}
 
 	/// The service and blob a blob URL (as recorded on chain) names.
 	pub fn for_blob_url(url: &str) -> Result<(StorageClient, BlobHash), ClientError> {
+		StorageClient::for_blob_url_with(url, Deadlines::default())
+	}
+
+	/// [`StorageClient::for_blob_url`] with other deadlines.
+	pub fn for_blob_url_with(
+		url: &str,
+		deadlines: Deadlines,
+	) -> Result<(StorageClient, BlobHash), ClientError> {
 		let (base, name) =
 			url.rsplit_once("/blobs/").ok_or_else(|| ClientError::BadBlobUrl(url.into()))?;
 		let hash = name.parse().map_err(|_| ClientError::BadBlobUrl(url.into()))?;
-		Ok((StorageClient::new(base)?, hash))
+		Ok((StorageClient::with_deadlines(base, deadlines)?, hash))
+	}
+
+	pub fn deadlines(&self) -> Deadlines {
+		self.deadlines
 	}
 
 	pub fn base(&self) -> &str {
@@ -73,14 +139,34 @@ impl StorageClient {
 	}
 
 	fn unreachable(&self, e: reqwest::Error) -> ClientError {
-		ClientError::Unreachable { base: self.base.clone(), source: e }
+		if e.is_timeout() {
+			ClientError::TimedOut { base: self.base.clone(), source: e }
+		} else {
+			ClientError::Unreachable { base: self.base.clone(), source: e }
+		}
+	}
+
+	/// A fresh upload token for at most `size` bytes (of `hash`, for a PUT).
+	fn token(
+		&self,
+		uploader: &dyn Uploader,
+		hash: Option<&BlobHash>,
+		size: u64,
+	) -> Result<String, ClientError> {
+		let mut nonce = [0u8; 16];
+		getrandom::getrandom(&mut nonce).map_err(|e| ClientError::NoRandomness(e.to_string()))?;
+		let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+		Ok(UploadToken::sign(uploader, hash, size, now, nonce).header_value())
 	}
 
 	async fn fail(&self, response: reqwest::Response) -> ClientError {
 		let status = response.status();
-		let message = match response.json::<serde_json::Value>().await {
-			Ok(v) => v["error"].as_str().unwrap_or("(no message)").to_owned(),
-			Err(_) => status.canonical_reason().unwrap_or("").to_owned(),
+		let answer = capped(response, MAX_ANSWER).await.ok();
+		let message = match answer
+			.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+		{
+			Some(v) => v["error"].as_str().unwrap_or("(no message)").chars().take(500).collect(),
+			None => status.canonical_reason().unwrap_or("").to_owned(),
 		};
 		let base = self.base.clone();
 		if status.is_client_error() {
@@ -92,12 +178,20 @@ impl StorageClient {
 
 	/// Is the service there? Answers the largest blob it accepts.
 	pub async fn health(&self) -> Result<u64, ClientError> {
-		let r = self.http.get(format!("{}/health", self.base)).send().await;
+		let r = self
+			.http
+			.get(format!("{}/health", self.base))
+			.timeout(self.deadlines.request)
+			.send()
+			.await;
 		let r = r.map_err(|e| self.unreachable(e))?;
 		if !r.status().is_success() {
 			return Err(self.fail(r).await);
 		}
-		let v: serde_json::Value = r.json().await.map_err(|e| self.unreachable(e))?;
+		let v: serde_json::Value = capped(r, MAX_ANSWER)
+			.await
+			.map_err(|e| self.unreachable(e))
+			.map(|b| serde_json::from_slice(&b).unwrap_or_default())?;
 		v["max_size"].as_u64().ok_or_else(|| ClientError::Server {
 			base: self.base.clone(),
 			status: 200,
@@ -120,8 +214,13 @@ impl StorageClient {
 
 	/// The size of blob `hash`, or `None` if the service does not have it.
 	pub async fn size(&self, hash: &BlobHash) -> Result<Option<u64>, ClientError> {
-		let r =
-			self.http.head(self.blob_url(hash)).send().await.map_err(|e| self.unreachable(e))?;
+		let r = self
+			.http
+			.head(self.blob_url(hash))
+			.timeout(self.deadlines.request)
+			.send()
+			.await
+			.map_err(|e| self.unreachable(e))?;
 		match r.status() {
 			StatusCode::OK => Ok(r
 				.headers()
@@ -133,15 +232,24 @@ impl StorageClient {
 		}
 	}
 
-	/// Uploads bytes whose hash is known: kept only if they hash to `hash`.
-	pub async fn put<S>(&self, hash: &BlobHash, body: S, len: u64) -> Result<Stored, ClientError>
+	/// Uploads `len` bytes whose hash is known, as `uploader`: kept only if they hash to
+	/// `hash`.
+	pub async fn put<S>(
+		&self,
+		uploader: &dyn Uploader,
+		hash: &BlobHash,
+		body: S,
+		len: u64,
+	) -> Result<Stored, ClientError>
 	where
 		S: Stream<Item = io::Result<Bytes>> + Send + 'static,
 	{
 		let request = self
 			.http
 			.put(self.blob_url(hash))
+			.header(header::AUTHORIZATION, self.token(uploader, Some(hash), len)?)
 			.header(header::CONTENT_LENGTH, len)
+			.timeout(self.deadlines.upload(len))
 			.body(reqwest::Body::wrap_stream(body));
 		match self.send_upload(request).await {
 			Err(e) => Err(self.explain_break(e, len).await),
@@ -149,9 +257,15 @@ impl StorageClient {
 		}
 	}
 
-	/// Uploads bytes whose hash is learnt only at the end (encrypting while uploading). The
-	/// hash is computed here too as the bytes go, and must match the one the service kept.
-	pub async fn post<S>(&self, body: S, len: Option<u64>) -> Result<Stored, ClientError>
+	/// Uploads `len` bytes whose hash is learnt only at the end (encrypting while uploading),
+	/// as `uploader`. The hash is computed here too as the bytes go, and must match the one
+	/// the service kept.
+	pub async fn post<S>(
+		&self,
+		uploader: &dyn Uploader,
+		body: S,
+		len: u64,
+	) -> Result<Stored, ClientError>
 	where
 		S: Stream<Item = io::Result<Bytes>> + Send + 'static,
 	{
@@ -162,16 +276,18 @@ impl StorageClient {
 			tap.0.update(chunk);
 			tap.1 += chunk.len() as u64;
 		});
-		let mut request =
-			self.http.post(format!("{}/blobs", self.base)).body(reqwest::Body::wrap_stream(body));
-		if let Some(len) = len {
-			request = request.header(header::CONTENT_LENGTH, len);
-		}
+		let request = self
+			.http
+			.post(format!("{}/blobs", self.base))
+			.header(header::AUTHORIZATION, self.token(uploader, None, len)?)
+			.header(header::CONTENT_LENGTH, len)
+			.timeout(self.deadlines.upload(len))
+			.body(reqwest::Body::wrap_stream(body));
 		let result = self.send_upload(request).await;
-		let (hasher, sent_bytes) = std::mem::take(&mut *hasher.lock().expect("never poisoned"));
+		let (hasher, _) = std::mem::take(&mut *hasher.lock().expect("never poisoned"));
 		let stored = match result {
 			Ok(stored) => stored,
-			Err(e) => return Err(self.explain_break(e, len.unwrap_or(sent_bytes)).await),
+			Err(e) => return Err(self.explain_break(e, len).await),
 		};
 		let sent = hasher.finish();
 		if sent != stored.hash {
@@ -186,18 +302,21 @@ impl StorageClient {
 
 	async fn send_upload(&self, request: reqwest::RequestBuilder) -> Result<Stored, ClientError> {
 		let response = request.send().await.map_err(|e| {
-			if e.is_connect() {
+			if e.is_connect() || e.is_timeout() {
 				self.unreachable(e)
 			} else {
 				ClientError::Transfer { base: self.base.clone(), source: io::Error::other(e) }
 			}
 		})?;
 		if response.status().is_success() {
-			response.json::<Stored>().await.map_err(|e| ClientError::Server {
+			let unreadable = |message: String| ClientError::Server {
 				base: self.base.clone(),
 				status: 200,
-				message: format!("unreadable answer: {e}"),
-			})
+				message: format!("unreadable answer: {message}"),
+			};
+			let bytes =
+				capped(response, MAX_ANSWER).await.map_err(|e| unreadable(e.to_string()))?;
+			serde_json::from_slice::<Stored>(&bytes).map_err(|e| unreadable(e.to_string()))
 		} else {
 			Err(self.fail(response).await)
 		}
@@ -237,6 +356,7 @@ impl StorageClient {
 			.http
 			.get(self.blob_url(hash))
 			.header(header::RANGE, format!("bytes={start}-{}", end - 1))
+			.timeout(self.deadlines.request)
 			.send()
 			.await
 			.map_err(|e| self.unreachable(e))?;
@@ -248,7 +368,10 @@ impl StorageClient {
 			_ => return Err(self.fail(response).await),
 		}
 		let whole = response.status() == StatusCode::OK;
-		let bytes = response.bytes().await.map_err(|e| ClientError::Transfer {
+		// At most what was asked for (from the start, if the range was ignored).
+		let wanted = if whole { end } else { end - start };
+		let wanted = usize::try_from(wanted).unwrap_or(usize::MAX);
+		let bytes = capped(response, wanted).await.map_err(|e| ClientError::Transfer {
 			base: self.base.clone(),
 			source: io::Error::other(e),
 		})?;
@@ -261,6 +384,24 @@ impl StorageClient {
 			bytes
 		})
 	}
+}
+
+/// The largest answer read that is not a blob (JSON answers, error messages).
+const MAX_ANSWER: usize = 64 << 10;
+
+/// The first `limit` bytes of the response's body (the rest is not read).
+async fn capped(mut response: reqwest::Response, limit: usize) -> Result<Bytes, reqwest::Error> {
+	let mut all = bytes::BytesMut::new();
+	while all.len() < limit {
+		match response.chunk().await? {
+			Some(chunk) => {
+				let room = limit - all.len();
+				all.extend_from_slice(&chunk[..chunk.len().min(room)]);
+			},
+			None => break,
+		}
+	}
+	Ok(all.freeze())
 }
 
 /// The response's bytes, hashed as they go; an error instead of the end if the hash is wrong.

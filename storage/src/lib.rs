@@ -10,15 +10,24 @@
 //!   and the promises both keep.
 //! - [`server`]: the HTTP API (`datacoop-storage` serves it).
 //! - [`client`]: what the wallet and the collective server call.
+//! - [`token`]: the signed upload tokens uploads need; [`limits`]: per-account quotas and
+//!   rates, per-address rates.
+//! - [`gc`]: garbage collection of blobs no contribution on chain references.
+//!
+//! docs/storage.md describes the service as an operator and a client see it.
 
 pub mod client;
+pub mod gc;
 pub mod hash;
+pub mod limits;
 pub mod server;
 pub mod store;
+pub mod token;
 
-pub use client::{reader_stream, ClientError, StorageClient};
+pub use client::{reader_stream, ClientError, Deadlines, StorageClient};
 pub use hash::{BlobHash, Hasher};
-pub use store::{Store, StoreError, Stored};
+pub use store::{BlobInfo, Store, StoreError, Stored};
+pub use token::{KeypairUploader, TokenError, UploadToken, Uploader};
 
 /// Completes on Ctrl-C or SIGTERM: what the services stop on (gracefully, letting requests
 /// in flight finish).

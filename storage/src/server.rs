@@ -2,30 +2,47 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `PUT /blobs/0x<hash>` + bytes | 201 kept, 200 already there (bytes checked), 400 the bytes hash to something else, 413 too large |
-//! | `POST /blobs` + bytes | the same, kept under the hash of what came (for uploads that learn their hash only at the end, as when encrypting while uploading) |
+//! | `PUT /blobs/0x<hash>` + bytes + upload token | 201 kept, 200 already there (bytes checked), 400 the bytes hash to something else, 401 no valid token for this upload, 408 too slow, 413 too large, 429 over a quota or rate, 503 too many uploaders tracked |
+//! | `POST /blobs` + bytes + upload token | the same, kept under the hash of what came (for uploads that learn their hash only at the end, as when encrypting while uploading) |
 //! | `GET /blobs/0x<hash>` | 200 the bytes, 206 with `Range: bytes=…` (one range), 416 outside the blob, 404 none |
 //! | `HEAD /blobs/0x<hash>` | 200 with `Content-Length`, or 404 |
 //! | `GET /health` | 200 `{"status": "ok", "max_size": N}` |
 //!
 //! PUT and POST answer with JSON `{"hash": "0x…", "size": N, "created": bool}`; errors with
-//! `{"error": "…"}`.
+//! `{"error": "…"}` (one line).
+//!
+//! Uploads need a token signed by a chain account ([`crate::token`]) and are held to the
+//! account's quota and rate ([`crate::limits`]) and to [`UploadTimeouts`]; an upload refused or
+//! cut off keeps nothing. Reads are public: a blob is ciphertext, public by design, and the
+//! collective servers and validators that read it hold no upload token.
 
-use std::{net::SocketAddr, ops::Range, sync::Arc};
+use std::{
+	io,
+	net::SocketAddr,
+	ops::Range,
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc, Mutex,
+	},
+	time::Duration,
+};
 
 use axum::{
 	body::Body,
-	extract::{DefaultBodyLimit, Path, State},
+	extract::{ConnectInfo, DefaultBodyLimit, Path, State},
 	http::{header, HeaderMap, HeaderValue, StatusCode},
 	response::{IntoResponse, Response},
 	routing::{get, post},
 	Json, Router,
 };
-use futures::TryStreamExt;
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::{
 	hash::BlobHash,
+	limits::{Ledger, Limits, Refusal},
 	store::{Store, StoreError},
+	token::{TokenError, UploadToken, SCHEME},
 };
 
 /// What the service needs to answer requests.
@@ -33,6 +50,56 @@ pub struct Service {
 	pub store: Store,
 	/// The largest blob kept, in bytes.
 	pub max_size: u64,
+	pub timeouts: UploadTimeouts,
+	ledger: Mutex<Ledger>,
+}
+
+impl Service {
+	pub fn new(store: Store, max_size: u64, limits: Limits, timeouts: UploadTimeouts) -> Service {
+		Service { store, max_size, timeouts, ledger: Mutex::new(Ledger::new(limits)) }
+	}
+
+	fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+		// Every critical section leaves the ledger consistent: a panic elsewhere cannot have
+		// broken it half way.
+		self.ledger.lock().unwrap_or_else(|e| e.into_inner())
+	}
+}
+
+/// How slow an upload may be before it is cut (and nothing of it kept).
+#[derive(Clone, Copy, Debug)]
+pub struct UploadTimeouts {
+	/// No byte of the body for this long: cut.
+	pub read: Duration,
+	/// Not finished within `max(floor, size / min_rate)` (size: what the token allows): cut.
+	pub floor: Duration,
+	/// Bytes per second.
+	pub min_rate: u64,
+}
+
+impl Default for UploadTimeouts {
+	fn default() -> Self {
+		UploadTimeouts {
+			read: Duration::from_secs(30),
+			floor: Duration::from_secs(60),
+			min_rate: 64 << 10,
+		}
+	}
+}
+
+impl UploadTimeouts {
+	/// The whole time an upload of at most `size` bytes may take.
+	pub fn total(&self, size: u64) -> Duration {
+		let proportional = Duration::from_secs(size / self.min_rate.max(1));
+		proportional.max(self.floor)
+	}
+}
+
+fn unix_now() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_secs())
+		.unwrap_or(0)
 }
 
 /// The routes, ready to serve.
@@ -46,15 +113,56 @@ pub fn router(service: Arc<Service>) -> Router {
 		.with_state(service)
 }
 
+/// How long a client may take to send a request's headers; also how long an idle kept-alive
+/// connection stays open. Without it, connections that never finish their headers would pile
+/// up until the process runs out of file descriptors.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Serves until the future `shutdown` completes, then finishes the requests under way.
 pub async fn serve(
 	listener: tokio::net::TcpListener,
 	service: Arc<Service>,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-	axum::serve(listener, router(service).into_make_service_with_connect_info::<SocketAddr>())
-		.with_graceful_shutdown(shutdown)
-		.await
+	let header_timeout = service.timeouts.read.min(HEADER_TIMEOUT);
+	let app = router(service);
+	let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+	let mut shutdown = std::pin::pin!(shutdown);
+	loop {
+		let (tcp, peer) = tokio::select! {
+			accepted = listener.accept() => match accepted {
+				Ok(a) => a,
+				Err(e) => {
+					// Out of file descriptors, say: wait a little rather than spin.
+					tracing::warn!("cannot accept a connection: {e}");
+					tokio::time::sleep(Duration::from_millis(100)).await;
+					continue;
+				},
+			},
+			() = &mut shutdown => break,
+		};
+		let app = app.clone();
+		let handler = hyper::service::service_fn(
+			move |mut request: hyper::Request<hyper::body::Incoming>| {
+				request.extensions_mut().insert(ConnectInfo(peer));
+				// A router is always ready: no poll_ready needed.
+				tower_service::Service::call(&mut app.clone(), request)
+			},
+		);
+		let connection = hyper::server::conn::http1::Builder::new()
+			.timer(hyper_util::rt::TokioTimer::new())
+			.header_read_timeout(header_timeout)
+			.serve_connection(hyper_util::rt::TokioIo::new(tcp), handler);
+		let connection = graceful.watch(connection);
+		tokio::spawn(async move {
+			if let Err(e) = connection.await {
+				tracing::debug!(%peer, "connection ended: {e}");
+			}
+		});
+	}
+	drop(listener);
+	graceful.shutdown().await;
+	Ok(())
 }
 
 async fn health(State(service): State<Arc<Service>>) -> Response {
@@ -72,15 +180,12 @@ fn parse_hash(s: &str) -> Result<BlobHash, Response> {
 fn store_error(e: StoreError) -> Response {
 	match e {
 		StoreError::HashMismatch { .. } => error(StatusCode::BAD_REQUEST, e.to_string()),
-		StoreError::TooLarge { .. } => {
-			// The rest of the body is not read: the connection cannot carry another request,
-			// and a client must not put it back in its pool.
-			let mut r = error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string());
-			r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-			r
+		StoreError::TooLarge { .. } => closing(error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())),
+		StoreError::Body(ref cause) if cause.kind() == io::ErrorKind::TimedOut => {
+			closing(error(StatusCode::REQUEST_TIMEOUT, e.to_string()))
 		},
 		// The client went away or sent garbage; nothing was kept.
-		StoreError::Body(_) => error(StatusCode::BAD_REQUEST, e.to_string()),
+		StoreError::Body(_) => closing(error(StatusCode::BAD_REQUEST, e.to_string())),
 		StoreError::Io(_) | StoreError::Object(_) => {
 			tracing::error!("store failure: {e}");
 			error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
@@ -88,55 +193,197 @@ fn store_error(e: StoreError) -> Response {
 	}
 }
 
+/// The rest of the body is not read: the connection cannot carry another request, and a
+/// client must not put it back in its pool.
+fn closing(mut r: Response) -> Response {
+	r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+	r
+}
+
+fn unauthorized(e: TokenError) -> Response {
+	let mut r = closing(error(StatusCode::UNAUTHORIZED, e.to_string()));
+	r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(SCHEME));
+	r
+}
+
+fn refused(e: Refusal) -> Response {
+	let status = match e {
+		Refusal::Replayed => return unauthorized(TokenError::Replayed),
+		Refusal::Full => StatusCode::SERVICE_UNAVAILABLE,
+		Refusal::AccountRate { .. } | Refusal::Quota { .. } | Refusal::AddressRate => {
+			StatusCode::TOO_MANY_REQUESTS
+		},
+	};
+	let mut r = closing(error(status, e.to_string()));
+	if let Some(s) = e.retry_after() {
+		r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+	}
+	r
+}
+
 async fn put_blob(
 	State(service): State<Arc<Service>>,
+	ConnectInfo(peer): ConnectInfo<SocketAddr>,
 	Path(hash): Path<String>,
 	headers: HeaderMap,
 	body: Body,
 ) -> Response {
 	let hash = match parse_hash(&hash) {
 		Ok(h) => h,
-		Err(r) => return r,
+		Err(r) => return closing(r),
 	};
-	receive(&service, Some(hash), &headers, body).await
+	receive(service, peer, Some(hash), &headers, body).await
 }
 
 async fn post_blob(
 	State(service): State<Arc<Service>>,
+	ConnectInfo(peer): ConnectInfo<SocketAddr>,
 	headers: HeaderMap,
 	body: Body,
 ) -> Response {
-	receive(&service, None, &headers, body).await
+	receive(service, peer, None, &headers, body).await
 }
 
-async fn receive(
+/// Checks an upload's token against this upload and the limits; on success the upload is
+/// admitted (nonce remembered, size charged) and the token returned.
+fn admit(
 	service: &Service,
-	expected: Option<BlobHash>,
+	peer: SocketAddr,
+	expected: Option<&BlobHash>,
 	headers: &HeaderMap,
-	body: Body,
-) -> Response {
-	// Refuse before reading a byte when the client says how much is coming.
+) -> Result<UploadToken, Response> {
+	let now = unix_now();
+	// Counted before anything costs: the signature check is the dearest part.
+	service.ledger().request_from(peer.ip(), now).map_err(refused)?;
+	let token: UploadToken = match headers.get(header::AUTHORIZATION) {
+		None => return Err(unauthorized(TokenError::Missing)),
+		Some(v) => v
+			.to_str()
+			.map_err(|_| TokenError::Malformed("not ASCII"))
+			.and_then(str::parse)
+			.map_err(unauthorized)?,
+	};
+	token.check_time(now).map_err(unauthorized)?;
+	if token.size > service.max_size {
+		return Err(store_error(StoreError::TooLarge { limit: service.max_size }));
+	}
+	// Refuse before reading a byte when the client says more is coming than allowed.
 	let declared = headers
 		.get(header::CONTENT_LENGTH)
 		.and_then(|v| v.to_str().ok())
 		.and_then(|v| v.parse::<u64>().ok());
 	if declared.is_some_and(|n| n > service.max_size) {
-		return store_error(StoreError::TooLarge { limit: service.max_size });
+		return Err(store_error(StoreError::TooLarge { limit: service.max_size }));
 	}
-	let stream = body.into_data_stream().map_err(std::io::Error::other);
-	match service.store.put(expected, stream, service.max_size).await {
+	if declared.is_some_and(|n| n > token.size) {
+		return Err(unauthorized(TokenError::Exceeded { size: token.size }));
+	}
+	token.verify(expected).map_err(unauthorized)?;
+	service
+		.ledger()
+		.admit(token.account, token.nonce, token.time, token.size, now)
+		.map_err(refused)?;
+	Ok(token)
+}
+
+/// An admitted upload's charge: settled (the unsent part given back) when the upload ends,
+/// however it ends (also when the connection drops and the request is abandoned).
+struct Charge {
+	service: Arc<Service>,
+	account: [u8; 32],
+	reserved: u64,
+	sent: Arc<AtomicU64>,
+}
+
+impl Drop for Charge {
+	fn drop(&mut self) {
+		let sent = self.sent.load(Ordering::Relaxed);
+		self.service.ledger().settle(self.account, self.reserved, sent);
+	}
+}
+
+async fn receive(
+	service: Arc<Service>,
+	peer: SocketAddr,
+	expected: Option<BlobHash>,
+	headers: &HeaderMap,
+	body: Body,
+) -> Response {
+	let token = match admit(&service, peer, expected.as_ref(), headers) {
+		Ok(t) => t,
+		Err(r) => {
+			tracing::info!(%peer, expected = ?expected, "upload refused before its body");
+			return r;
+		},
+	};
+	let charge = Charge {
+		service: service.clone(),
+		account: token.account,
+		reserved: token.size,
+		sent: Arc::new(AtomicU64::new(0)),
+	};
+	let timeouts = service.timeouts;
+	let deadline = tokio::time::Instant::now() + timeouts.total(token.size);
+	let stream = body.into_data_stream().map_err(io::Error::other);
+	let stream = paced(stream, timeouts.read, deadline, charge.sent.clone());
+	// The store stops reading past the token's size (which is at most max_size).
+	let result = service.store.put(expected, stream, token.size).await;
+	drop(charge);
+	let account = hex::encode(token.account);
+	match result {
 		Ok(stored) => {
 			if stored.created {
-				tracing::info!(hash = %stored.hash, size = stored.size, "kept");
+				tracing::info!(hash = %stored.hash, size = stored.size, %account, "kept");
 			}
 			let status = if stored.created { StatusCode::CREATED } else { StatusCode::OK };
 			(status, Json(stored)).into_response()
 		},
+		Err(StoreError::TooLarge { .. }) => {
+			tracing::warn!(%account, "upload refused: longer than its token allows");
+			unauthorized(TokenError::Exceeded { size: token.size })
+		},
 		Err(e) => {
-			tracing::warn!(expected = ?expected, "upload refused: {e}");
+			tracing::warn!(expected = ?expected, %account, "upload refused: {e}");
 			store_error(e)
 		},
 	}
+}
+
+/// The body, cut off (with a `TimedOut` error) after `read` without a byte or at `deadline`;
+/// the bytes that went by are counted into `sent`.
+fn paced<S>(
+	body: S,
+	read: Duration,
+	deadline: tokio::time::Instant,
+	sent: Arc<AtomicU64>,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin
+where
+	S: Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static,
+{
+	Box::pin(futures::stream::unfold(Some(body), move |state| {
+		let sent = sent.clone();
+		async move {
+			let mut body = state?;
+			let idle = tokio::time::Instant::now() + read;
+			let until = idle.min(deadline);
+			match tokio::time::timeout_at(until, body.next()).await {
+				Ok(Some(Ok(chunk))) => {
+					sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+					Some((Ok(chunk), Some(body)))
+				},
+				Ok(Some(Err(e))) => Some((Err(e), None)),
+				Ok(None) => None,
+				Err(_) => {
+					let why = if until == deadline {
+						"the upload did not finish in the time its size allows"
+					} else {
+						"no bytes arrived for the read timeout"
+					};
+					Some((Err(io::Error::new(io::ErrorKind::TimedOut, why)), None))
+				},
+			}
+		}
+	}))
 }
 
 async fn head_blob(State(service): State<Arc<Service>>, Path(hash): Path<String>) -> Response {

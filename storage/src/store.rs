@@ -7,7 +7,11 @@
 //!   aborted otherwise);
 //! - a blob is never replaced: once a name exists, later uploads to it are checked and
 //!   dropped, never written;
-//! - bytes stream through in chunks: no blob is ever held in memory.
+//! - bytes stream through in chunks: no blob is ever held in memory;
+//! - a blob is removed only by garbage collection ([`Store::remove_if_unused_since`]), and
+//!   only if nobody uploaded it again since the time given: uploading a blob that is already
+//!   there refreshes its time of last upload (local: the file's mtime; S3: a marker object
+//!   `PREFIX/seen/<hex>`, since S3 cannot touch an object in place).
 //!
 //! The local directory is written by hand rather than through `object_store::LocalFileSystem`
 //! because that one does not fsync, and the storage service promises that a blob it said it
@@ -18,6 +22,7 @@ use std::{
 	ops::Range,
 	path::{Path, PathBuf},
 	sync::Arc,
+	time::SystemTime,
 };
 
 use bytes::Bytes;
@@ -49,6 +54,16 @@ pub enum StoreError {
 	Io(#[from] io::Error),
 	#[error("object storage: {0}")]
 	Object(#[from] object_store::Error),
+}
+
+/// A blob as a listing shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobInfo {
+	pub hash: BlobHash,
+	pub size: u64,
+	/// When it was last uploaded (first kept, or sent again): what garbage collection
+	/// measures its age from.
+	pub last_upload: SystemTime,
 }
 
 /// A stream of a blob's bytes (or of a range of them).
@@ -119,6 +134,35 @@ impl Store {
 		match self {
 			Store::Local(s) => s.size(hash).await,
 			Store::Object(s) => s.size(hash).await,
+		}
+	}
+
+	/// Every blob kept, one at a time (memory stays bounded however many there are).
+	pub fn list(&self) -> BoxStream<'static, Result<BlobInfo, StoreError>> {
+		match self {
+			Store::Local(s) => s.list(),
+			Store::Object(s) => s.list(),
+		}
+	}
+
+	/// When the blob was last uploaded, or `None` if there is none by that name.
+	pub async fn last_upload(&self, hash: &BlobHash) -> Result<Option<SystemTime>, StoreError> {
+		match self {
+			Store::Local(s) => s.last_upload(hash).await,
+			Store::Object(s) => s.last_upload(hash).await,
+		}
+	}
+
+	/// Removes the blob if it was last uploaded at or before `cutoff` (checked just before
+	/// removing it); `true` if it was removed.
+	pub async fn remove_if_unused_since(
+		&self,
+		hash: &BlobHash,
+		cutoff: SystemTime,
+	) -> Result<bool, StoreError> {
+		match self {
+			Store::Local(s) => s.remove_if_unused_since(hash, cutoff).await,
+			Store::Object(s) => s.remove_if_unused_since(hash, cutoff).await,
 		}
 	}
 
@@ -206,6 +250,7 @@ impl LocalDir {
 				let (actual, received) = hash_only(body, limit).await?;
 				check(expected, actual)?;
 				debug_assert_eq!(size, received);
+				self.touch(&hash).await?;
 				return Ok(Stored { hash, size, created: false });
 			}
 		}
@@ -233,8 +278,11 @@ impl LocalDir {
 			// link + unlink (or renameat2 NOREPLACE): atomic, and never over an existing blob.
 			let created = match temp.persist_noclobber(&target) {
 				Ok(_) => true,
-				// Someone kept the same bytes first (same hash): theirs stays.
-				Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => false,
+				// Someone kept the same bytes first (same hash): theirs stays, used now.
+				Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+					std::fs::File::open(&target)?.set_modified(SystemTime::now())?;
+					false
+				},
 				Err(e) => return Err(e.error),
 			};
 			std::fs::File::open(&shard)?.sync_all()?;
@@ -243,6 +291,89 @@ impl LocalDir {
 		.await
 		.map_err(io::Error::other)??;
 		Ok(Stored { hash, size, created })
+	}
+
+	/// Marks the blob as uploaded now (its mtime; the file's bytes are untouched).
+	async fn touch(&self, hash: &BlobHash) -> Result<(), StoreError> {
+		let path = self.path_of(hash);
+		tokio::task::spawn_blocking(move || {
+			std::fs::File::open(path)?.set_modified(SystemTime::now())
+		})
+		.await
+		.map_err(io::Error::other)??;
+		Ok(())
+	}
+
+	fn list(&self) -> BoxStream<'static, Result<BlobInfo, StoreError>> {
+		// Walked on a blocking thread, a few entries ahead of the consumer.
+		let (tx, rx) = tokio::sync::mpsc::channel::<Result<BlobInfo, StoreError>>(64);
+		let blobs = self.blobs.clone();
+		tokio::task::spawn_blocking(move || {
+			let walk = || -> io::Result<()> {
+				let mut shards: Vec<_> =
+					std::fs::read_dir(&blobs)?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+				shards.sort(); // at most 256: the two-hex-digit fan-out
+				for shard in shards.into_iter().filter(|p| p.is_dir()) {
+					for entry in std::fs::read_dir(&shard)? {
+						let entry = entry?;
+						let name = entry.file_name();
+						// anything not named as a blob is not ours to list
+						let Some(hash) = name.to_str().and_then(|n| n.parse::<BlobHash>().ok())
+						else {
+							continue;
+						};
+						let meta = match entry.metadata() {
+							Ok(m) if m.is_file() => m,
+							Ok(_) => continue,
+							// removed meanwhile
+							Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+							Err(e) => return Err(e),
+						};
+						let info =
+							BlobInfo { hash, size: meta.len(), last_upload: meta.modified()? };
+						if tx.blocking_send(Ok(info)).is_err() {
+							return Ok(()); // the consumer is gone
+						}
+					}
+				}
+				Ok(())
+			};
+			if let Err(e) = walk() {
+				let _ = tx.blocking_send(Err(e.into()));
+			}
+		});
+		futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|i| (i, rx)) })
+			.boxed()
+	}
+
+	async fn last_upload(&self, hash: &BlobHash) -> Result<Option<SystemTime>, StoreError> {
+		match tokio::fs::metadata(self.path_of(hash)).await {
+			Ok(m) => Ok(Some(m.modified()?)),
+			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(e.into()),
+		}
+	}
+
+	async fn remove_if_unused_since(
+		&self,
+		hash: &BlobHash,
+		cutoff: SystemTime,
+	) -> Result<bool, StoreError> {
+		match self.last_upload(hash).await? {
+			Some(t) if t <= cutoff => {},
+			_ => return Ok(false),
+		}
+		let path = self.path_of(hash);
+		let shard = path.parent().expect("blob paths have a shard directory").to_owned();
+		match tokio::fs::remove_file(&path).await {
+			Ok(()) => {},
+			Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+			Err(e) => return Err(e.into()),
+		}
+		tokio::task::spawn_blocking(move || std::fs::File::open(shard)?.sync_all())
+			.await
+			.map_err(io::Error::other)??;
+		Ok(true)
 	}
 
 	async fn size(&self, hash: &BlobHash) -> Result<Option<u64>, StoreError> {
@@ -293,11 +424,82 @@ impl ObjectBlobs {
 		ObjectBlobs { store, prefix: prefix.trim_matches('/').to_owned() }
 	}
 
-	fn path_of(&self, hash: &BlobHash) -> ObjectPath {
+	fn under(&self, folder: &str) -> String {
 		if self.prefix.is_empty() {
-			ObjectPath::from(format!("blobs/{}", hash.hex()))
+			folder.to_owned()
 		} else {
-			ObjectPath::from(format!("{}/blobs/{}", self.prefix, hash.hex()))
+			format!("{}/{folder}", self.prefix)
+		}
+	}
+
+	fn path_of(&self, hash: &BlobHash) -> ObjectPath {
+		ObjectPath::from(format!("{}/{}", self.under("blobs"), hash.hex()))
+	}
+
+	/// The marker whose time says when a blob already kept was uploaded again.
+	fn seen_path(&self, hash: &BlobHash) -> ObjectPath {
+		ObjectPath::from(format!("{}/{}", self.under("seen"), hash.hex()))
+	}
+
+	async fn touch(&self, hash: &BlobHash) -> Result<(), StoreError> {
+		self.store.put(&self.seen_path(hash), Bytes::new().into()).await?;
+		Ok(())
+	}
+
+	fn list(&self) -> BoxStream<'static, Result<BlobInfo, StoreError>> {
+		let prefix = ObjectPath::from(self.under("blobs"));
+		self.store
+			.list(Some(&prefix))
+			.filter_map(|item| {
+				futures::future::ready(match item {
+					Ok(meta) => {
+						meta.location.filename().and_then(|n| n.parse::<BlobHash>().ok()).map(
+							|hash| {
+								Ok(BlobInfo {
+									hash,
+									size: meta.size,
+									last_upload: SystemTime::from(meta.last_modified),
+								})
+							},
+						)
+					},
+					Err(e) => Some(Err(e.into())),
+				})
+			})
+			.boxed()
+	}
+
+	async fn head_time(&self, path: &ObjectPath) -> Result<Option<SystemTime>, StoreError> {
+		match self.store.head(path).await {
+			Ok(meta) => Ok(Some(SystemTime::from(meta.last_modified))),
+			Err(object_store::Error::NotFound { .. }) => Ok(None),
+			Err(e) => Err(e.into()),
+		}
+	}
+
+	async fn last_upload(&self, hash: &BlobHash) -> Result<Option<SystemTime>, StoreError> {
+		let Some(kept) = self.head_time(&self.path_of(hash)).await? else { return Ok(None) };
+		let seen = self.head_time(&self.seen_path(hash)).await?;
+		Ok(Some(seen.map_or(kept, |s| s.max(kept))))
+	}
+
+	async fn remove_if_unused_since(
+		&self,
+		hash: &BlobHash,
+		cutoff: SystemTime,
+	) -> Result<bool, StoreError> {
+		match self.last_upload(hash).await? {
+			Some(t) if t <= cutoff => {},
+			_ => return Ok(false),
+		}
+		match self.store.delete(&self.path_of(hash)).await {
+			Ok(()) => {},
+			Err(object_store::Error::NotFound { .. }) => return Ok(false),
+			Err(e) => return Err(e.into()),
+		}
+		match self.store.delete(&self.seen_path(hash)).await {
+			Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(true),
+			Err(e) => Err(e.into()),
 		}
 	}
 
@@ -318,6 +520,7 @@ impl ObjectBlobs {
 		if let Some(size) = self.size(&hash).await? {
 			let (actual, _) = hash_only(body, limit).await?;
 			check(expected, actual)?;
+			self.touch(&hash).await?;
 			return Ok(Stored { hash, size, created: false });
 		}
 		// Nothing is visible under the name until `finish`, which runs only once the hash
@@ -381,7 +584,10 @@ impl ObjectBlobs {
 		let (hash, size) = self.upload(&staging, body, limit, None).await?;
 		let target = self.path_of(&hash);
 		let created = match self.store.head(&target).await {
-			Ok(_) => false,
+			Ok(_) => {
+				self.touch(&hash).await?;
+				false
+			},
 			Err(object_store::Error::NotFound { .. }) => {
 				// Same name, same bytes: a concurrent copy of the same blob is harmless.
 				self.store.copy(&staging, &target).await?;

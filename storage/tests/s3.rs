@@ -6,7 +6,7 @@ use std::{
 	time::Duration,
 };
 
-use common::{body, concat, random, start_storage, Killed};
+use common::{body, concat, random, start_storage, uploader, Killed};
 use datacoop_storage::{reader_stream, BlobHash, ClientError, StorageClient};
 
 mod common;
@@ -61,13 +61,14 @@ async fn blobs_on_s3() {
 	let (_moto, endpoint) = start_moto().await;
 	let (storage, url) = start_s3_storage(&endpoint);
 	let client = StorageClient::new(&url).unwrap();
+	let u = uploader();
 
 	// several multipart parts (8 MiB each) and a short last one
 	let data = random(17 << 20 | 4321);
 	let hash = BlobHash::of(&data);
-	let stored = client.put(&hash, body(&data), data.len() as u64).await.unwrap();
+	let stored = client.put(&u, &hash, body(&data), data.len() as u64).await.unwrap();
 	assert!(stored.created);
-	assert!(!client.put(&hash, body(&data), data.len() as u64).await.unwrap().created);
+	assert!(!client.put(&u, &hash, body(&data), data.len() as u64).await.unwrap().created);
 	assert_eq!(client.size(&hash).await.unwrap(), Some(data.len() as u64));
 	assert_eq!(fetch(&client, &hash).await, data);
 	assert_eq!(
@@ -78,7 +79,7 @@ async fn blobs_on_s3() {
 	// wrong name: nothing kept under either name
 	let wrong = BlobHash::of(b"other");
 	let small = random(1000);
-	let err = client.put(&wrong, body(&small), 1000).await.unwrap_err();
+	let err = client.put(&u, &wrong, body(&small), 1000).await.unwrap_err();
 	assert!(matches!(err, ClientError::Refused { status: 400, .. }), "{err}");
 	assert_eq!(client.size(&wrong).await.unwrap(), None);
 	assert_eq!(client.size(&BlobHash::of(&small)).await.unwrap(), None);
@@ -86,7 +87,7 @@ async fn blobs_on_s3() {
 	// uploaded without its name: staged, then copied under its hash
 	let data2 = random(9 << 20);
 	let stored = client
-		.post(reader_stream(std::io::Cursor::new(data2.clone()), 1 << 20), None)
+		.post(&u, reader_stream(std::io::Cursor::new(data2.clone()), 1 << 20), data2.len() as u64)
 		.await
 		.unwrap();
 	assert_eq!(stored.hash, BlobHash::of(&data2));

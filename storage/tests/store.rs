@@ -1,10 +1,14 @@
 //! The promises of both kinds of store (local directory, object storage), checked the same way.
 
-use std::{io, sync::Arc};
+use std::{
+	io,
+	sync::Arc,
+	time::{Duration, SystemTime},
+};
 
 use common::{chunks, concat, random};
-use datacoop_storage::{BlobHash, Store, StoreError};
-use futures::{stream, StreamExt};
+use datacoop_storage::{BlobHash, BlobInfo, Store, StoreError};
+use futures::{stream, StreamExt, TryStreamExt};
 use object_store::{memory::InMemory, ObjectStore};
 
 mod common;
@@ -208,6 +212,38 @@ async fn a_restart_keeps_blobs_and_clears_what_a_crash_left() {
 	let store = Store::open(&format!("file://{path}")).await.unwrap();
 	assert_eq!(read_all(&store, &hash, None).await, data);
 	assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn listing_and_removal_go_by_the_last_upload() {
+	for (kind, case) in cases().await {
+		let (a, b) = (random(1000), random(2000));
+		let (ha, hb) = (BlobHash::of(&a), BlobHash::of(&b));
+		case.store.put(Some(ha), chunks(&a, 100), LIMIT).await.unwrap();
+		case.store.put(None, chunks(&b, 100), LIMIT).await.unwrap();
+		let mut listed: Vec<BlobInfo> = case.store.list().try_collect().await.unwrap();
+		listed.sort_by_key(|i| i.size);
+		assert_eq!(
+			listed.iter().map(|i| (i.hash, i.size)).collect::<Vec<_>>(),
+			[(ha, 1000), (hb, 2000)],
+			"{kind}"
+		);
+		tokio::time::sleep(Duration::from_millis(100)).await;
+		let cutoff = SystemTime::now();
+		tokio::time::sleep(Duration::from_millis(100)).await;
+		// a sent again (as a second contributor of the same bytes would): used now
+		assert!(!case.store.put(Some(ha), chunks(&a, 100), LIMIT).await.unwrap().created);
+		assert!(case.store.last_upload(&ha).await.unwrap().unwrap() > cutoff, "{kind}");
+		assert!(!case.store.remove_if_unused_since(&ha, cutoff).await.unwrap(), "{kind}");
+		assert!(case.store.remove_if_unused_since(&hb, cutoff).await.unwrap(), "{kind}");
+		assert!(!case.store.remove_if_unused_since(&hb, cutoff).await.unwrap(), "{kind}");
+		assert_eq!(case.store.size(&hb).await.unwrap(), None, "{kind}");
+		assert_eq!(read_all(&case.store, &ha, None).await, a, "{kind}");
+		let listed: Vec<BlobInfo> = case.store.list().try_collect().await.unwrap();
+		assert_eq!(listed.len(), 1, "{kind}");
+		// and b uploaded again is kept anew
+		assert!(case.store.put(None, chunks(&b, 100), LIMIT).await.unwrap().created, "{kind}");
+	}
 }
 
 #[tokio::test]

@@ -7,8 +7,27 @@ use std::{
 };
 
 use bytes::Bytes;
+use datacoop_storage::{BlobHash, KeypairUploader, UploadToken};
 use futures::{stream, Stream, TryStreamExt};
 use rand::RngCore;
+
+/// A fresh chain account to upload as.
+pub fn uploader() -> KeypairUploader {
+	let mut seed = [0u8; 32];
+	rand::thread_rng().fill_bytes(&mut seed);
+	KeypairUploader::from_seed(seed)
+}
+
+pub fn unix_now() -> u64 {
+	std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// An `Authorization` header value for an upload of at most `size` bytes (of `hash`: PUT).
+pub fn token(u: &KeypairUploader, hash: Option<&BlobHash>, size: u64) -> String {
+	let mut nonce = [0u8; 16];
+	rand::thread_rng().fill_bytes(&mut nonce);
+	UploadToken::sign(u, hash, size, unix_now(), nonce).header_value()
+}
 
 pub fn random(len: usize) -> Vec<u8> {
 	let mut v = vec![0u8; len];
