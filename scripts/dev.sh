@@ -3,7 +3,8 @@
 # collective server and the wallet, and runs a development chain (one validator, Alice; dev
 # accounts funded; sudo Alice) with a fresh state each time, beside `datacoop-storage` on
 # 127.0.0.1:9900 and `datacoop-collective` on 127.0.0.1:9950, and registers a demo DAO
-# ("Chat exports", collective/examples/chat-rules.json) as //Alice once the chain runs.
+# ("Chat exports", collective/examples/chat-rules.json) as //Alice once the chain runs; the
+# collective server starts once its key set is bound to that DAO (one key set, one DAO).
 #
 #   scripts/dev.sh                 run `datacoop-node --dev --tmp`, storage and collective
 #   scripts/dev.sh --base-path D   keep the chain in D across restarts (extra flags go to the
@@ -53,30 +54,36 @@ export DATACOOP_COLLECTIVE_DIR="$collective" DATACOOP_COLLECTIVE_KEY_FILE="$coll
 	|| "$bin/datacoop-collective" init --name chat --rules "$repo/collective/examples/chat-rules.json" > /dev/null \
 	|| die "datacoop-collective init failed"
 keys=$("$bin/datacoop-collective" show --json)
-"$bin/datacoop-collective" run --url "ws://127.0.0.1:$rpc_port" --listen 127.0.0.1:9950 &
-collective_pid=$!
-# Registers the demo DAO once the chain answers (and has none yet).
+# Registers the demo DAO once the chain answers (and has none yet), binds the demo key set
+# to it (a key set serves the one DAO it is bound to), then becomes the collective server,
+# which fetches blobs from the storage above only.
 (
 	for _ in $(seq 1 240); do
 		rpc_call "$rpc_port" system_health '[]' > /dev/null 2>&1 && break
 		sleep 0.5
 	done
 	export DATACOOP_URL="ws://127.0.0.1:$rpc_port" DATACOOP_STORAGE=http://127.0.0.1:9900
+	dao=0
 	if [ "$("$bin/datacoop" dao list --json | jq length)" = 0 ]; then
-		"$bin/datacoop" --account //Alice dao create --name "Chat exports" \
+		dao=$("$bin/datacoop" --json --account //Alice dao create --name "Chat exports" \
 			--token-name "Chat" --token-symbol CHAT \
 			--collective-key "$(jq -r '.[0].encryption_key' <<< "$keys")" \
 			--signer "$(jq -r '.[0].attestation_signer' <<< "$keys")" \
 			--measurement "$(jq -r '.[0].measurement' <<< "$keys")" \
 			--endpoint http://127.0.0.1:9950 --min-size 100 --max-size 100000000 \
-			--min-score 100000 > /dev/null \
-			&& say "demo DAO #0 \"Chat exports\" registered: datacoop --account //Bob contribute FILE --dao 0"
+			--min-score 100000 | jq -r .id) \
+			&& say "demo DAO #$dao \"Chat exports\" registered: datacoop --account //Bob contribute FILE --dao $dao"
 	fi
+	if [ "$(jq -r '.[0].dao' <<< "$keys")" = null ]; then
+		"$bin/datacoop-collective" bind --name chat --dao "$dao" > /dev/null \
+			|| die "datacoop-collective bind --name chat --dao $dao failed"
+	fi
+	exec "$bin/datacoop-collective" run --listen 127.0.0.1:9950 --storage http://127.0.0.1:9900
 ) &
-register_pid=$!
+collective_pid=$!
 cleanup() {
-	kill "$register_pid" "$collective_pid" "$storage_pid" 2> /dev/null || true
-	wait "$register_pid" "$collective_pid" "$storage_pid" 2> /dev/null || true
+	kill "$collective_pid" "$storage_pid" 2> /dev/null || true
+	wait "$collective_pid" "$storage_pid" 2> /dev/null || true
 	$persist || rm -rf "$scratch"
 }
 trap cleanup EXIT

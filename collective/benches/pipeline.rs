@@ -6,7 +6,9 @@
 //!   cargo bench -p datacoop-collective --bench pipeline
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use datacoop_collective::{judge, records, Distinct, Format, Index, Keys, Owner, Rules};
+use datacoop_collective::{
+	judge, records, Distinct, Format, Index, Keys, Owner, RecordLimits, Rules,
+};
 use datacoop_envelope::{decrypt, encrypt, Identity, Parallelism};
 use datacoop_primitives::contribution::{signing_payload, Attestation, Verdict};
 use serde_json::json;
@@ -39,13 +41,17 @@ fn pipeline(c: &mut Criterion) {
 		max_bytes: 1 << 30,
 		target_records: 100,
 		owner_field: Some("/account".into()),
+		max_records: 1 << 24,
+		max_record_bytes: 1 << 20,
 	};
 	let keys = Keys::new([5; 32]);
+	let limits =
+		RecordLimits { max_records: rules.max_records, max_record_bytes: rules.max_record_bytes };
 	let dir = tempfile::tempdir().unwrap();
 	let index = Index::open(&dir.path().join("bench.redb")).unwrap();
 	for k in 0..200u32 {
 		let past = export(1_000_000 + k * 100, 100);
-		let records = records::read(&past, &rules.format, None, &keys).unwrap();
+		let records = records::read(&past, &rules.format, None, limits, &keys).unwrap();
 		let distinct = Distinct::of(records.hashes);
 		index.add(k as u64, &keys.fingerprint(&distinct), &keys.signature(&distinct)).unwrap();
 	}
@@ -69,6 +75,7 @@ fn pipeline(c: &mut Criterion) {
 				let attestation = Attestation {
 					dao_id: 0,
 					contribution_id: 1,
+					contributor: [0; 32],
 					ciphertext_hash: H256([1; 32]),
 					fingerprint: H256(j.fingerprint),
 					scores: Default::default(),
@@ -95,9 +102,9 @@ fn pipeline(c: &mut Criterion) {
 		});
 		let owner = Some(Owner { field: "/account", account: BOB });
 		stages.bench_function(format!("{size}: parse, schema, record hashes"), |b| {
-			b.iter(|| records::read(&plain, &rules.format, owner, &keys).unwrap())
+			b.iter(|| records::read(&plain, &rules.format, owner, limits, &keys).unwrap())
 		});
-		let hashes = records::read(&plain, &rules.format, owner, &keys).unwrap().hashes;
+		let hashes = records::read(&plain, &rules.format, owner, limits, &keys).unwrap().hashes;
 		stages.bench_function(format!("{size}: sort, fingerprint, MinHash"), |b| {
 			b.iter(|| {
 				let distinct = Distinct::of(hashes.clone());

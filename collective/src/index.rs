@@ -36,6 +36,8 @@ const FINGERPRINT_OF: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("fi
 const SIGNATURES: TableDefinition<u64, &[u8]> = TableDefinition::new("signatures");
 const BAND_MEMBERS: MultimapTableDefinition<(u32, u64), u64> =
 	MultimapTableDefinition::new("bands");
+/// The on-chain DAO whose contributions the index holds (key `dao_id`).
+const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 
 #[derive(Debug, thiserror::Error)]
 #[error("the contribution index: {0}")]
@@ -192,8 +194,32 @@ impl Index {
 		tx.open_table(FINGERPRINT_OF).map_err(err)?;
 		tx.open_table(SIGNATURES).map_err(err)?;
 		tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
+		tx.open_table(META).map_err(err)?;
 		tx.commit().map_err(err)?;
 		Ok(Index { db })
+	}
+
+	/// Ties the index to DAO `dao_id`: the first call records it, later calls check it. An
+	/// index holds one DAO's contributions only; opened for another DAO, it refuses, so no
+	/// entry of one DAO ever judges another's contribution.
+	pub fn bind(&self, dao_id: u32) -> Result<(), IndexError> {
+		let tx = self.db.begin_write().map_err(err)?;
+		{
+			let mut meta = tx.open_table(META).map_err(err)?;
+			let bound = meta.get("dao_id").map_err(err)?.map(|v| v.value());
+			match bound {
+				Some(other) if other != dao_id => {
+					return Err(IndexError(format!(
+						"it holds DAO #{other}'s contributions, not DAO #{dao_id}'s"
+					)))
+				},
+				Some(_) => {},
+				None => {
+					meta.insert("dao_id", dao_id).map_err(err)?;
+				},
+			}
+		}
+		tx.commit().map_err(err)
 	}
 
 	/// The closest contribution in the index to one with `fingerprint` and `signature`.
@@ -398,5 +424,20 @@ mod tests {
 		index.forget(4).unwrap();
 		assert_eq!(index.closest(&f, &s).unwrap(), Match::None);
 		assert!(index.is_empty().unwrap());
+	}
+
+	#[test]
+	fn an_index_serves_the_dao_it_was_bound_to_only() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("index.redb");
+		{
+			let index = Index::open(&path).unwrap();
+			index.bind(0).unwrap();
+			index.bind(0).unwrap();
+		}
+		let index = Index::open(&path).unwrap();
+		index.bind(0).unwrap();
+		let e = index.bind(1).unwrap_err().to_string();
+		assert!(e.contains("DAO #0's contributions, not DAO #1's"), "{e}");
 	}
 }

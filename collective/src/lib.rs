@@ -20,6 +20,7 @@
 //! Overall = authenticity × quality × ownership × uniqueness, in parts per million.
 
 pub mod chain;
+pub mod fetch;
 pub mod index;
 pub mod records;
 pub mod sealed;
@@ -28,7 +29,7 @@ pub mod server;
 use serde::{Deserialize, Serialize};
 
 pub use index::{Distinct, Index, IndexError, Keys, Match, Signature};
-pub use records::{Format, FormatError, Owner, Records};
+pub use records::{Format, FormatError, Limits as RecordLimits, Owner, Records};
 
 /// One DAO's proof of contribution.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,15 +44,54 @@ pub struct Rules {
 	/// belongs to; `None`: ownership is not judged.
 	#[serde(default)]
 	pub owner_field: Option<String>,
+	/// Records a contribution may hold at most; more is Invalid, found while reading (the
+	/// reading stops there). Each record costs 16 bytes of state while it is judged, so a
+	/// payload of tiny records would otherwise turn 256 MiB into gigabytes.
+	#[serde(default = "default_max_records")]
+	pub max_records: u64,
+	/// Bytes one record may take at most (a JSON record, a CSV row): a record is parsed in
+	/// memory, at several times its size, before it is hashed.
+	#[serde(default = "default_max_record_bytes")]
+	pub max_record_bytes: u64,
+}
+
+/// `max_records` when the rules do not say: a million records (16 MB of record hashes).
+pub const DEFAULT_MAX_RECORDS: u64 = 1_000_000;
+/// `max_record_bytes` when the rules do not say: 1 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 1 << 20;
+/// The largest `max_records` rules may set: 2^24 records, 256 MiB of record hashes.
+pub const MAX_RECORDS_CEILING: u64 = 1 << 24;
+/// The largest `max_record_bytes` rules may set: 64 MiB.
+pub const MAX_RECORD_BYTES_CEILING: u64 = 64 << 20;
+
+fn default_max_records() -> u64 {
+	DEFAULT_MAX_RECORDS
+}
+
+fn default_max_record_bytes() -> u64 {
+	DEFAULT_MAX_RECORD_BYTES
 }
 
 impl Rules {
-	/// Whether the rules can judge anything: bounds in order, a schema that compiles.
+	/// Whether the rules can judge anything: bounds in order and within the ceilings, a
+	/// schema that compiles.
 	pub fn check(&self) -> Result<(), String> {
 		if self.min_bytes > self.max_bytes {
 			return Err(format!(
 				"min_bytes {} is above max_bytes {}",
 				self.min_bytes, self.max_bytes
+			));
+		}
+		if !(1..=MAX_RECORDS_CEILING).contains(&self.max_records) {
+			return Err(format!(
+				"max_records {} is outside 1..={MAX_RECORDS_CEILING}",
+				self.max_records
+			));
+		}
+		if !(1..=MAX_RECORD_BYTES_CEILING).contains(&self.max_record_bytes) {
+			return Err(format!(
+				"max_record_bytes {} is outside 1..={MAX_RECORD_BYTES_CEILING}",
+				self.max_record_bytes
 			));
 		}
 		if let Format::Json { schema: Some(schema), .. } = &self.format {
@@ -145,7 +185,9 @@ pub fn assess(plain: &[u8], contributor: &str, rules: &Rules, keys: &Keys) -> As
 		));
 	}
 	let owner = rules.owner_field.as_deref().map(|field| Owner { field, account: contributor });
-	let records = match records::read(plain, &rules.format, owner, keys) {
+	let limits =
+		RecordLimits { max_records: rules.max_records, max_record_bytes: rules.max_record_bytes };
+	let records = match records::read(plain, &rules.format, owner, limits, keys) {
 		Ok(r) => r,
 		Err(FormatError(reason)) => return Assessment::Invalid(reason),
 	};

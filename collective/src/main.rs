@@ -1,8 +1,11 @@
 //! `datacoop-collective`: a DAO's collective server. See the crate docs and the README.
 //!
 //! - `init`: creates a DAO's keys (sealed) and rules under `--dir`, prints what to register.
-//! - `show`: the public keys and measurements of the DAOs under `--dir` (no secret needed).
-//! - `run`: serves every DAO under `--dir` over HTTP (see `server`).
+//! - `bind`: binds a key set to the on-chain DAO created with it (checked on chain), for good.
+//! - `show`: the public keys, measurements and bindings under `--dir` (no secret needed).
+//! - `run`: serves every bound key set under `--dir` over HTTP (see `server`).
+//!
+//! docs/collective.md describes the commands, flags, storage policy, reasons and limits.
 
 use std::{
 	num::NonZeroU32,
@@ -14,11 +17,12 @@ use std::{
 
 use clap::{Args, Parser, Subcommand};
 use datacoop_collective::{
-	sealed::{self, Sealer, Secrets},
+	chain::{Chain, ChainError},
+	fetch::{Deadlines, HostPolicy},
+	sealed::{self, Sealer},
 	server::{self, App, Limits, Served, RULES_FILE, SECRETS_FILE},
 	Rules,
 };
-use datacoop_storage::StorageClient;
 
 #[derive(Parser)]
 #[command(
@@ -57,9 +61,23 @@ enum Command {
 		#[command(flatten)]
 		seal: Seal,
 	},
-	/// The public keys and measurements of the DAOs under --dir.
+	/// Bind a key set to the on-chain DAO created with its keys, for good: the server judges
+	/// that DAO's contributions with it and refuses any other DAO's, even one that registered
+	/// the same keys. Checked on chain: the DAO must have registered this key set.
+	Bind {
+		/// The key set's name (as given to `init`).
+		#[arg(long)]
+		name: String,
+		/// The DAO's id on chain (what `datacoop dao create` printed).
+		#[arg(long)]
+		dao: u32,
+		/// The node's RPC endpoint.
+		#[arg(long, env = "DATACOOP_URL", default_value = "ws://127.0.0.1:9944")]
+		url: String,
+	},
+	/// The public keys, measurements and bindings of the DAOs under --dir.
 	Show,
-	/// Serve every DAO under --dir.
+	/// Serve every bound key set under --dir.
 	Run(Run),
 }
 
@@ -84,10 +102,30 @@ struct Run {
 	/// Address and port to listen on.
 	#[arg(long, env = "DATACOOP_COLLECTIVE_LISTEN", default_value = "127.0.0.1:9950")]
 	listen: std::net::SocketAddr,
-	/// Fetch blobs from this storage service instead of the host in each contribution's URL
-	/// (the hash is checked either way).
+	/// The storage service blobs are fetched from (its base URL). A contribution whose URL
+	/// is not a blob URL there (or on an --allow-storage-host) is judged Invalid, without a
+	/// request.
 	#[arg(long, env = "DATACOOP_COLLECTIVE_STORAGE")]
-	storage: Option<String>,
+	storage: String,
+	/// Another storage host blobs may be fetched from, HOST or HOST:PORT (without a port,
+	/// the default port of the URL's scheme); repeat for more. None by default.
+	#[arg(
+		long = "allow-storage-host",
+		value_name = "HOST[:PORT]",
+		env = "DATACOOP_COLLECTIVE_ALLOW_STORAGE_HOSTS",
+		value_delimiter = ','
+	)]
+	allow_storage_hosts: Vec<String>,
+	/// Seconds to connect to storage.
+	#[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+	fetch_connect_timeout: u64,
+	/// Seconds storage may stay silent (before the answer, between two chunks).
+	#[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+	fetch_read_timeout: u64,
+	/// Seconds a whole fetch may take; a fetch past it ends and frees its worker, and the
+	/// request gets 504 (the contribution stays Pending).
+	#[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+	fetch_timeout: u64,
 	/// Largest ciphertext judged; larger contributions get 413 and stay Pending.
 	#[arg(long, env = "DATACOOP_COLLECTIVE_MAX_SIZE", default_value = "256MiB")]
 	max_size: bytesize::ByteSize,
@@ -115,6 +153,10 @@ fn main() -> ExitCode {
 	let cli = Cli::parse();
 	let result = match cli.command {
 		Command::Init { ref name, ref rules, ref seal } => init(&cli, name, rules, seal),
+		Command::Bind { ref name, dao, ref url } => match tokio::runtime::Runtime::new() {
+			Ok(runtime) => runtime.block_on(bind(&cli, name, dao, url)),
+			Err(e) => Err(format!("cannot start: {e}")),
+		},
 		Command::Show => show(&cli),
 		Command::Run(ref run) => match tokio::runtime::Runtime::new() {
 			Ok(runtime) => runtime.block_on(serve(&cli, run)),
@@ -152,22 +194,74 @@ fn init(cli: &Cli, name: &str, rules_path: &Path, seal: &Seal) -> Result<(), Str
 	let rules: Rules =
 		serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", rules_path.display()))?;
 	rules.check().map_err(|e| format!("{}: {e}", rules_path.display()))?;
-	let dir = server::dao_dir(&cli.dir, name);
-	if dir.join(SECRETS_FILE).exists() {
+	if server::dao_dir(&cli.dir, name).join(SECRETS_FILE).exists() {
 		return Err(format!(
 			"{} already holds DAO {name:?}'s keys; choose another --name",
-			dir.display()
+			server::dao_dir(&cli.dir, name).display()
 		));
 	}
 	let sealer = sealer(seal, true)?;
-	std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-	std::fs::write(dir.join(RULES_FILE), serde_json::to_vec_pretty(&rules).expect("serializable"))
-		.map_err(|e| format!("{}: {e}", dir.display()))?;
-	let public = Secrets::generate()
-		.and_then(|s| s.seal(&dir.join(SECRETS_FILE), &sealer))
-		.map_err(|e| e.to_string())?;
+	let public = server::init_dao(&cli.dir, name, &rules, &sealer).map_err(|e| e.to_string())?;
 	let binary = server::binary_hash().map_err(|e| format!("hashing this program: {e}"))?;
-	print_dao(cli, name, &public, &server::measurement(&binary, &rules), true);
+	print_dao(cli, name, &public, &server::measurement(&binary, &rules), None, true);
+	Ok(())
+}
+
+/// How long `bind` waits for the node.
+const BIND_NODE_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn bind(cli: &Cli, name: &str, dao_id: u32, url: &str) -> Result<(), String> {
+	if !valid_name(name) {
+		return Err(format!("--name {name:?}: use 1 to 64 letters, digits, - or _"));
+	}
+	let dir = server::dao_dir(&cli.dir, name);
+	let public = sealed::public(&dir.join(SECRETS_FILE)).map_err(|e| e.to_string())?;
+	match server::bound_dao(&cli.dir, name).map_err(|e| e.to_string())? {
+		Some(bound) if bound == dao_id => {
+			println!("{name:?} is bound to DAO #{dao_id}");
+			return Ok(());
+		},
+		Some(bound) => {
+			return Err(format!(
+				"{name:?} is bound to DAO #{bound}; a key set serves one DAO for good (init another key set for DAO #{dao_id})"
+			))
+		},
+		None => {},
+	}
+	// The DAO must have registered this very key set: a slip of the id would otherwise
+	// leave the right DAO unserved.
+	let read = async {
+		let chain = Chain::connect(url).await?;
+		let dao = chain.at_best().await?.dao(dao_id).await?;
+		Ok::<_, ChainError>(dao)
+	};
+	let dao = tokio::time::timeout(BIND_NODE_TIMEOUT, read)
+		.await
+		.map_err(|_| format!("the node at {url} did not answer within {BIND_NODE_TIMEOUT:?}"))?
+		.map_err(|e| e.to_string())?
+		.ok_or_else(|| format!("there is no DAO #{dao_id} on the chain at {url}"))?;
+	let signer = format!("0x{}", hex::encode(dao.collective.attestation_signer));
+	let encryption: datacoop_envelope::Recipient =
+		public.encryption_key.parse().map_err(|e| format!("{}: {e}", dir.display()))?;
+	if signer != public.attestation_signer || dao.collective.encryption_key != encryption.to_bytes()
+	{
+		return Err(format!(
+			"DAO #{dao_id} registered other keys than {name:?}'s (attestation signer {signer}, this key set's {}): bind the key set to the DAO created with its keys",
+			public.attestation_signer
+		));
+	}
+	server::bind_dao(&cli.dir, name, dao_id).map_err(|e| e.to_string())?;
+	let rules: Rules = std::fs::read(dir.join(RULES_FILE))
+		.map_err(|e| e.to_string())
+		.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+		.map_err(|e| format!("{}: {e}", dir.join(RULES_FILE).display()))?;
+	let binary = server::binary_hash().map_err(|e| format!("hashing this program: {e}"))?;
+	if dao.collective.measurement.0 != server::measurement(&binary, &rules) {
+		eprintln!(
+			"Warning: DAO #{dao_id} registered another measurement than this binary and rules report; it will refuse this server's attestations until they match"
+		);
+	}
+	println!("{name:?} is bound to DAO #{dao_id}: `run` serves it for that DAO only");
 	Ok(())
 }
 
@@ -186,10 +280,11 @@ fn show(cli: &Cli) -> Result<(), String> {
 			.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
 			.map_err(|e| format!("{}: {e}", dir.join(RULES_FILE).display()))?;
 		let m = server::measurement(&binary, &rules);
+		let bound = server::bound_dao(&cli.dir, &name).map_err(|e| e.to_string())?;
 		if cli.json {
-			all.push(dao_json(&name, &public, &m));
+			all.push(dao_json(&name, &public, &m, bound));
 		} else {
-			print_dao(cli, &name, &public, &m, false);
+			print_dao(cli, &name, &public, &m, bound, false);
 		}
 	}
 	if cli.json {
@@ -198,18 +293,31 @@ fn show(cli: &Cli) -> Result<(), String> {
 	Ok(())
 }
 
-fn dao_json(name: &str, public: &sealed::Public, measurement: &[u8; 32]) -> serde_json::Value {
+fn dao_json(
+	name: &str,
+	public: &sealed::Public,
+	measurement: &[u8; 32],
+	bound: Option<u32>,
+) -> serde_json::Value {
 	serde_json::json!({
 		"name": name,
+		"dao": bound,
 		"encryption_key": public.encryption_key,
 		"attestation_signer": public.attestation_signer,
 		"measurement": format!("0x{}", hex::encode(measurement)),
 	})
 }
 
-fn print_dao(cli: &Cli, name: &str, public: &sealed::Public, measurement: &[u8; 32], new: bool) {
+fn print_dao(
+	cli: &Cli,
+	name: &str,
+	public: &sealed::Public,
+	measurement: &[u8; 32],
+	bound: Option<u32>,
+	new: bool,
+) {
 	if cli.json {
-		println!("{}", dao_json(name, public, measurement));
+		println!("{}", dao_json(name, public, measurement, bound));
 		return;
 	}
 	let m = format!("0x{}", hex::encode(measurement));
@@ -217,11 +325,20 @@ fn print_dao(cli: &Cli, name: &str, public: &sealed::Public, measurement: &[u8; 
 	println!("  encryption key      {}", public.encryption_key);
 	println!("  attestation signer  {}", public.attestation_signer);
 	println!("  measurement         {m}");
+	match bound {
+		Some(dao_id) => println!("  serves DAO          #{dao_id}"),
+		None => println!(
+			"  serves DAO          none yet (datacoop-collective bind --name {name} --dao ID)"
+		),
+	}
 	if new {
 		println!(
 			"Register it on chain, e.g.: datacoop dao create --name … --token-name … --token-symbol … \
 			 --collective-key {} --signer {} --measurement {m} --endpoint http://HOST:9950",
 			public.encryption_key, public.attestation_signer
+		);
+		println!(
+			"then bind the key set to the DAO's id: datacoop-collective bind --name {name} --dao ID"
 		);
 	}
 }
@@ -238,19 +355,37 @@ async fn serve(cli: &Cli, run: &Run) -> Result<(), String> {
 	let binary = server::binary_hash().map_err(|e| format!("hashing this program: {e}"))?;
 	let mut daos = Vec::new();
 	for name in &names {
-		let served = Served::open(&cli.dir, name, &sealer, &binary)?;
+		// A key set not bound to a DAO serves nothing: it could only be found by the keys a
+		// DAO registered, and any DAO can register any keys.
+		if server::bound_dao(&cli.dir, name).map_err(|e| e.to_string())?.is_none() {
+			tracing::warn!(
+				"{name:?} is not bound to a DAO on chain and serves nothing: datacoop-collective bind --name {name} --dao ID"
+			);
+			continue;
+		}
+		let served = Served::open(&cli.dir, name, &sealer, &binary).map_err(|e| e.to_string())?;
 		tracing::info!(
-			dao = %name,
+			name = %name,
+			dao = served.dao_id,
 			signer = %format!("0x{}", hex::encode(served.signer)),
 			measurement = %format!("0x{}", hex::encode(served.measurement)),
 			"unsealed"
 		);
 		daos.push(served);
 	}
-	let storage = match &run.storage {
-		Some(base) => Some(StorageClient::new(base).map_err(|e| e.to_string())?),
-		None => None,
+	if daos.is_empty() {
+		return Err(format!(
+			"no key set under {} is bound to a DAO: datacoop-collective bind --name NAME --dao ID",
+			cli.dir.display()
+		));
+	}
+	let deadlines = Deadlines {
+		connect: Duration::from_secs(run.fetch_connect_timeout),
+		read: Duration::from_secs(run.fetch_read_timeout),
+		total: Duration::from_secs(run.fetch_timeout),
 	};
+	let policy = HostPolicy::new(&run.storage, &run.allow_storage_hosts, deadlines)
+		.map_err(|e| e.to_string())?;
 	let workers = run
 		.workers
 		.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
@@ -262,12 +397,22 @@ async fn serve(cli: &Cli, run: &Run) -> Result<(), String> {
 		burst: run.burst,
 		validity_blocks: run.validity,
 	};
-	let app = Arc::new(App::new(daos, run.url.clone(), storage, limits));
+	let served = daos.len();
+	let app = Arc::new(App::new(daos, run.url.clone(), policy, limits).map_err(|e| e.to_string())?);
 	let listener = tokio::net::TcpListener::bind(run.listen).await.map_err(|e| {
 		format!("cannot listen on {}: {e} (is another service using it? --listen)", run.listen)
 	})?;
 	let address = listener.local_addr().map_err(|e| e.to_string())?;
-	tracing::info!("serving {} DAO(s) on http://{address} (node {})", names.len(), run.url);
+	tracing::info!(
+		"serving {served} DAO(s) on http://{address} (node {}, blobs from {}{})",
+		run.url,
+		run.storage,
+		if run.allow_storage_hosts.is_empty() {
+			String::new()
+		} else {
+			format!(" and {}", run.allow_storage_hosts.join(", "))
+		}
+	);
 	server::serve(listener, app, datacoop_storage::shutdown_signal())
 		.await
 		.map_err(|e| format!("serving: {e}"))?;

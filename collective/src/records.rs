@@ -1,8 +1,10 @@
 //! A contribution's plaintext read as records, in the DAO's format, normalized so that the
 //! same data gives the same records however it was written.
 
+use std::{cell::Cell, io, rc::Rc};
+
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{value::RawValue, Value};
 
 use crate::Keys;
 
@@ -40,6 +42,36 @@ pub struct Records {
 	pub owned: u64,
 }
 
+/// How much of a contribution is read: its records are counted, and each is measured, as
+/// they are met, so a contribution past a limit is refused without reading the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+	/// Records at most.
+	pub max_records: u64,
+	/// Bytes of one record at most (a JSON record, a CSV row with its header's width).
+	pub max_record_bytes: u64,
+}
+
+impl Limits {
+	/// The (`n` + 1)-th record is one too many.
+	fn count(&self, n: usize) -> Result<(), FormatError> {
+		if n as u64 >= self.max_records {
+			return Err(bad(format!(
+				"more than {} records (the DAO's max_records)",
+				self.max_records
+			)));
+		}
+		Ok(())
+	}
+
+	fn too_long(&self) -> FormatError {
+		bad(format!(
+			"a record is longer than {} bytes (the DAO's max_record_bytes)",
+			self.max_record_bytes
+		))
+	}
+}
+
 /// Which field of a record names the account the data belongs to (a JSON pointer within a
 /// record, or a CSV column), and the contributor's account (SS58) to compare it with.
 #[derive(Clone, Copy, Debug)]
@@ -67,23 +99,24 @@ fn bad(reason: impl Into<String>) -> FormatError {
 	FormatError(r)
 }
 
-/// Reads `plain` as `format`, hashing each record's normalized form with `keys`, counting
-/// the records `owner` names as the contributor's.
+/// Reads `plain` as `format` within `limits`, hashing each record's normalized form with
+/// `keys`, counting the records `owner` names as the contributor's.
 pub fn read(
 	plain: &[u8],
 	format: &Format,
 	owner: Option<Owner<'_>>,
+	limits: Limits,
 	keys: &Keys,
 ) -> Result<Records, FormatError> {
 	let mut out = Records::default();
 	match format {
 		Format::Json { records, schema } => {
-			read_json(plain, records.as_deref(), schema.as_ref(), owner, keys, &mut out)?
+			read_json(plain, records.as_deref(), schema.as_ref(), owner, limits, keys, &mut out)?
 		},
 		Format::Csv { required_columns } => {
-			read_csv(plain, required_columns, owner, keys, &mut out)?
+			read_csv(plain, required_columns, owner, limits, keys, &mut out)?
 		},
-		Format::Raw => read_raw(plain, keys, &mut out),
+		Format::Raw => read_raw(plain, limits, keys, &mut out)?,
 	}
 	Ok(out)
 }
@@ -111,6 +144,7 @@ fn count_fields(value: &Value, out: &mut Records) {
 struct JsonRecords<'a> {
 	validator: Option<jsonschema::Validator>,
 	owner: Option<Owner<'a>>,
+	limits: Limits,
 	keys: &'a Keys,
 	out: &'a mut Records,
 	/// The canonical form of the record being hashed (reused).
@@ -118,18 +152,32 @@ struct JsonRecords<'a> {
 }
 
 impl JsonRecords<'_> {
+	/// A record met in an array, still as text: counted and measured before it is parsed.
+	fn take_raw(&mut self, record: &RawValue) -> Result<(), FormatError> {
+		self.limits.count(self.out.hashes.len())?;
+		if record.get().len() as u64 > self.limits.max_record_bytes {
+			return Err(self.limits.too_long());
+		}
+		let record: Value =
+			serde_json::from_str(record.get()).map_err(|e| bad(format!("not JSON: {e}")))?;
+		self.take(&record)
+	}
+
 	fn take(&mut self, record: &Value) -> Result<(), FormatError> {
 		let i = self.out.hashes.len();
+		self.limits.count(i)?;
 		if let Some(v) = &self.validator {
 			if !v.is_valid(record) {
-				// The reason goes on chain: it names where and which rule, never the value
-				// (the validator's own message quotes the data).
-				let (at, rule) = v
+				// The reason goes on chain: it names the record by its index and the rule by
+				// its place in the DAO's schema, never anything from the data: not the value
+				// (the validator's message quotes it), nor where in the record (the instance
+				// path is made of the record's own keys, which can be names or addresses).
+				let rule = v
 					.iter_errors(record)
 					.next()
-					.map(|e| (e.instance_path().to_string(), e.schema_path().to_string()))
+					.map(|e| e.schema_path().to_string())
 					.unwrap_or_default();
-				return Err(bad(format!("record {i} breaks the schema at {at} (rule {rule})")));
+				return Err(bad(format!("record {i} breaks the schema (rule {rule})")));
 			}
 		}
 		count_fields(record, self.out);
@@ -245,8 +293,10 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
 		match tokens.split_first() {
 			None => {
 				*found = true;
-				while let Some(record) = seq.next_element::<Value>()? {
-					if let Err(e) = records.take(&record) {
+				// Each record is borrowed as text first, so that it is counted and measured
+				// before anything is built from it.
+				while let Some(record) = seq.next_element::<&'de RawValue>()? {
+					if let Err(e) = records.take_raw(record) {
 						return stop_at(stop, Stop::Record(e));
 					}
 				}
@@ -294,6 +344,7 @@ fn read_json(
 	pointer: Option<&str>,
 	schema: Option<&Value>,
 	owner: Option<Owner<'_>>,
+	limits: Limits,
 	keys: &Keys,
 	out: &mut Records,
 ) -> Result<(), FormatError> {
@@ -304,13 +355,16 @@ fn read_json(
 		),
 		None => None,
 	};
-	let mut records = JsonRecords { validator, owner, keys, out, canonical: Vec::new() };
+	let mut records = JsonRecords { validator, owner, limits, keys, out, canonical: Vec::new() };
 	let not_json = |e: serde_json::Error| bad(format!("not JSON: {e}"));
 	let p = pointer.unwrap_or("");
 	let first = plain.iter().find(|b| !b.is_ascii_whitespace());
 	match pointer {
 		// No pointer and not an array: the whole document is one record.
 		None if first != Some(&b'[') => {
+			if plain.len() as u64 > limits.max_record_bytes {
+				return Err(limits.too_long());
+			}
 			let doc: Value = serde_json::from_slice(plain).map_err(not_json)?;
 			records.take(&doc)?;
 		},
@@ -341,15 +395,59 @@ fn read_json(
 	Ok(())
 }
 
+/// The CSV reader's buffer: it reads this far ahead of the row it parses.
+const CSV_BUFFER: u64 = 64 << 10;
+
+/// The plaintext as the CSV reader reads it: never more than `end` bytes from the start, an
+/// end moved forward row by row, so a row longer than the limit fails while it is read
+/// instead of being built in memory first (a row of commas costs 8 bytes per comma there).
+struct Capped<'a> {
+	rest: &'a [u8],
+	given: u64,
+	end: Rc<Cell<u64>>,
+	/// Set when reading stopped at `end`.
+	hit: Rc<Cell<bool>>,
+}
+
+impl io::Read for Capped<'_> {
+	fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+		let allowed = self.end.get().saturating_sub(self.given);
+		if allowed == 0 && !self.rest.is_empty() {
+			self.hit.set(true);
+			return Err(io::Error::other("a row is too long"));
+		}
+		let n = buf.len().min(self.rest.len()).min(usize::try_from(allowed).unwrap_or(usize::MAX));
+		buf[..n].copy_from_slice(&self.rest[..n]);
+		self.rest = &self.rest[n..];
+		self.given += n as u64;
+		Ok(n)
+	}
+}
+
 fn read_csv(
 	plain: &[u8],
 	required: &[String],
 	owner: Option<Owner<'_>>,
+	limits: Limits,
 	keys: &Keys,
 	out: &mut Records,
 ) -> Result<(), FormatError> {
-	let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(plain);
-	let headers = reader.headers().map_err(|e| bad(format!("not CSV: {e}")))?.clone();
+	let (end, hit) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(false)));
+	let input = Capped { rest: plain, given: 0, end: end.clone(), hit: hit.clone() };
+	let allow_row_from = |start: u64| {
+		end.set(start.saturating_add(limits.max_record_bytes).saturating_add(CSV_BUFFER))
+	};
+	let mut reader = csv::ReaderBuilder::new()
+		.has_headers(true)
+		.flexible(false)
+		.buffer_capacity(CSV_BUFFER as usize)
+		.from_reader(input);
+	allow_row_from(0);
+	let headers = match reader.headers() {
+		Ok(headers) => headers.clone(),
+		Err(_) if hit.get() => return Err(limits.too_long()),
+		Err(e) => return Err(bad(format!("not CSV: {e}"))),
+	};
 	let names: Vec<String> = headers.iter().map(|h| h.trim().to_owned()).collect();
 	for column in required {
 		if !names.iter().any(|n| n == column) {
@@ -362,11 +460,14 @@ fn read_csv(
 	let mut i = 0u64;
 	loop {
 		i += 1;
+		allow_row_from(reader.position().byte());
 		match reader.read_record(&mut row) {
 			Ok(true) => {},
 			Ok(false) => break,
+			Err(_) if hit.get() => return Err(limits.too_long()),
 			Err(e) => return Err(bad(format!("CSV row {i}: {e}"))),
 		}
+		limits.count(out.hashes.len())?;
 		// The normalized record: trimmed cells joined by the unit separator.
 		record.clear();
 		for (j, cell) in row.iter().enumerate() {
@@ -389,7 +490,12 @@ fn read_csv(
 	Ok(())
 }
 
-fn read_raw(plain: &[u8], keys: &Keys, out: &mut Records) {
+fn read_raw(
+	plain: &[u8],
+	limits: Limits,
+	keys: &Keys,
+	out: &mut Records,
+) -> Result<(), FormatError> {
 	// A final newline ends the last line; it does not start an empty one.
 	let plain = plain.strip_suffix(b"\n").unwrap_or(plain);
 	for line in plain.split(|&b| b == b'\n') {
@@ -399,8 +505,10 @@ fn read_raw(plain: &[u8], keys: &Keys, out: &mut Records) {
 			out.empty_fields += 1;
 			continue;
 		}
+		limits.count(out.hashes.len())?;
 		out.hashes.push(keys.record_hash(line));
 	}
+	Ok(())
 }
 
 #[cfg(test)]
@@ -413,17 +521,21 @@ mod tests {
 		Keys::new([4; 32])
 	}
 	const JSON: Format = Format::Json { records: None, schema: None };
+	const LIMITS: Limits = Limits { max_records: 1_000, max_record_bytes: 1 << 20 };
 
 	#[test]
 	fn json_records_are_canonical_whatever_the_key_order_and_spacing() {
-		let a = read(br#"[{"b":1,"a":"x"}]"#, &JSON, None, &keys()).unwrap();
-		let b = read(b"[ {\"a\" : \"x\",\n \"b\": 1} ]", &JSON, None, &keys()).unwrap();
+		let a = read(br#"[{"b":1,"a":"x"}]"#, &JSON, None, LIMITS, &keys()).unwrap();
+		let b = read(b"[ {\"a\" : \"x\",\n \"b\": 1} ]", &JSON, None, LIMITS, &keys()).unwrap();
 		assert_eq!(a.hashes, b.hashes);
 		assert_eq!(a.hashes.len(), 1);
 		// a single object is one record; the same record in an array hashes the same
-		let c = read(br#" {"a":"x","b":1}"#, &JSON, None, &keys()).unwrap();
+		let c = read(br#" {"a":"x","b":1}"#, &JSON, None, LIMITS, &keys()).unwrap();
 		assert_eq!(a.hashes, c.hashes);
-		assert_ne!(a.hashes, read(br#"[{"b":2,"a":"x"}]"#, &JSON, None, &keys()).unwrap().hashes);
+		assert_ne!(
+			a.hashes,
+			read(br#"[{"b":2,"a":"x"}]"#, &JSON, None, LIMITS, &keys()).unwrap().hashes
+		);
 	}
 
 	#[test]
@@ -434,16 +546,13 @@ mod tests {
 				json!({"type": "object", "required": ["text", "at"], "properties": {"at": {"type": "integer"}}}),
 			),
 		};
-		let read = |doc: &[u8]| read(doc, &format, None, &keys());
+		let read = |doc: &[u8]| read(doc, &format, None, LIMITS, &keys());
 		let ok = read(br#"{"before":{"x":[1,{"y":null}]},"messages":[{"text":"hi","at":1},{"text":"","at":2}],"after":3}"#)
 			.unwrap();
 		assert_eq!((ok.hashes.len(), ok.fields, ok.empty_fields), (2, 4, 1));
 		let e =
 			read(br#"{"messages":[{"text":"hi","at":1},{"text":"hi","at":"noon"}]}"#).unwrap_err();
-		assert!(
-			e.0.contains("record 1 breaks the schema at /at (rule /properties/at/type)"),
-			"{e}"
-		);
+		assert_eq!(e.0, "record 1 breaks the schema (rule /properties/at/type)");
 		// the reason goes on chain: it must not quote the contributor's data
 		assert!(!e.0.contains("noon"), "{e}");
 		for (doc, reason) in [
@@ -468,7 +577,7 @@ mod tests {
 	fn pointers_reach_into_arrays_and_escaped_keys() {
 		let at = |pointer: &str, doc: &[u8]| {
 			let format = Format::Json { records: Some(pointer.into()), schema: None };
-			read(doc, &format, None, &keys()).map(|r| r.hashes.len())
+			read(doc, &format, None, LIMITS, &keys()).map(|r| r.hashes.len())
 		};
 		assert_eq!(at("/1/m", br#"[{"m":[1]},{"m":[1,2,3]}]"#), Ok(3));
 		assert_eq!(at("/a~1b/c~0d", br#"{"a/b":{"c~d":[{},{}]}}"#), Ok(2));
@@ -483,7 +592,7 @@ mod tests {
 	#[test]
 	fn deep_nesting_is_refused_not_a_crash() {
 		let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-		let e = read(deep.as_bytes(), &JSON, None, &keys()).unwrap_err();
+		let e = read(deep.as_bytes(), &JSON, None, LIMITS, &keys()).unwrap_err();
 		assert!(e.0.starts_with("not JSON"), "{e}");
 	}
 
@@ -495,6 +604,7 @@ mod tests {
 			br#"[{"account":"5Grw"},{"account":"5Eve"},{"other":1},{"account":"5Grw"}]"#,
 			&format,
 			owner,
+			LIMITS,
 			&keys(),
 		)
 		.unwrap();
@@ -506,29 +616,123 @@ mod tests {
 		let format = Format::Csv { required_columns: vec!["account".into(), "text".into()] };
 		let owner = Some(Owner { field: "account", account: "5Grw" });
 		let r =
-			read(b"account,text\n5Grw,hello\n5Grw, \n5Eve,hi\n", &format, owner, &keys()).unwrap();
+			read(b"account,text\n5Grw,hello\n5Grw, \n5Eve,hi\n", &format, owner, LIMITS, &keys())
+				.unwrap();
 		assert_eq!((r.hashes.len(), r.fields, r.empty_fields, r.owned), (3, 6, 1, 2));
 		// cells are trimmed: the same rows written with spaces are the same records
-		let spaced =
-			read(b"account , text\n 5Grw ,hello\n5Grw,\n5Eve , hi\n", &format, owner, &keys())
-				.unwrap();
+		let spaced = read(
+			b"account , text\n 5Grw ,hello\n5Grw,\n5Eve , hi\n",
+			&format,
+			owner,
+			LIMITS,
+			&keys(),
+		)
+		.unwrap();
 		assert_eq!(r.hashes, spaced.hashes);
-		assert!(read(b"text\nhello\n", &format, None, &keys())
+		assert!(read(b"text\nhello\n", &format, None, LIMITS, &keys())
 			.unwrap_err()
 			.0
 			.contains("no column \"account\""));
-		assert!(read(b"account,text\nx\n", &format, None, &keys())
+		assert!(read(b"account,text\nx\n", &format, None, LIMITS, &keys())
 			.unwrap_err()
 			.0
 			.contains("CSV row 1"));
-		assert!(read(b"account,text\n", &format, None, &keys()).unwrap_err().0.contains("no rows"));
+		assert!(read(b"account,text\n", &format, None, LIMITS, &keys())
+			.unwrap_err()
+			.0
+			.contains("no rows"));
 	}
 
 	#[test]
 	fn raw_lines_skip_blank_ones() {
-		let r = read(b"a\r\n\n  \nb\na\n", &Format::Raw, None, &keys()).unwrap();
+		let r = read(b"a\r\n\n  \nb\na\n", &Format::Raw, None, LIMITS, &keys()).unwrap();
 		assert_eq!((r.hashes.len(), r.fields, r.empty_fields), (3, 5, 2));
 		assert_eq!(r.hashes[0], r.hashes[2], "a CR before the newline is not part of the line");
+	}
+
+	/// Attack: a payload of tiny records (`[0,0,0,…]`, one-byte lines, empty CSV rows) turns
+	/// 256 MiB of plaintext into gigabytes of per-record state. Past `max_records` it is
+	/// refused, and at that record: what follows is not even read (here, broken input after
+	/// the limit gives the limit's reason, not a parse error).
+	#[test]
+	fn tiny_records_past_max_records_are_refused_where_the_limit_is_met() {
+		let limits = Limits { max_records: 1_000, max_record_bytes: 1 << 20 };
+		let too_many = "more than 1000 records (the DAO's max_records)";
+		let json = format!("[{}0, this is not JSON", "0,".repeat(1_000));
+		let e = read(json.as_bytes(), &JSON, None, limits, &keys()).unwrap_err();
+		assert_eq!(e.0, too_many);
+		let at = Format::Json { records: Some("/m".into()), schema: None };
+		let json = format!("{{\"m\":[{}{{}}]}}", "{},".repeat(5_000));
+		assert_eq!(read(json.as_bytes(), &at, None, limits, &keys()).unwrap_err().0, too_many);
+		let csv = format!("a\n{}\"broken", "x\n".repeat(1_001));
+		let format = Format::Csv { required_columns: vec![] };
+		assert_eq!(read(csv.as_bytes(), &format, None, limits, &keys()).unwrap_err().0, too_many);
+		let raw = "x\n".repeat(1_001);
+		assert_eq!(
+			read(raw.as_bytes(), &Format::Raw, None, limits, &keys()).unwrap_err().0,
+			too_many
+		);
+		// at the limit exactly: read
+		let json = format!("[{}0]", "0,".repeat(999));
+		assert_eq!(
+			read(json.as_bytes(), &JSON, None, limits, &keys()).unwrap().hashes.len(),
+			1_000
+		);
+		let raw = "x\n".repeat(1_000);
+		assert_eq!(
+			read(raw.as_bytes(), &Format::Raw, None, limits, &keys()).unwrap().hashes.len(),
+			1_000
+		);
+	}
+
+	/// Attack: one huge record (an array of a million zeros, a row of a million commas) is
+	/// built in memory at many times its size before it is judged. Past `max_record_bytes`
+	/// it is refused before it is built.
+	#[test]
+	fn records_past_max_record_bytes_are_refused_before_they_are_built() {
+		let limits = Limits { max_records: 1_000, max_record_bytes: 10_000 };
+		let too_long = "a record is longer than 10000 bytes (the DAO's max_record_bytes)";
+		let big = format!("[{}0]", "0,".repeat(1_000_000));
+		let doc = format!("[{{\"a\":1}}, {big}]");
+		assert_eq!(read(doc.as_bytes(), &JSON, None, limits, &keys()).unwrap_err().0, too_long);
+		let doc = format!("{{\"a\":{big}}}");
+		assert_eq!(read(doc.as_bytes(), &JSON, None, limits, &keys()).unwrap_err().0, too_long);
+		let format = Format::Csv { required_columns: vec![] };
+		let csv = format!("a\nx\n{}\n", ",".repeat(1_000_000));
+		assert_eq!(read(csv.as_bytes(), &format, None, limits, &keys()).unwrap_err().0, too_long);
+		let csv = format!("{}\nx\n", ",".repeat(1_000_000));
+		assert_eq!(read(csv.as_bytes(), &format, None, limits, &keys()).unwrap_err().0, too_long);
+		// rows and records within the limit, however many bytes in all, are read
+		let limits = Limits { max_records: 10_000, ..limits };
+		let csv = format!("a,b\n{}", "xxxxxxxx,yyyyyyyy\n".repeat(9_000));
+		let r = read(csv.as_bytes(), &format, None, limits, &keys()).unwrap();
+		assert_eq!(r.hashes.len(), 9_000);
+	}
+
+	/// Attack (privacy): a schema failure's reason goes on chain, and the place in the record
+	/// where it failed is made of the record's own keys, which can be people's names or
+	/// addresses. The reason names the record by index and the rule by its schema path.
+	#[test]
+	fn schema_reasons_carry_no_key_from_the_data() {
+		let format = Format::Json {
+			records: None,
+			schema: Some(json!({
+				"type": "object",
+				"propertyNames": {"maxLength": 40},
+				"additionalProperties": {"type": "object", "properties": {"age": {"type": "integer"}}},
+				"patternProperties": {"^user:": {"type": "object", "required": ["age"]}}
+			})),
+		};
+		for doc in [
+			&br#"[{"bob@example.org":{"age":3}},{"alice@example.com":{"age":"old"}}]"#[..],
+			br#"[{"user:alice@example.com":{}}]"#,
+			br#"[{"alice@example.com":"x"}]"#,
+			br#"[{"alice@example.com, Alice Liddell, 221B Baker Street":{}}]"#,
+		] {
+			let e = read(doc, &format, None, LIMITS, &keys()).unwrap_err();
+			assert!(e.0.contains("breaks the schema (rule /"), "{e}");
+			assert!(!e.0.contains("alice") && !e.0.contains("example"), "{e}");
+		}
 	}
 
 	#[test]

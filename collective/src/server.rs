@@ -1,20 +1,23 @@
 //! `datacoop-collective run`: the HTTP service that judges contributions.
 //!
 //! - `POST /v1/validate` `{"contribution": ID}`: reads the contribution and its DAO at the
-//!   chain's best block, finds the DAO's keys among those this server holds (by the
-//!   attestation signer the DAO registered), fetches the ciphertext from storage by the
-//!   submitted hash (the storage client checks the bytes against it), decrypts it in memory,
-//!   judges it, and answers the signed attestation: JSON for people and scripts, or the SCALE
-//!   encoding of `(Attestation, Signature)` when asked with `Accept: application/scale` (what
-//!   the off-chain worker does: no JSON parser in the runtime).
+//!   chain's best block, finds the key set this server binds to that DAO id (one key set
+//!   serves exactly one DAO: another DAO that registered the same keys is refused), fetches
+//!   the ciphertext by the submitted hash from storage the operator allows (see `fetch`; the
+//!   storage client checks the bytes against the hash), decrypts it in memory, judges it,
+//!   and answers the signed attestation: JSON for people and scripts, or the SCALE encoding
+//!   of `(Attestation, Signature)` when asked with `Accept: application/scale` (what the
+//!   off-chain worker does: no JSON parser in the runtime).
 //! - `GET /v1/health`: the DAOs served, the node, the index sizes. `GET /v1/metrics`:
 //!   Prometheus text.
 //!
-//! What the contributor got wrong (a URL naming another blob, a size that differs, a file not
-//! encrypted to the DAO's key, data that breaks the rules) is judged **Invalid**, signed, with
-//! the reason. What is not their fault (storage or node unreachable, blob not there yet, the
+//! What the contributor got wrong (a URL outside the storage policy or naming another blob, a
+//! size that differs, a file not encrypted to the DAO's key, data that breaks the rules) is
+//! judged **Invalid**, signed, with a fixed reason (docs/collective.md lists them). What is
+//! not their fault for certain (storage or node unreachable or slow, blob not there yet, the
 //! server busy or misconfigured) is an HTTP error and no attestation: the contribution stays
-//! Pending and the off-chain worker asks again later.
+//! Pending and the off-chain worker asks again later. Neither ever carries what an upstream
+//! service said: that goes to the log.
 //!
 //! Plaintext exists only in memory (zeroed when dropped) and is never logged; logs name
 //! contributions by id. Requests are bounded in size (4 KiB bodies), in rate (a token bucket
@@ -42,8 +45,7 @@ use datacoop_envelope::{decrypt, Identity, Parallelism};
 use datacoop_primitives::contribution::{
 	signing_payload, Attestation, Reason, Scores as ChainScores, Verdict, MAX_REASON_LEN,
 };
-use datacoop_storage::{BlobHash, ClientError, StorageClient};
-use futures::StreamExt;
+use datacoop_storage::BlobHash;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use prometheus_client::{
 	metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
@@ -58,7 +60,8 @@ use zeroize::Zeroizing;
 use crate::{
 	assess,
 	chain::{At, Chain, ChainError, ContributionStatus},
-	sealed::{Sealer, Secrets},
+	fetch::{self, FetchError, Fetched, HostPolicy},
+	sealed::{self, Sealer, Secrets},
 	Assessment, Index, Judgement, Keys, Match, Rules, Scores,
 };
 
@@ -66,6 +69,100 @@ use crate::{
 pub const SECRETS_FILE: &str = "secrets.json";
 pub const RULES_FILE: &str = "rules.json";
 pub const INDEX_FILE: &str = "index.redb";
+/// The on-chain DAO the key set serves (`{"dao_id": N}`), written by `bind`.
+pub const BINDING_FILE: &str = "dao.json";
+
+/// What a DAO's directory says about the DAO it serves.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+struct Binding {
+	dao_id: u32,
+}
+
+/// Why a key set cannot be set up, bound or served.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+	#[error("{path}: {why}")]
+	File { path: String, why: String },
+	#[error("{0}")]
+	Seal(#[from] sealed::SealError),
+	#[error("{path}: {why}")]
+	Rules { path: String, why: String },
+	#[error("{name:?} already holds DAO {name:?}'s keys; choose another name")]
+	Exists { name: String },
+	#[error(
+		"{name:?} is not bound to a DAO on chain: datacoop-collective bind --name {name} --dao ID"
+	)]
+	NotBound { name: String },
+	#[error("{name:?} is bound to DAO #{bound}; a key set serves one DAO for good (init another for DAO #{wanted})")]
+	BoundElsewhere { name: String, bound: u32, wanted: u32 },
+	#[error(
+		"{first:?} and {second:?} are both bound to DAO #{dao_id}: a DAO is served by one key set"
+	)]
+	SameDao { first: String, second: String, dao_id: u32 },
+	#[error("the index of {name:?}: {source}")]
+	Index { name: String, source: crate::IndexError },
+}
+
+fn file_error(path: &Path, e: impl std::fmt::Display) -> SetupError {
+	SetupError::File { path: path.display().to_string(), why: e.to_string() }
+}
+
+/// Creates DAO `name`'s keys, sealed by `sealer`, and its rules (checked) under `dir`.
+/// Answers the public keys to register on chain. An existing key set is never replaced.
+pub fn init_dao(
+	dir: &Path,
+	name: &str,
+	rules: &Rules,
+	sealer: &Sealer,
+) -> Result<sealed::Public, SetupError> {
+	let at = dao_dir(dir, name);
+	if at.join(SECRETS_FILE).exists() {
+		return Err(SetupError::Exists { name: name.into() });
+	}
+	rules.check().map_err(|why| SetupError::Rules { path: RULES_FILE.into(), why })?;
+	std::fs::create_dir_all(&at).map_err(|e| file_error(&at, e))?;
+	let text = serde_json::to_vec_pretty(rules).expect("rules serialize");
+	std::fs::write(at.join(RULES_FILE), text).map_err(|e| file_error(&at.join(RULES_FILE), e))?;
+	Ok(Secrets::generate()?.seal(&at.join(SECRETS_FILE), sealer)?)
+}
+
+/// The on-chain DAO key set `name` is bound to, if it is.
+pub fn bound_dao(dir: &Path, name: &str) -> Result<Option<u32>, SetupError> {
+	let path = dao_dir(dir, name).join(BINDING_FILE);
+	let text = match std::fs::read(&path) {
+		Ok(text) => text,
+		Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+		Err(e) => return Err(file_error(&path, e)),
+	};
+	let binding: Binding = serde_json::from_slice(&text).map_err(|e| file_error(&path, e))?;
+	Ok(Some(binding.dao_id))
+}
+
+/// Binds key set `name` to on-chain DAO `dao_id`, for good: binding it again to the same
+/// DAO changes nothing, to another is refused. (The caller checks on chain that the DAO
+/// registered these keys.)
+pub fn bind_dao(dir: &Path, name: &str, dao_id: u32) -> Result<(), SetupError> {
+	let at = dao_dir(dir, name);
+	if !at.join(SECRETS_FILE).exists() {
+		return Err(file_error(
+			&at.join(SECRETS_FILE),
+			"no such key set (datacoop-collective init)",
+		));
+	}
+	match bound_dao(dir, name)? {
+		Some(bound) if bound == dao_id => return Ok(()),
+		Some(bound) => {
+			return Err(SetupError::BoundElsewhere { name: name.into(), bound, wanted: dao_id })
+		},
+		None => {},
+	}
+	// Written aside, then renamed: a crash leaves the key set unbound, never half bound.
+	let path = at.join(BINDING_FILE);
+	let aside = at.join(format!("{BINDING_FILE}.new"));
+	let text = serde_json::to_vec(&Binding { dao_id }).expect("a binding serializes");
+	std::fs::write(&aside, text).map_err(|e| file_error(&aside, e))?;
+	std::fs::rename(&aside, &path).map_err(|e| file_error(&path, e))
+}
 
 /// Where DAO `name`'s files are.
 pub fn dao_dir(dir: &Path, name: &str) -> PathBuf {
@@ -110,9 +207,11 @@ pub fn measurement(binary: &[u8; 32], rules: &Rules) -> [u8; 32] {
 	hasher.finalize().into()
 }
 
-/// One DAO this server judges for.
+/// One DAO this server judges for: a key set and the on-chain DAO it is bound to.
 pub struct Served {
 	pub name: String,
+	/// The on-chain DAO this key set serves, and no other.
+	pub dao_id: u32,
 	identity: Identity,
 	pair: sr25519::Pair,
 	pub signer: [u8; 32],
@@ -171,18 +270,20 @@ const ANSWERS_KEPT: usize = 4096;
 const ANSWER_MARGIN: u32 = 3;
 
 impl Answers {
-	/// The answer for contribution `id` with this ciphertext, if one is kept that is still
-	/// good at block `now`.
+	/// The answer for contribution `id` of DAO `dao_id` with this ciphertext, if one is
+	/// kept that is still good at block `now`.
 	pub fn get(
 		&self,
+		dao_id: u32,
 		id: u64,
 		ciphertext_hash: &[u8; 32],
 		now: u32,
 	) -> Option<(Attestation<u32>, sr25519::Signature)> {
 		let (attestation, signature) = self.by_contribution.get(&id)?;
 		let fresh = attestation.valid_until >= now.saturating_add(ANSWER_MARGIN);
-		(fresh && attestation.ciphertext_hash.0 == *ciphertext_hash)
-			.then(|| (attestation.clone(), *signature))
+		let same =
+			attestation.dao_id == dao_id && attestation.ciphertext_hash.0 == *ciphertext_hash;
+		(fresh && same).then(|| (attestation.clone(), *signature))
 	}
 
 	/// Keeps an answer; drops the expired ones (at block `now`), and the one expiring first
@@ -208,24 +309,31 @@ impl Answers {
 }
 
 impl Served {
-	/// Opens DAO `name` under `dir`: unseals its secrets, reads its rules, opens its index.
+	/// Opens key set `name` under `dir`, which must be bound to a DAO: unseals its secrets,
+	/// reads and checks its rules, opens its index (which must be that DAO's).
 	pub fn open(
 		dir: &Path,
 		name: &str,
 		sealer: &Sealer,
 		binary: &[u8; 32],
-	) -> Result<Served, String> {
+	) -> Result<Served, SetupError> {
 		let at = dao_dir(dir, name);
-		let secrets = Secrets::open(&at.join(SECRETS_FILE), sealer).map_err(|e| e.to_string())?;
+		let dao_id =
+			bound_dao(dir, name)?.ok_or_else(|| SetupError::NotBound { name: name.into() })?;
+		let secrets = Secrets::open(&at.join(SECRETS_FILE), sealer)?;
 		let rules_path = at.join(RULES_FILE);
-		let rules: Rules = serde_json::from_slice(
-			&std::fs::read(&rules_path).map_err(|e| format!("{}: {e}", rules_path.display()))?,
-		)
-		.map_err(|e| format!("{}: {e}", rules_path.display()))?;
-		let index = Index::open(&at.join(INDEX_FILE)).map_err(|e| e.to_string())?;
+		let rules_error =
+			|why: String| SetupError::Rules { path: rules_path.display().to_string(), why };
+		let text = std::fs::read(&rules_path).map_err(|e| rules_error(e.to_string()))?;
+		let rules: Rules = serde_json::from_slice(&text).map_err(|e| rules_error(e.to_string()))?;
+		rules.check().map_err(rules_error)?;
+		let index_error = |source| SetupError::Index { name: name.into(), source };
+		let index = Index::open(&at.join(INDEX_FILE)).map_err(index_error)?;
+		index.bind(dao_id).map_err(index_error)?;
 		let pair = secrets.attestation_pair();
 		Ok(Served {
 			name: name.into(),
+			dao_id,
 			identity: secrets.identity(),
 			signer: pair.public().0,
 			pair,
@@ -261,8 +369,8 @@ pub struct App {
 	daos: Vec<Arc<Served>>,
 	node_url: String,
 	chain: RwLock<Option<Chain>>,
-	/// Fetch blobs from here instead of the contribution URL's host (same hash).
-	storage: Option<StorageClient>,
+	/// Where blobs may be fetched from, and the deadlines of a fetch.
+	policy: HostPolicy,
 	limits: Limits,
 	workers: Semaphore,
 	rate: DefaultKeyedRateLimiter<IpAddr>,
@@ -305,24 +413,67 @@ impl Metrics {
 	}
 }
 
-/// An error answered instead of an attestation.
+/// An error answered instead of an attestation: a status and a fixed message (what an
+/// upstream service said is in `detail`, logged, never answered).
 #[derive(Debug)]
 pub struct ApiError {
-	status: StatusCode,
-	message: String,
+	pub status: StatusCode,
+	pub message: String,
 	/// A short label for the metrics.
-	kind: &'static str,
+	pub kind: &'static str,
+	/// For the log only.
+	detail: Option<String>,
 }
 
 impl ApiError {
 	fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> ApiError {
-		ApiError { status, kind, message: message.into() }
+		ApiError { status, kind, message: message.into(), detail: None }
+	}
+
+	fn with_detail(mut self, detail: impl std::fmt::Display) -> ApiError {
+		self.detail = Some(detail.to_string());
+		self
+	}
+
+	fn internal(kind: &'static str, detail: impl std::fmt::Display) -> ApiError {
+		ApiError::new(
+			StatusCode::INTERNAL_SERVER_ERROR,
+			kind,
+			"internal error; see the server's log",
+		)
+		.with_detail(detail)
 	}
 }
 
 impl From<ChainError> for ApiError {
 	fn from(e: ChainError) -> ApiError {
-		ApiError::new(StatusCode::BAD_GATEWAY, "node", e.to_string())
+		ApiError::new(StatusCode::BAD_GATEWAY, "node", "the node could not be read; try again")
+			.with_detail(e)
+	}
+}
+
+impl From<FetchError> for ApiError {
+	fn from(e: FetchError) -> ApiError {
+		let (status, kind, message) = match &e {
+			FetchError::NotFound => (
+				StatusCode::FAILED_DEPENDENCY,
+				"no_blob",
+				"the contribution's blob is not in storage (yet)",
+			),
+			FetchError::TimedOut => (
+				StatusCode::GATEWAY_TIMEOUT,
+				"storage_timeout",
+				"storage did not send the blob in time; try again",
+			),
+			FetchError::Storage(_) => {
+				(StatusCode::BAD_GATEWAY, "storage", "storage could not send the blob; try again")
+			},
+		};
+		let error = ApiError::new(status, kind, message);
+		match e.detail() {
+			Some(detail) => error.with_detail(detail),
+			None => error,
+		}
 	}
 }
 
@@ -364,25 +515,95 @@ struct ValidateRequest {
 /// The media type of SCALE-encoded answers.
 pub const SCALE: &str = "application/scale";
 
+/// A Pending contribution as the chain records it: what judging needs of it.
+#[derive(Clone, Debug)]
+pub struct Submission {
+	pub id: u64,
+	pub dao_id: u32,
+	/// The contributor's account, SS58.
+	pub contributor: String,
+	/// The storage URL the contributor submitted (bytes, as on chain).
+	pub url: Vec<u8>,
+	pub ciphertext_hash: [u8; 32],
+	pub ciphertext_size: u64,
+}
+
+/// What the contribution's DAO registered on chain about its collective.
+#[derive(Clone, Copy, Debug)]
+pub struct Registered {
+	pub attestation_signer: [u8; 32],
+	pub measurement: [u8; 32],
+}
+
+/// What judging reads from the chain, at the block it judges at: [`At`], or a stand-in in
+/// tests.
+pub trait Ledger: Sync {
+	/// The contribution of DAO `dao_id` accepted with this fingerprint, if any.
+	fn accepted_with(
+		&self,
+		dao_id: u32,
+		fingerprint: [u8; 32],
+	) -> impl std::future::Future<Output = Result<Option<u64>, ChainError>> + Send;
+
+	/// Whether contribution `id` still counts in DAO `dao_id`: it is that DAO's, and Pending
+	/// or Accepted.
+	fn counts(
+		&self,
+		dao_id: u32,
+		id: u64,
+	) -> impl std::future::Future<Output = Result<bool, ChainError>> + Send;
+}
+
+impl Ledger for At {
+	async fn accepted_with(
+		&self,
+		dao_id: u32,
+		fingerprint: [u8; 32],
+	) -> Result<Option<u64>, ChainError> {
+		self.by_fingerprint(dao_id, fingerprint).await
+	}
+
+	async fn counts(&self, dao_id: u32, id: u64) -> Result<bool, ChainError> {
+		Ok(self.contribution(id).await?.is_some_and(|c| {
+			c.dao_id == dao_id
+				&& matches!(
+					c.status,
+					ContributionStatus::Pending | ContributionStatus::Accepted { .. }
+				)
+		}))
+	}
+}
+
 impl App {
+	/// The service for `daos` (each bound to another DAO), reading the chain at `node_url`,
+	/// fetching blobs as `policy` allows.
 	pub fn new(
 		daos: Vec<Served>,
 		node_url: String,
-		storage: Option<StorageClient>,
+		policy: HostPolicy,
 		limits: Limits,
-	) -> App {
-		App {
+	) -> Result<App, SetupError> {
+		for (i, first) in daos.iter().enumerate() {
+			if let Some(second) = daos[i + 1..].iter().find(|d| d.dao_id == first.dao_id) {
+				return Err(SetupError::SameDao {
+					first: first.name.clone(),
+					second: second.name.clone(),
+					dao_id: first.dao_id,
+				});
+			}
+		}
+		Ok(App {
 			daos: daos.into_iter().map(Arc::new).collect(),
 			node_url,
 			chain: RwLock::new(None),
-			storage,
+			policy,
 			workers: Semaphore::new(limits.workers.max(1)),
 			rate: RateLimiter::keyed(
 				Quota::per_second(limits.rate_per_second).allow_burst(limits.burst),
 			),
 			limits,
 			metrics: Metrics::new(),
-		}
+		})
 	}
 
 	pub fn daos(&self) -> &[Arc<Served>] {
@@ -408,7 +629,8 @@ impl App {
 		*self.chain.write().await = None;
 	}
 
-	/// Judges contribution `id` and signs the attestation.
+	/// Judges contribution `id`, read from the chain at its best block, and signs the
+	/// attestation.
 	pub async fn validate(
 		&self,
 		id: u64,
@@ -435,43 +657,93 @@ impl App {
 		let dao = at.dao(dao_id).await?.ok_or_else(|| {
 			ApiError::new(StatusCode::NOT_FOUND, "unknown", format!("no DAO #{dao_id}"))
 		})?;
-		let served = self
-			.daos
-			.iter()
-			.find(|s| s.signer == dao.collective.attestation_signer)
-			.cloned()
-			.ok_or_else(|| {
-				ApiError::new(
-					StatusCode::NOT_FOUND,
-					"not_served",
-					format!("this server does not hold DAO #{dao_id}'s attestation key"),
-				)
-			})?;
-		if dao.collective.measurement.0 != served.measurement {
+		let submission = Submission {
+			id,
+			dao_id,
+			contributor: contribution.contributor.to_string(),
+			url: contribution.url.0,
+			ciphertext_hash: contribution.ciphertext_hash.0,
+			ciphertext_size: contribution.ciphertext_size,
+		};
+		let registered = Registered {
+			attestation_signer: dao.collective.attestation_signer,
+			measurement: dao.collective.measurement.0,
+		};
+		let number = at.number;
+		self.attest(&at, number, chain.genesis_hash(), &submission, &registered).await
+	}
+
+	/// The key set bound to DAO `dao_id`. Another DAO that registered a key set this server
+	/// holds is refused (403): a copy of a DAO's keys gets nothing judged, so nobody can
+	/// have a victim's data judged there first.
+	fn served_for(&self, dao_id: u32, registered: &Registered) -> Result<Arc<Served>, ApiError> {
+		if let Some(served) = self.daos.iter().find(|s| s.dao_id == dao_id) {
+			if served.signer != registered.attestation_signer {
+				return Err(ApiError::new(
+					StatusCode::CONFLICT,
+					"keys",
+					format!(
+						"DAO #{dao_id} registers another attestation key than the one this server holds for it ({:?})",
+						served.name
+					),
+				));
+			}
+			return Ok(served.clone());
+		}
+		if self.daos.iter().any(|s| s.signer == registered.attestation_signer) {
+			return Err(ApiError::new(
+				StatusCode::FORBIDDEN,
+				"not_bound",
+				format!(
+					"DAO #{dao_id} registered keys this server holds for another DAO: it serves them for that DAO only"
+				),
+			));
+		}
+		Err(ApiError::new(
+			StatusCode::NOT_FOUND,
+			"not_served",
+			format!("this server does not serve DAO #{dao_id}"),
+		))
+	}
+
+	/// Judges `submission` (Pending at block `now`, whose DAO registered `registered`) with
+	/// the chain as `ledger` says, and signs the attestation for the chain `genesis`. What
+	/// `validate` does once it has read the chain.
+	pub async fn attest<L: Ledger>(
+		&self,
+		ledger: &L,
+		now: u32,
+		genesis: [u8; 32],
+		submission: &Submission,
+		registered: &Registered,
+	) -> Result<(Attestation<u32>, sr25519::Signature), ApiError> {
+		let (id, dao_id) = (submission.id, submission.dao_id);
+		let served = self.served_for(dao_id, registered)?;
+		if registered.measurement != served.measurement {
 			return Err(ApiError::new(
 				StatusCode::CONFLICT,
 				"measurement",
 				format!(
 					"DAO #{dao_id} registered measurement 0x{}, but this server reports 0x{} for {:?} (another binary or other rules)",
-					hex::encode(dao.collective.measurement.0),
+					hex::encode(registered.measurement),
 					hex::encode(served.measurement),
 					served.name
 				),
 			));
 		}
-		if contribution.ciphertext_size > self.limits.max_ciphertext {
+		if submission.ciphertext_size > self.limits.max_ciphertext {
 			return Err(ApiError::new(
 				StatusCode::PAYLOAD_TOO_LARGE,
 				"too_large",
 				format!(
 					"contribution #{id} has {} bytes, more than the {} this server takes (--max-size)",
-					contribution.ciphertext_size, self.limits.max_ciphertext
+					submission.ciphertext_size, self.limits.max_ciphertext
 				),
 			));
 		}
 		let kept = || {
 			let answers = served.answers.lock().expect("not poisoned");
-			answers.get(id, &contribution.ciphertext_hash.0, at.number)
+			answers.get(dao_id, id, &submission.ciphertext_hash, now)
 		};
 		let repeated = |answer| {
 			self.metrics.outcome("repeated");
@@ -499,15 +771,27 @@ impl App {
 			.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "shutting down"))?;
 		self.metrics.in_flight.inc();
 		let started = Instant::now();
-		let judged = self.judge(&at, id, &contribution, &served).await;
+		let judged = self.judge(ledger, submission, &served).await;
 		self.metrics.in_flight.dec();
 		let judgement = judged?;
 		self.metrics.seconds.observe(started.elapsed().as_secs_f64());
 
+		let contributor =
+			<sp_core::crypto::AccountId32 as sp_core::crypto::Ss58Codec>::from_ss58check(
+				&submission.contributor,
+			)
+			.map_err(|_| {
+				ApiError::new(
+					StatusCode::BAD_GATEWAY,
+					"node",
+					"the node named a contributor that is not an account",
+				)
+			})?;
 		let attestation = Attestation {
 			dao_id,
 			contribution_id: id,
-			ciphertext_hash: H256(contribution.ciphertext_hash.0),
+			contributor: contributor.into(),
+			ciphertext_hash: H256(submission.ciphertext_hash),
 			fingerprint: H256(judgement.fingerprint),
 			scores: ChainScores {
 				authenticity: Permill::from_parts(judgement.scores.authenticity),
@@ -521,24 +805,17 @@ impl App {
 				Some(reason) => Verdict::Invalid { reason: short_reason(reason) },
 			},
 			measurement: H256(served.measurement),
-			valid_until: at.number.saturating_add(self.limits.validity_blocks),
+			valid_until: now.saturating_add(self.limits.validity_blocks),
 		};
-		let signature =
-			served.pair.sign(&signing_payload(&attestation, &H256(chain.genesis_hash())));
+		let signature = served.pair.sign(&signing_payload(&attestation, &H256(genesis)));
 		if let (None, Some(signature)) = (&judgement.invalid, &judgement.signature) {
 			// Indexed as soon as it is signed: a near copy judged before this attestation
 			// lands is compared with it. If the chain never accepts it, the entry is
 			// forgotten the next time it comes up (see `closest_live`).
 			let index_result = served.index.add(id, &judgement.fingerprint, signature);
-			index_result.map_err(|e| {
-				ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "index", e.to_string())
-			})?;
+			index_result.map_err(|e| ApiError::internal("index", e))?;
 		}
-		served.answers.lock().expect("not poisoned").keep(
-			at.number,
-			attestation.clone(),
-			signature,
-		);
+		served.answers.lock().expect("not poisoned").keep(now, attestation.clone(), signature);
 		self.metrics.outcome(if judgement.invalid.is_none() { "valid" } else { "invalid" });
 		tracing::info!(
 			contribution = id,
@@ -551,57 +828,56 @@ impl App {
 		Ok((attestation, signature))
 	}
 
-	/// Fetches, decrypts and judges; holds the DAO's lock from the index lookup to the end.
-	async fn judge(
+	/// Fetches (as the policy allows, within its deadlines), decrypts and judges; holds the
+	/// DAO's lock from the index lookup to the end.
+	async fn judge<L: Ledger>(
 		&self,
-		at: &At,
-		id: u64,
-		contribution: &crate::chain::Contribution,
+		ledger: &L,
+		submission: &Submission,
 		served: &Arc<Served>,
 	) -> Result<Judgement, ApiError> {
+		let id = submission.id;
 		let invalid = |reason: String| Ok(Assessment::Invalid(reason).conclude(Match::None));
-		let url = String::from_utf8_lossy(&contribution.url.0).into_owned();
-		let hash = BlobHash(contribution.ciphertext_hash.0);
-		let (from_url, named) = match StorageClient::for_blob_url(&url) {
-			Ok(pair) => pair,
-			Err(_) => return invalid("the storage URL is not a blob URL (…/blobs/0x…)".into()),
-		};
-		if named != hash {
-			return invalid("the storage URL names another blob than the submitted hash".into());
-		}
-		let storage = self.storage.clone().unwrap_or(from_url);
-		let (size, mut stream) = match storage.get(&hash).await {
-			Ok(found) => found,
-			Err(ClientError::NotFound { .. }) => {
-				return Err(ApiError::new(
-					StatusCode::FAILED_DEPENDENCY,
-					"no_blob",
-					format!("the blob of contribution #{id} is not in storage (yet)"),
-				))
+		let hash = BlobHash(submission.ciphertext_hash);
+		let source = match self.policy.source(&submission.url, &hash) {
+			Ok(source) => source,
+			Err(refused) => {
+				tracing::info!(
+					contribution = id,
+					"storage URL refused, no request made: {refused}"
+				);
+				return invalid(refused.to_string());
 			},
-			Err(e) => return Err(ApiError::new(StatusCode::BAD_GATEWAY, "storage", e.to_string())),
 		};
-		if size != contribution.ciphertext_size {
-			return invalid(format!(
-				"storage holds {size} bytes, {} were declared",
-				contribution.ciphertext_size
-			));
-		}
-		let mut ciphertext = Vec::with_capacity(size as usize);
-		while let Some(chunk) = stream.next().await {
-			let chunk = chunk.map_err(|e| {
-				ApiError::new(StatusCode::BAD_GATEWAY, "storage", format!("fetching the blob: {e}"))
-			})?;
-			if ciphertext.len() as u64 + chunk.len() as u64 > size {
-				return Err(ApiError::new(
-					StatusCode::BAD_GATEWAY,
-					"storage",
-					"storage sent more than the blob's size",
-				));
-			}
-			ciphertext.extend_from_slice(&chunk);
-		}
-		let contributor = contribution.contributor.to_string();
+		let fetched = fetch::fetch(
+			&source.client,
+			&source.hash,
+			submission.ciphertext_size,
+			self.policy.deadlines(),
+		)
+		.await;
+		let ciphertext = match fetched {
+			Ok(Fetched::Blob(blob)) => blob,
+			Ok(Fetched::SizeDiffers { stored }) => {
+				tracing::info!(
+					contribution = id,
+					stored,
+					declared = submission.ciphertext_size,
+					"the blob's size is not the declared size"
+				);
+				return invalid(SIZE_DIFFERS.into());
+			},
+			Err(e) => {
+				tracing::warn!(
+					contribution = id,
+					storage = source.client.base(),
+					"fetching the blob: {e}: {}",
+					e.detail().unwrap_or("-")
+				);
+				return Err(e.into());
+			},
+		};
+		let contributor = submission.contributor.clone();
 		let task_served = served.clone();
 		let assessment = tokio::task::spawn_blocking(move || {
 			let mut plain = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
@@ -614,12 +890,13 @@ impl App {
 			match opened {
 				Ok(n) => (n, assess(&plain, &contributor, &task_served.rules, &task_served.keys)),
 				Err(e) => {
-					(0, Assessment::Invalid(format!("cannot be decrypted with the DAO's key: {e}")))
+					tracing::info!(contribution = id, "cannot be decrypted: {e}");
+					(0, Assessment::Invalid(NOT_FOR_THIS_DAO.into()))
 				},
 			}
 		})
 		.await
-		.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "panic", e.to_string()))?;
+		.map_err(|e| ApiError::internal("panic", e))?;
 		let (plain_len, assessment) = assessment;
 		self.metrics.plaintext_bytes.inc_by(plain_len);
 
@@ -627,28 +904,27 @@ impl App {
 		let closest = match &assessment {
 			Assessment::Invalid(_) => Match::None,
 			Assessment::Read { fingerprint, signature, .. } => {
-				match at.by_fingerprint(contribution.dao_id, *fingerprint).await? {
+				match ledger.accepted_with(submission.dao_id, *fingerprint).await? {
 					Some(other) if other != id => Match::Exact { contribution: other },
-					_ => self.closest_live(at, served, id, fingerprint, signature).await?,
+					_ => self.closest_live(ledger, served, id, fingerprint, signature).await?,
 				}
 			},
 		};
 		Ok(assessment.conclude(closest))
 	}
 
-	/// The closest contribution in the DAO's index that still counts on chain (Pending or
-	/// Accepted). Entries the chain rejected or that were cancelled are forgotten on the way.
-	async fn closest_live(
+	/// The closest contribution in the DAO's index that still counts on chain (that DAO's,
+	/// Pending or Accepted). Entries that do not are forgotten on the way: rejected or
+	/// cancelled ones, and any of another DAO (an index written before key sets were bound).
+	async fn closest_live<L: Ledger>(
 		&self,
-		at: &At,
+		ledger: &L,
 		served: &Served,
 		id: u64,
 		fingerprint: &[u8; 32],
 		signature: &crate::Signature,
 	) -> Result<Match, ApiError> {
-		let index_error = |e: crate::IndexError| {
-			ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "index", e.to_string())
-		};
+		let index_error = |e: crate::IndexError| ApiError::internal("index", e);
 		for _ in 0..16 {
 			let found = served
 				.index
@@ -658,14 +934,7 @@ impl App {
 				Match::Exact { contribution } | Match::Near { contribution, .. } => contribution,
 				Match::None => return Ok(found),
 			};
-			let live = match at.contribution(other).await? {
-				Some(c) => matches!(
-					c.status,
-					ContributionStatus::Pending | ContributionStatus::Accepted { .. }
-				),
-				None => false,
-			};
-			if live {
+			if ledger.counts(served.dao_id, other).await? {
 				return Ok(found);
 			}
 			tracing::info!(dao = %served.name, contribution = other, "forgetting a contribution the chain did not accept");
@@ -675,6 +944,11 @@ impl App {
 		served.index.closest_except(fingerprint, signature, Some(id)).map_err(index_error)
 	}
 }
+
+/// The reason signed when storage holds the blob with another size than declared.
+pub const SIZE_DIFFERS: &str = "the blob's size is not the declared size";
+/// The reason signed when the blob does not open with the DAO's key.
+pub const NOT_FOR_THIS_DAO: &str = "not encrypted to the DAO's key, or damaged";
 
 /// A reason cut to what the chain keeps, at a character boundary.
 fn short_reason(reason: &str) -> Reason {
@@ -763,6 +1037,7 @@ async fn validate(
 			tracing::warn!(
 				contribution = request.contribution,
 				status = e.status.as_u16(),
+				detail = e.detail.as_deref().unwrap_or("-"),
 				"{}",
 				e.message
 			);
@@ -807,10 +1082,11 @@ async fn validate(
 
 async fn health(State(app): State<Arc<App>>) -> Response {
 	let best = match app.chain().await {
-		Ok(chain) => chain.at_best().await.map(|at| at.number).map_err(|e| e.to_string()),
-		Err(e) => Err(e.message),
+		Ok(chain) => chain.at_best().await.map(|at| at.number).map_err(ApiError::from),
+		Err(e) => Err(e),
 	};
-	if best.is_err() {
+	if let Err(e) = &best {
+		tracing::warn!(detail = e.detail.as_deref().unwrap_or("-"), "health: {}", e.message);
 		app.forget_chain().await;
 	}
 	let daos: Vec<_> = app
@@ -819,6 +1095,7 @@ async fn health(State(app): State<Arc<App>>) -> Response {
 		.map(|d| {
 			serde_json::json!({
 				"name": d.name,
+				"dao": d.dao_id,
 				"attestation_signer": format!("0x{}", hex::encode(d.signer)),
 				"measurement": format!("0x{}", hex::encode(d.measurement)),
 				"indexed": d.index.len().ok(),
@@ -827,7 +1104,7 @@ async fn health(State(app): State<Arc<App>>) -> Response {
 		.collect();
 	let body = serde_json::json!({
 		"status": if best.is_ok() { "ok" } else { "degraded" },
-		"node": match &best { Ok(n) => serde_json::json!({"best_block": n}), Err(e) => serde_json::json!({"error": e}) },
+		"node": match &best { Ok(n) => serde_json::json!({"best_block": n}), Err(e) => serde_json::json!({"error": e.message}) },
 		"daos": daos,
 		"max_size": app.limits.max_ciphertext,
 		"workers": app.limits.workers,
@@ -839,8 +1116,7 @@ async fn health(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
 	let mut text = String::new();
 	if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &app.metrics.registry) {
-		return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "metrics", e.to_string())
-			.into_response();
+		return ApiError::internal("metrics", e).into_response();
 	}
 	([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
 		.into_response()
@@ -854,6 +1130,7 @@ mod tests {
 		let attestation = Attestation {
 			dao_id: 0,
 			contribution_id: id,
+			contributor: [0; 32],
 			ciphertext_hash: H256([hash; 32]),
 			fingerprint: H256([0; 32]),
 			scores: Default::default(),
@@ -869,16 +1146,18 @@ mod tests {
 		let mut answers = Answers::default();
 		let (a, sig) = answer(7, 1, 120);
 		answers.keep(100, a.clone(), sig);
-		assert_eq!(answers.get(7, &[1; 32], 100), Some((a.clone(), sig)));
-		assert_eq!(answers.get(7, &[1; 32], 117), Some((a, sig)));
+		assert_eq!(answers.get(0, 7, &[1; 32], 100), Some((a.clone(), sig)));
+		assert_eq!(answers.get(0, 7, &[1; 32], 117), Some((a, sig)));
 		// too close to its end, another ciphertext, another contribution: judged anew
-		assert_eq!(answers.get(7, &[1; 32], 118), None);
-		assert_eq!(answers.get(7, &[2; 32], 100), None);
-		assert_eq!(answers.get(8, &[1; 32], 100), None);
+		assert_eq!(answers.get(0, 7, &[1; 32], 118), None);
+		assert_eq!(answers.get(0, 7, &[2; 32], 100), None);
+		assert_eq!(answers.get(0, 8, &[1; 32], 100), None);
+		// another DAO's contribution of the same number: not this answer
+		assert_eq!(answers.get(1, 7, &[1; 32], 100), None);
 		// expired answers go when another is kept
 		let (b, sig) = answer(8, 1, 150);
 		answers.keep(121, b, sig);
-		assert_eq!((answers.len(), answers.get(8, &[1; 32], 121).is_some()), (1, true));
+		assert_eq!((answers.len(), answers.get(0, 8, &[1; 32], 121).is_some()), (1, true));
 	}
 
 	#[tokio::test]
@@ -920,7 +1199,7 @@ mod tests {
 		}
 		assert_eq!(answers.len(), ANSWERS_KEPT);
 		// the ones expiring first made room
-		assert_eq!(answers.get(0, &[1; 32], 0), None);
-		assert!(answers.get(ANSWERS_KEPT as u64 + 9, &[1; 32], 0).is_some());
+		assert_eq!(answers.get(0, 0, &[1; 32], 0), None);
+		assert!(answers.get(0, ANSWERS_KEPT as u64 + 9, &[1; 32], 0).is_some());
 	}
 }

@@ -1,7 +1,9 @@
 //! The proof of contribution on realistic exports: valid, broken, duplicate, near copy,
 //! someone else's data, thin data; and nothing lost across a reopen of the index.
 
-use datacoop_collective::{judge, Format, Index, Keys, Match, Rules};
+use datacoop_collective::{
+	judge, Format, Index, Keys, Match, Rules, DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORD_BYTES,
+};
 use serde_json::json;
 
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
@@ -21,6 +23,8 @@ fn rules() -> Rules {
 		max_bytes: 10 << 20,
 		target_records: 100,
 		owner_field: Some("/account".into()),
+		max_records: DEFAULT_MAX_RECORDS,
+		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
 	}
 }
 
@@ -77,7 +81,11 @@ fn broken_foreign_thin_and_sloppy_data() {
 
 	let broken = br#"{"messages":[{"account":"x","text":"hi","at":"yesterday"}]}"#;
 	let j = judge(broken, BOB, &rules, &keys, &index).unwrap();
-	assert!(j.invalid.as_deref().unwrap().contains("breaks the schema at /at"), "{j:?}");
+	assert_eq!(
+		j.invalid.as_deref(),
+		Some("record 0 breaks the schema (rule /properties/at/type)"),
+		"{j:?}"
+	);
 	assert_eq!(j.scores.overall, 0);
 
 	let j = judge(b"not json at all", BOB, &rules, &keys, &index).unwrap();
@@ -116,6 +124,8 @@ fn csv_and_raw_daos() {
 		max_bytes: 1 << 20,
 		target_records: 2,
 		owner_field: Some("account".into()),
+		max_records: DEFAULT_MAX_RECORDS,
+		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
 	};
 	let plays = format!("account,song,at\n{BOB},Song A,1\n{BOB},Song B,2\n");
 	let j = judge(plays.as_bytes(), BOB, &csv_rules, &keys, &index).unwrap();
@@ -129,10 +139,38 @@ fn csv_and_raw_daos() {
 		max_bytes: 1 << 20,
 		target_records: 3,
 		owner_field: None,
+		max_records: DEFAULT_MAX_RECORDS,
+		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
 	};
 	let j = judge(b"line one\nline two\n\nline two\n", BOB, &raw, &keys, &index).unwrap();
 	// 4 lines: 3 records (2 distinct) and 1 empty line → 3/4 filled × 2/3 distinct × 3/3 of
 	// the target
 	// (rounded down at each product: a score never rounds up)
 	assert_eq!(j.scores.quality, 499_999, "{:?}", j.scores);
+}
+
+/// Attack: a payload of tiny records within the DAO's byte bounds (a million and one `{}`:
+/// 3 MB) that would cost 16 bytes of state per record. Refused by the default max_records
+/// of rules that do not name one, with a fixed reason, before the rest is read.
+#[test]
+fn many_tiny_records_are_refused_by_the_default_max_records() {
+	let dir = tempfile::tempdir().unwrap();
+	let index = Index::open(&dir.path().join("i.redb")).unwrap();
+	let keys = Keys::new([9; 32]);
+	let rules: Rules = serde_json::from_value(json!({
+		"format": {"kind": "json", "records": "/messages"},
+		"min_bytes": 10, "max_bytes": 100_000_000, "target_records": 100
+	}))
+	.unwrap();
+	assert_eq!((rules.max_records, rules.max_record_bytes), (1_000_000, 1 << 20));
+	let mut tiny = String::from("{\"messages\":[");
+	tiny.push_str(&"{},".repeat(DEFAULT_MAX_RECORDS as usize));
+	tiny.push_str("{}], and then no JSON at all");
+	let j = judge(tiny.as_bytes(), BOB, &rules, &keys, &index).unwrap();
+	assert_eq!(j.invalid.as_deref(), Some("more than 1000000 records (the DAO's max_records)"));
+	assert_eq!(j.scores.overall, 0);
+	// Rules past the ceilings are refused when they are set up.
+	let mut greedy = rules.clone();
+	greedy.max_records = u64::MAX;
+	assert!(greedy.check().unwrap_err().contains("max_records"));
 }
