@@ -52,6 +52,20 @@ pub async fn next_dao_id(at: &At) -> Result<u32> {
 	Ok(v.decode()?)
 }
 
+/// The first block contribution `id` may be withdrawn in, if its contributor asked to
+/// cancel it.
+pub async fn cancel_requested(at: &At, id: u64) -> Result<Option<u64>> {
+	let v = at.storage().try_fetch(datacoop::storage().contributions().cancel_requests(), (id,)).await?;
+	Ok(v.map(|v| v.decode()).transpose()?.map(u64::from))
+}
+
+/// The chain's block time in milliseconds: twice the timestamp pallet's minimum period, as
+/// Aura's slot duration is.
+pub fn block_time_ms(at: &At) -> Result<u64> {
+	let period = at.constants().entry(datacoop::constants().timestamp().minimum_period())?;
+	Ok(period.saturating_mul(2))
+}
+
 pub async fn contribution(at: &At, id: u64) -> Result<Option<Contribution>> {
 	let call = datacoop::runtime_apis().contributions_api().contribution(id);
 	Ok(at.runtime_apis().call(call).await.context("reading the contribution")?)

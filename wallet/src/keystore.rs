@@ -4,9 +4,17 @@
 //! file, fsync, rename). It holds the account's address in clear and its secret URI (a
 //! mnemonic, maybe with `//hard/soft` derivation and `///password`, or a dev URI such as
 //! `//Alice`) sealed with XChaCha20-Poly1305 under a key stretched from the password by scrypt
-//! (N = 2^15, r = 8, p = 1: 32 MiB and 0.09 s per unlock here, measured as `time datacoop
-//! key inspect` against 0.00 s for `key list`, so guessing is slow). The
-//! name and address are authenticated too: a file edited to show another address does not open.
+//! with `age`'s passphrase cost (N = 2^18, r = 8, p = 1: 256 MiB and 0.9 to 1.1 s per unlock
+//! on a busy 2-core machine, against 0.1 s for N = 2^15; measured with this module's tests),
+//! so every guess costs as much. Each file records its own cost: files written with N = 2^15
+//! by earlier wallets still open. The name and address are authenticated too: a file
+//! edited to show another address does not open.
+//!
+//! Secrets never come from the command line, where `ps` and shell history show them: `key
+//! import` reads one line from standard input or a file ([`read_secret`]), and `--account`
+//! takes an account name or a public `//Name` dev URI, nothing else ([`is_dev_uri`]).
+//! Passwords, secret URIs and the keys derived from them are zeroized when dropped. (Copies
+//! made inside `subxt_signer` while deriving the sr25519 key are out of our reach.)
 //!
 //! The sr25519 keys come from `subxt_signer`, which derives exactly as polkadot.js does: the
 //! same URI gives the same SS58 address in both.
@@ -17,7 +25,7 @@
 
 use std::{
 	fs,
-	io::Write,
+	io::{Read, Write},
 	path::{Path, PathBuf},
 };
 
@@ -28,9 +36,19 @@ use subxt::utils::AccountId32;
 use subxt_signer::{sr25519::Keypair, SecretUri};
 use zeroize::Zeroizing;
 
-const SCRYPT_LOG_N: u8 = 15;
+/// scrypt cost of new files: `age`'s for passphrases (log2 N = 18).
+const SCRYPT_LOG_N: u8 = 18;
 const SCRYPT_R: u32 = 8;
 const SCRYPT_P: u32 = 1;
+/// Most scrypt memory (128 * r * N bytes) a keystore file may ask for when it is opened.
+const SCRYPT_MAX_MEMORY: u64 = 1 << 30;
+
+/// Longest secret line read: a 24-word mnemonic is under 250 bytes; derivation paths and a
+/// `///password` fit with room to spare.
+pub const MAX_SECRET: usize = 4096;
+
+/// Why a secret on the command line is refused, and how to give it instead.
+pub const SECRET_NOT_ON_COMMAND_LINE: &str = "a mnemonic or secret URI must not be on the command line (`ps` and shell history show it): import it with `datacoop key import --name NAME`, which reads one line from standard input or from --secret-file FILE, then pass --account NAME (a keystore name: 1 to 64 letters, digits, '-', '_' or '.'; or a public //Name dev account)";
 
 /// An account ready to sign, with its secret URI.
 pub struct Account {
@@ -197,8 +215,12 @@ impl Keystore {
 		if file.version != 1 || file.kdf != "scrypt" || file.cipher != "xchacha20poly1305" {
 			bail!("account {name:?} is in a keystore format this wallet does not know");
 		}
-		// Bound the work a crafted file can ask for (2^20 = 1 GiB of scrypt).
-		if file.log_n > 20 || file.r > 16 || file.p > 4 {
+		// Bound the work a crafted file can ask for (at most 1 GiB of scrypt, 4 passes).
+		if file.log_n > 20
+			|| file.r > 16
+			|| file.p > 4
+			|| (128 * u64::from(file.r)) << file.log_n > SCRYPT_MAX_MEMORY
+		{
 			bail!("account {name:?}: keystore parameters out of range");
 		}
 		let salt = hex::decode(&file.salt).context("keystore salt")?;
@@ -210,18 +232,20 @@ impl Keystore {
 		let key = stretch(password, &salt, file.log_n, file.r, file.p)?;
 		let cipher = XChaCha20Poly1305::new(key.as_ref().into());
 		let aad = associated_data(&file.name, &file.address);
-		let uri = cipher
-			.decrypt(
-				XNonce::from_slice(&nonce),
-				chacha20poly1305::aead::Payload { msg: &sealed, aad: &aad },
-			)
-			.map_err(|_| {
-				anyhow!("wrong password for account {name:?} (or the keystore file was altered)")
-			})?;
-		let uri = Zeroizing::new(
-			String::from_utf8(uri).map_err(|_| anyhow!("account {name:?}: corrupt secret"))?,
-		);
-		let account = Account::from_uri(name, &uri)?;
+		let uri =
+			Zeroizing::new(
+				cipher
+					.decrypt(
+						XNonce::from_slice(&nonce),
+						chacha20poly1305::aead::Payload { msg: &sealed, aad: &aad },
+					)
+					.map_err(|_| {
+						anyhow!("wrong password for account {name:?} (or the keystore file was altered)")
+					})?,
+			);
+		let uri =
+			std::str::from_utf8(&uri).map_err(|_| anyhow!("account {name:?}: corrupt secret"))?;
+		let account = Account::from_uri(name, uri)?;
 		if account.address() != file.address {
 			bail!("account {name:?}: the key does not match the address on file");
 		}
@@ -254,6 +278,63 @@ impl Keystore {
 		out.sort_by(|a, b| a.name.cmp(&b.name));
 		Ok(out)
 	}
+}
+
+/// Whether an account argument (`--account`, `key inspect NAME`) is a dev URI such as
+/// `//Alice` or `//Alice//stash` (false: a keystore name). Dev URIs derive from the
+/// well-known dev phrase, so they are public; anything else that is not a keystore name (a
+/// mnemonic, a hex seed, a `///password`) is a secret and refused, without repeating it.
+pub fn is_dev_uri(arg: &str) -> Result<bool> {
+	if arg.starts_with("//") && !arg.contains("///") && !arg.contains(char::is_whitespace) {
+		return Ok(true);
+	}
+	if valid_name(arg).is_ok() {
+		return Ok(false);
+	}
+	bail!("{SECRET_NOT_ON_COMMAND_LINE}")
+}
+
+/// The first line of `input` (without its line end), for a secret URI or a password read
+/// from a pipe or a file; `what` names the source in errors. Reads at most
+/// [`MAX_SECRET`] + 1 bytes into one buffer allocated once and zeroized: a growing buffer
+/// would leave copies of the secret in freed memory, and an endless input is cut short.
+pub fn read_secret(mut input: impl Read, what: &str) -> Result<Zeroizing<String>> {
+	let mut buf = Zeroizing::new(vec![0u8; MAX_SECRET + 1]);
+	let mut len = 0;
+	while !buf[..len].contains(&b'\n') {
+		if len == buf.len() {
+			bail!("{what}: the first line is longer than {MAX_SECRET} bytes");
+		}
+		match input.read(&mut buf[len..]) {
+			Ok(0) => break,
+			Ok(n) => len += n,
+			Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {},
+			Err(e) => return Err(e).with_context(|| format!("cannot read {what}")),
+		}
+	}
+	let line = buf[..len].split(|b| *b == b'\n').next().unwrap_or_default();
+	let line = line.strip_suffix(b"\r").unwrap_or(line);
+	let line = std::str::from_utf8(line).map_err(|_| anyhow!("{what}: not UTF-8 text"))?;
+	Ok(Zeroizing::new(line.to_owned()))
+}
+
+/// The secret for `key import` from standard input: typed at a prompt that does not echo it
+/// when standard input is a terminal, else its first line, read past the standard library's
+/// buffer (which would keep a copy) on Unix.
+pub fn read_secret_from_stdin() -> Result<Zeroizing<String>> {
+	use std::io::IsTerminal;
+	let stdin = std::io::stdin();
+	if stdin.is_terminal() {
+		return rpassword::prompt_password("mnemonic or secret URI (not shown): ")
+			.map(Zeroizing::new)
+			.context("cannot read the secret from the terminal");
+	}
+	#[cfg(unix)]
+	let stdin = {
+		use std::os::fd::AsFd;
+		fs::File::from(stdin.as_fd().try_clone_to_owned().context("cannot read standard input")?)
+	};
+	read_secret(stdin, "standard input")
 }
 
 /// Writes `bytes` to `path` so that it is whole or absent, readable by its owner only.
@@ -315,6 +396,94 @@ mod tests {
 		fs::write(&path, text.replace("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", &bob))
 			.unwrap();
 		assert!(ks.unlock("a", "pw").is_err());
+	}
+
+	#[test]
+	fn new_files_use_the_age_scrypt_cost() {
+		let dir = tempfile::tempdir().unwrap();
+		let ks = Keystore::open(dir.path());
+		ks.add("a", "//Alice", "pw").unwrap();
+		let file = ks.read("a").unwrap();
+		assert_eq!((file.log_n, file.r, file.p), (18, 8, 1));
+		assert_eq!(ks.unlock("a", "pw").unwrap().address(), ALICE);
+	}
+
+	/// `//Alice` sealed under "old password" at the former cost (N = 2^15), written by an
+	/// independent implementation (Python: hashlib.scrypt, HChaCha20 + ChaCha20-Poly1305).
+	const OLD_FILE: &str = r#"{
+		"version": 1, "name": "old",
+		"address": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+		"kdf": "scrypt", "log_n": 15, "r": 8, "p": 1,
+		"salt": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+		"cipher": "xchacha20poly1305",
+		"nonce": "6465666768696a6b6c6d6e6f707172737475767778797a7b",
+		"ciphertext": "1f4461135d684ecd9de92f06312e05dde4de0b763ded6e"
+	}"#;
+	/// polkadot.js's address of //Alice.
+	const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+	#[test]
+	fn files_written_at_the_old_cost_still_open() {
+		let dir = tempfile::tempdir().unwrap();
+		fs::write(dir.path().join("old.json"), OLD_FILE).unwrap();
+		let ks = Keystore::open(dir.path());
+		assert_eq!(ks.unlock("old", "old password").unwrap().address(), ALICE);
+		assert!(ks.unlock("old", "new password").is_err());
+	}
+
+	#[test]
+	fn a_file_asking_for_too_much_scrypt_is_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let ks = Keystore::open(dir.path());
+		// 2^20 with r = 16 is 2 GiB; 2^21 is refused whatever r.
+		for (log_n, r) in [(20, 16), (21, 1), (60, 16)] {
+			let edited = OLD_FILE
+				.replace("\"log_n\": 15", &format!("\"log_n\": {log_n}"))
+				.replace("\"r\": 8", &format!("\"r\": {r}"));
+			fs::write(dir.path().join("old.json"), edited).unwrap();
+			let err = ks.unlock("old", "old password").err().unwrap().to_string();
+			assert!(err.contains("out of range"), "{log_n} {r}: {err}");
+		}
+	}
+
+	#[test]
+	fn a_secret_is_one_bounded_line() {
+		fn read(input: &[u8]) -> Result<String> {
+			read_secret(input, "input").map(|s| s.as_str().to_owned())
+		}
+		assert_eq!(read(b"//Bob\n").unwrap(), "//Bob");
+		assert_eq!(read(b"//Bob").unwrap(), "//Bob");
+		assert_eq!(read(b"//Bob\r\nmore lines\n").unwrap(), "//Bob");
+		assert_eq!(read(b" pass word \n").unwrap(), " pass word ", "passwords keep their spaces");
+		assert_eq!(read(b"").unwrap(), "");
+		assert_eq!(read(&[b'a'; MAX_SECRET]).unwrap().len(), MAX_SECRET);
+		assert!(read(b"\xff\n").is_err());
+		// An endless input (`--secret-file /dev/zero`, a stuck pipe) stops after the bound.
+		let err = read_secret(std::io::repeat(b'a'), "input").err().unwrap().to_string();
+		assert!(err.contains("longer than 4096 bytes"), "{err}");
+	}
+
+	#[test]
+	fn only_dev_uris_and_names_are_account_arguments() {
+		for dev in ["//Alice", "//Alice//stash", "//Bob/soft"] {
+			assert!(is_dev_uri(dev).unwrap(), "{dev}");
+		}
+		for name in ["bob", "my-key_2.old"] {
+			assert!(!is_dev_uri(name).unwrap(), "{name}");
+		}
+		let phrase = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
+		let seed = format!("0x{}", "ab".repeat(32));
+		for secret in [
+			phrase.to_owned(),
+			format!("{phrase}//Alice"),
+			format!("{phrase}///pw"),
+			"//Alice///password".to_owned(),
+			seed,
+		] {
+			let err = is_dev_uri(&secret).err().unwrap().to_string();
+			assert!(err.contains("--secret-file"), "{err}");
+			assert!(!err.contains(&secret) && !err.contains("bottom"), "echoes the secret: {err}");
+		}
 	}
 
 	#[test]

@@ -5,7 +5,7 @@ mod keystore;
 
 use std::{
 	fs,
-	io::{BufReader, Read},
+	io::BufReader,
 	path::{Path, PathBuf},
 	process::ExitCode,
 	time::{Duration, Instant},
@@ -14,6 +14,9 @@ use std::{
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use datacoop_envelope::{Identity, Parallelism, Recipient};
+use datacoop_primitives::contribution::{
+	split_statement, statement_line, statement_payload, Statement, STATEMENT_LINE_LEN,
+};
 use datacoop_storage::{reader_stream, BlobHash, StorageClient};
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -133,10 +136,20 @@ enum KeyCommand {
 		#[arg(long)]
 		name: String,
 	},
-	/// Keep an existing secret (mnemonic, hex seed or //Dev URI), read from standard input.
+	/// Keep an existing secret (mnemonic, hex seed or //Dev URI): one line read from standard
+	/// input (at a terminal, a prompt that does not show it) or from --secret-file.
 	Import {
 		#[arg(long)]
 		name: String,
+		/// A file whose first line is the mnemonic or secret URI.
+		#[arg(long)]
+		secret_file: Option<PathBuf>,
+		/// Refused with a message saying how to give it: the command line shows in `ps` and
+		/// shell history.
+		#[arg(hide = true)]
+		secret: Vec<String>,
+		#[arg(long = "secret", hide = true, aliases = ["mnemonic", "phrase", "seed", "uri", "suri"])]
+		secret_flag: Option<String>,
 	},
 	/// The accounts in the keystore.
 	List,
@@ -248,16 +261,16 @@ impl Cli {
 		Keystore::open(&self.keystore.clone().unwrap_or_else(|| data_dir().join("keys")))
 	}
 
-	fn password(&self, prompt: &str) -> Result<String> {
+	fn password(&self, prompt: &str) -> Result<zeroize::Zeroizing<String>> {
 		if let Some(file) = &self.password_file {
-			let text = fs::read_to_string(file)
-				.with_context(|| format!("cannot read the password file {}", file.display()))?;
-			return Ok(text.trim_end_matches(['\n', '\r']).to_owned());
+			let what = format!("the password file {}", file.display());
+			let f = fs::File::open(file).with_context(|| format!("cannot open {what}"))?;
+			return keystore::read_secret(f, &what);
 		}
 		if let Ok(p) = std::env::var("DATACOOP_PASSWORD") {
-			return Ok(p);
+			return Ok(zeroize::Zeroizing::new(p));
 		}
-		rpassword::prompt_password(prompt).map_err(|e| {
+		rpassword::prompt_password(prompt).map(zeroize::Zeroizing::new).map_err(|e| {
 			anyhow!("no password: {e} (set DATACOOP_PASSWORD or --password-file when not on a terminal)")
 		})
 	}
@@ -275,7 +288,7 @@ impl Cli {
 	}
 
 	fn account_named(&self, name: &str) -> Result<Account> {
-		if name.starts_with("//") {
+		if keystore::is_dev_uri(name)? {
 			return Account::from_uri(name, name);
 		}
 		let ks = self.keystore();
@@ -286,7 +299,7 @@ impl Cli {
 	/// The acting account's address, without a password.
 	fn account_id(&self) -> Result<AccountId32> {
 		let name = self.account_name()?;
-		if name.starts_with("//") {
+		if keystore::is_dev_uri(name)? {
 			return Ok(Account::from_uri(name, name)?.account_id());
 		}
 		parse_address(&self.keystore().address(name)?)
@@ -368,25 +381,53 @@ fn key(cli: &Cli, command: &KeyCommand) -> Result<()> {
 			);
 			let password = new_password(cli)?;
 			let account = ks.add(name, &phrase, &password)?;
-			cli.print(
-				json!({"name": name, "address": account.address(), "mnemonic": phrase.as_str(),
-					"contribution_key": account.contribution_identity().to_public().to_string()}),
-				|| {
-					format!(
-						"account {name}: {}\nmnemonic (write it down; it is the only way back): {}",
-						account.address(),
+			let address = account.address();
+			let contribution_key = account.contribution_identity().to_public().to_string();
+			// Printed from one buffer, allocated once and zeroized: a format!ed String or a
+			// serde_json::Value would leave copies of the phrase behind.
+			let mut out = zeroize::Zeroizing::new(Vec::with_capacity(1024));
+			if cli.json {
+				#[derive(serde::Serialize)]
+				struct Generated<'a> {
+					name: &'a str,
+					address: &'a str,
+					mnemonic: &'a str,
+					contribution_key: &'a str,
+				}
+				let generated = Generated {
+					name,
+					address: &address,
+					mnemonic: &phrase,
+					contribution_key: &contribution_key,
+				};
+				serde_json::to_writer(&mut *out, &generated)?;
+				out.push(b'\n');
+			} else {
+				std::io::Write::write_fmt(
+					&mut *out,
+					format_args!(
+						"account {name}: {address}\nmnemonic (write it down; it is the only way back): {}\n",
 						phrase.as_str()
-					)
-				},
-			);
+					),
+				)?;
+			}
+			std::io::Write::write_all(&mut std::io::stdout().lock(), &out)?;
 		},
-		KeyCommand::Import { name } => {
-			let mut uri = zeroize::Zeroizing::new(String::new());
-			std::io::stdin()
-				.read_to_string(&mut uri)
-				.context("reading the secret from standard input")?;
+		KeyCommand::Import { name, secret_file, secret, secret_flag } => {
+			if !secret.is_empty() || secret_flag.is_some() {
+				bail!("{}", keystore::SECRET_NOT_ON_COMMAND_LINE);
+			}
+			let uri = match secret_file {
+				Some(path) => keystore::read_secret(
+					fs::File::open(path).with_context(|| {
+						format!("cannot open the secret file {}", path.display())
+					})?,
+					&format!("the secret file {}", path.display()),
+				)?,
+				None => keystore::read_secret_from_stdin()?,
+			};
 			if uri.trim().is_empty() {
-				bail!("no secret on standard input: pipe in a mnemonic or secret URI");
+				bail!("no secret given: pipe one line with a mnemonic or secret URI into standard input, or pass --secret-file FILE");
 			}
 			let password = new_password(cli)?;
 			let account = ks.add(name, uri.trim(), &password)?;
@@ -412,7 +453,7 @@ fn key(cli: &Cli, command: &KeyCommand) -> Result<()> {
 				.clone()
 				.or_else(|| cli.account.clone())
 				.ok_or_else(|| anyhow!("which account? `datacoop key inspect NAME`"))?;
-			let account = if name.starts_with("//") || name.contains(' ') {
+			let account = if keystore::is_dev_uri(&name)? {
 				Account::from_uri(&name, &name)?
 			} else {
 				cli.account_named(&name)?
@@ -444,10 +485,10 @@ fn key(cli: &Cli, command: &KeyCommand) -> Result<()> {
 	Ok(())
 }
 
-fn new_password(cli: &Cli) -> Result<String> {
+fn new_password(cli: &Cli) -> Result<zeroize::Zeroizing<String>> {
 	let p = cli.password("new password: ")?;
 	if cli.password_file.is_none() && std::env::var("DATACOOP_PASSWORD").is_err() {
-		let again = rpassword::prompt_password("again: ")?;
+		let again = zeroize::Zeroizing::new(rpassword::prompt_password("again: ")?);
 		if again != p {
 			bail!("the passwords differ: nothing was saved");
 		}
@@ -530,6 +571,29 @@ fn decrypt_to(
 			&parallelism(one_core),
 		)
 		.map_err(|e| anyhow!("cannot decrypt: {e}"))
+	})
+}
+
+/// Decrypts a contribution into `output`, without the statement the wallet put before the
+/// data (what was contributed is the file, byte for byte).
+fn decrypt_contribution_to(input: fs::File, identities: &[Identity], output: &Path) -> Result<u64> {
+	use std::io::{Read, Write};
+	write_atomically(output, |out| {
+		let mut reader =
+			datacoop_envelope::decrypting_reader(identities, BufReader::new(input), &parallelism(false))
+				.map_err(|e| anyhow!("cannot decrypt: {e}"))?;
+		let mut head = Vec::with_capacity(STATEMENT_LINE_LEN);
+		(&mut reader).take(STATEMENT_LINE_LEN as u64).read_to_end(&mut head)
+			.map_err(|e| anyhow!("cannot decrypt: {e}"))?;
+		let mut out = std::io::BufWriter::new(out);
+		let mut n = 0;
+		if split_statement(&head).is_err() {
+			out.write_all(&head)?;
+			n += head.len() as u64;
+		}
+		n += std::io::copy(&mut reader, &mut out).map_err(|e| anyhow!("cannot decrypt: {e}"))?;
+		out.flush()?;
+		Ok(n)
 	})
 }
 
@@ -691,7 +755,17 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 		Recipient::from_bytes(dao.collective.encryption_key),
 		account.contribution_identity().to_public(),
 	];
-	let size = datacoop_envelope::encrypted_len(meta.len(), recipients.len());
+	// The statement inside the data: it is mine, for this DAO on this chain. Whoever copies
+	// the ciphertext and submits it first is judged Invalid by the collective server.
+	let statement = Statement {
+		genesis_hash: at.genesis_hash().ok_or_else(|| anyhow!("the node names no genesis"))?.0.into(),
+		dao_id,
+		contributor: account.account_id().0,
+	};
+	let signature = account.keypair.sign(&statement_payload(&statement)).0;
+	let statement = statement_line(&statement, &signature);
+	let plain_len = meta.len() + statement.len() as u64;
+	let size = datacoop_envelope::encrypted_len(plain_len, recipients.len());
 	let (min, max) = (dao.rules.min_contribution_size, dao.rules.max_contribution_size);
 	if size < min || size > max {
 		bail!(
@@ -701,59 +775,98 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 	}
 	let storage = StorageClient::new(&cli.storage)?;
 	let journal_file = journal_path(&account.address(), dao_id, file, &meta)?;
-	let known: Option<Journal> =
+	let mut known: Option<Journal> =
 		fs::read(&journal_file).ok().and_then(|b| serde_json::from_slice(&b).ok());
 
-	let upload = match known {
-		Some(j) if storage.size(&j.hash).await? == Some(j.size) => {
-			if !cli.json {
-				eprintln!("already uploaded as {}", j.hash);
-			}
-			j
-		},
-		_ => {
-			let reader =
-				datacoop_envelope::encrypting_reader(&recipients, input, &Parallelism::AllCores)
-					.map_err(|e| anyhow!("cannot encrypt: {e}"))?;
-			let bar = progress_bar(cli.json, size);
-			let tick = bar.clone();
-			let stream = reader_stream(reader, 1 << 20).inspect(move |chunk| {
-				if let Ok(c) = chunk {
-					tick.inc(c.len() as u64)
+	// Another account may submit my ciphertext before me (it is public in the pool and in
+	// storage). Its contribution is judged Invalid; mine needs a ciphertext of its own:
+	// encrypted again (a fresh file key), it is. Once is all it should take; a few times, at most.
+	let mut tries = 0;
+	let (upload, id) = loop {
+		tries += 1;
+		let upload = match known.take() {
+			Some(j) if storage.size(&j.hash).await.map_err(storage_error)? == Some(j.size) => {
+				if !cli.json {
+					eprintln!("already uploaded as {}", j.hash);
 				}
-			});
-			let stored = storage.post(stream, Some(size)).await;
-			bar.finish_and_clear();
-			let stored = stored?;
-			if stored.size != size {
-				bail!(
-					"{} changed while it was read: uploaded {} bytes, expected {size}; run again",
-					file.display(),
-					stored.size
+				j
+			},
+			_ => {
+				let mut input = input.try_clone()?;
+				std::io::Seek::rewind(&mut input)?;
+				let plain = std::io::Read::chain(std::io::Cursor::new(statement.clone()), input);
+				let reader =
+					datacoop_envelope::encrypting_reader(&recipients, plain, &Parallelism::AllCores)
+						.map_err(|e| anyhow!("cannot encrypt: {e}"))?;
+				let bar = progress_bar(cli.json, size);
+				let tick = bar.clone();
+				let stream = reader_stream(reader, 1 << 20).inspect(move |chunk| {
+					if let Ok(c) = chunk {
+						tick.inc(c.len() as u64)
+					}
+				});
+				// The upload token is signed by the account that contributes.
+				let uploader = AccountUploader(&account.keypair);
+				let stored = storage.post(&uploader, stream, size).await;
+				bar.finish_and_clear();
+				let stored = stored.map_err(storage_error)?;
+				if stored.size != size {
+					bail!(
+						"{} changed while it was read: uploaded {} bytes, expected {size}; run again",
+						file.display(),
+						stored.size
+					);
+				}
+				let j = Journal { hash: stored.hash, size, url: storage.blob_url(&stored.hash) };
+				fs::create_dir_all(journal_file.parent().expect("has a parent"))?;
+				fs::write(&journal_file, serde_json::to_vec(&j)?)?;
+				j
+			},
+		};
+		let taken = |by: &str| -> Result<()> {
+			if tries >= 3 {
+				bail!("the ciphertext of {} was submitted by {by} first, {tries} times", file.display());
+			}
+			if !cli.json {
+				eprintln!(
+					"the ciphertext {} was submitted by {by} first; encrypting it again",
+					upload.hash
 				);
 			}
-			let j = Journal { hash: stored.hash, size, url: storage.blob_url(&stored.hash) };
-			fs::create_dir_all(journal_file.parent().expect("has a parent"))?;
-			fs::write(&journal_file, serde_json::to_vec(&j)?)?;
-			j
-		},
-	};
-
-	let id = match chain::contribution_by_ciphertext(&at, dao_id, upload.hash.0).await? {
-		Some(id) => id,
-		None => {
-			let tx = rt::transactions().contributions().submit(
-				dao_id,
-				upload.url.clone().into_bytes(),
-				subxt::utils::H256(upload.hash.0),
-				upload.size,
-			);
-			let events = chain::submit(&client, &tx, &account.keypair).await?;
-			events
-				.find_first::<rt::contributions::events::Submitted>()
-				.ok_or_else(|| anyhow!("no Submitted event"))??
-				.contribution_id
-		},
+			let _ = fs::remove_file(&journal_file);
+			Ok(())
+		};
+		let at = chain::at(&client).await?;
+		if let Some(id) = chain::contribution_by_ciphertext(&at, dao_id, upload.hash.0).await? {
+			let c = chain::contribution(&at, id).await?.ok_or_else(|| anyhow!("contribution #{id} vanished"))?;
+			// Only a contribution of mine is adopted.
+			if c.contributor == account.account_id() {
+				break (upload, id);
+			}
+			taken(&c.contributor.to_string())?;
+			continue;
+		}
+		let tx = rt::transactions().contributions().submit(
+			dao_id,
+			upload.url.clone().into_bytes(),
+			subxt::utils::H256(upload.hash.0),
+			upload.size,
+		);
+		match chain::submit(&client, &tx, &account.keypair).await {
+			Ok(events) => {
+				let id = events
+					.find_first::<rt::contributions::events::Submitted>()
+					.ok_or_else(|| anyhow!("no Submitted event"))??
+					.contribution_id;
+				break (upload, id);
+			},
+			// Taken between the look-up and the submission (the other one is not final yet).
+			Err(e) if e.to_string().contains("DuplicateCiphertext") => {
+				taken("another account")?;
+				continue;
+			},
+			Err(e) => return Err(e),
+		}
 	};
 	let deadline = Instant::now() + Duration::from_secs(wait);
 	let record = loop {
@@ -775,6 +888,28 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 		)
 	});
 	Ok(())
+}
+
+/// Signs storage upload tokens with the wallet's account (sr25519, as for transactions).
+struct AccountUploader<'a>(&'a subxt_signer::sr25519::Keypair);
+
+impl datacoop_storage::Uploader for AccountUploader<'_> {
+	fn account(&self) -> [u8; 32] {
+		self.0.public_key().0
+	}
+
+	fn sign(&self, message: &[u8]) -> [u8; 64] {
+		self.0.sign(message).0
+	}
+}
+
+/// A storage error, with the flag that names the service when it cannot be reached.
+fn storage_error(e: datacoop_storage::ClientError) -> anyhow::Error {
+	use datacoop_storage::ClientError::{TimedOut, Unreachable};
+	match e {
+		Unreachable { .. } | TimedOut { .. } => anyhow!("{e} (--storage or DATACOOP_STORAGE)"),
+		e => e.into(),
+	}
 }
 
 fn progress_bar(hidden: bool, len: u64) -> indicatif::ProgressBar {
@@ -978,6 +1113,10 @@ async fn my_contribution(
 	Ok((account, client, at, c))
 }
 
+/// Cancelling takes two steps on chain (see the Contributions pallet): a request once the
+/// contribution has been Pending for `PendingTimeout` blocks, then the withdrawal
+/// `CancelDelay` blocks later, unless a verdict lands in between. `datacoop cancel ID` does
+/// whichever step is due, and says when the next one is.
 async fn cancel(cli: &Cli, id: u64) -> Result<()> {
 	let (account, client, at, c) = my_contribution(cli, id, "cancel").await?;
 	if !matches!(c.status, ContributionStatus::Pending) {
@@ -986,23 +1125,50 @@ async fn cancel(cli: &Cli, id: u64) -> Result<()> {
 			describe(&contribution_json(id, &c))
 		);
 	}
+	let now = at.block_number();
+	let block_ms = chain::block_time_ms(&at)?;
+	let wait = |from: u64| {
+		let minutes = ((from - now) * block_ms).div_ceil(60_000);
+		format!("block {from}, {} blocks from now (about {minutes} min)", from - now)
+	};
+	if let Some(from) = chain::cancel_requested(&at, id).await? {
+		if now < from {
+			bail!(
+				"contribution #{id}: cancelling was asked; it can be withdrawn from {} \
+				 (run this command again then)",
+				wait(from)
+			);
+		}
+		let tx = rt::transactions().contributions().withdraw(id);
+		chain::submit(&client, &tx, &account.keypair).await?;
+		let back = c.deposit.saturating_add(c.record_deposit);
+		cli.print(
+			json!({"contribution": id, "cancelled": true, "deposit": back.to_string()}),
+			|| format!("cancelled contribution #{id}; its deposits of {} are back", coop(back)),
+		);
+		return Ok(());
+	}
 	// The pallet says the same (TooEarly); checked here to say when instead.
 	let timeout = at.constants().entry(rt::constants().contributions().pending_timeout())?;
 	let from = u64::from(c.submitted_at.saturating_add(timeout));
-	let now = at.block_number();
 	if now < from {
-		let minutes = (from - now).div_ceil(10);
-		bail!(
-			"contribution #{id} is still within its timeout: it can be cancelled from block \
-			 {from}, {} blocks from now (about {minutes} min)",
-			from - now
-		);
+		bail!("contribution #{id} is still within its timeout: it can be cancelled from {}", wait(from));
 	}
 	let tx = rt::transactions().contributions().cancel(id);
 	chain::submit(&client, &tx, &account.keypair).await?;
+	// Finalized by now: read when the withdrawal opens, as the chain recorded it.
+	let withdraw_from = chain::cancel_requested(&chain::at(&client).await?, id)
+		.await?
+		.ok_or_else(|| anyhow!("contribution #{id}: the cancel request is not on chain"))?;
 	cli.print(
-		json!({"contribution": id, "cancelled": true, "deposit": c.deposit.to_string()}),
-		|| format!("cancelled contribution #{id}; its deposit of {} is back", coop(c.deposit)),
+		json!({"contribution": id, "cancel_requested": true, "withdraw_from": withdraw_from}),
+		|| {
+			format!(
+				"asked to cancel contribution #{id}: unless its verdict lands first, run \
+				 `datacoop cancel {id}` again from {} to take its deposits back",
+				wait(withdraw_from)
+			)
+		},
 	);
 	Ok(())
 }
@@ -1023,7 +1189,7 @@ async fn decrypt_contribution(cli: &Cli, id: u64, output: &Path) -> Result<()> {
 		std::io::Write::write_all(&mut blob, &chunk)?;
 	}
 	std::io::Seek::rewind(&mut blob)?;
-	let n = decrypt_to(blob, &[account.contribution_identity()], output, false)?;
+	let n = decrypt_contribution_to(blob, &[account.contribution_identity()], output)?;
 	cli.print(json!({"contribution": id, "output": output, "bytes": n}), || {
 		format!("decrypted contribution #{id} into {} ({n} bytes)", output.display())
 	});
@@ -1043,6 +1209,22 @@ mod tests {
 	#[test]
 	fn the_command_line_is_consistent() {
 		Cli::command().debug_assert();
+	}
+
+	#[test]
+	fn upload_tokens_signed_by_the_account_verify_as_storage_checks_them() {
+		let alice = subxt_signer::sr25519::dev::alice();
+		let hash = BlobHash::of(b"ciphertext");
+		let t = datacoop_storage::UploadToken::sign(
+			&AccountUploader(&alice),
+			Some(&hash),
+			10,
+			1_700_000_000,
+			[1; 16],
+		);
+		assert_eq!(t.account, alice.public_key().0);
+		t.verify(Some(&hash)).unwrap();
+		assert!(t.verify(None).is_err());
 	}
 
 	#[test]
@@ -1081,5 +1263,80 @@ mod tests {
 		for bad in ["", "bob", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694tz"] {
 			assert!(parse_address(bad).is_err(), "{bad}");
 		}
+	}
+
+	const PHRASE: &str = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
+	const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+	fn run_key(cli: &Cli) -> Result<()> {
+		let Command::Key(k) = &cli.command else { panic!("not a key command") };
+		key(cli, k)
+	}
+
+	#[test]
+	fn a_secret_on_the_command_line_is_refused_without_being_repeated() {
+		let dir = tempfile::tempdir().unwrap();
+		let keystore = dir.path().to_str().unwrap();
+		let alice_with_password = "//Alice///secret-pw".to_owned();
+		let with_path = format!("{PHRASE}//Alice");
+		let cases: [&[&str]; 6] = [
+			&["key", "import", "--name", "x", PHRASE],
+			&["key", "import", "--name", "x", "--mnemonic", PHRASE],
+			&["key", "inspect", PHRASE],
+			&["-a", PHRASE, "balance"],
+			&["-a", with_path.as_str(), "balance"],
+			&["-a", alice_with_password.as_str(), "balance"],
+		];
+		for args in cases {
+			let cli = parse(&[&["--keystore", keystore][..], args].concat())
+				.unwrap_or_else(|e| panic!("{args:?}: {e}"));
+			let err = match cli.command {
+				Command::Key(_) => run_key(&cli).err(),
+				_ => cli.account().err().and(cli.account_id().err()),
+			}
+			.unwrap_or_else(|| panic!("{args:?} was accepted"))
+			.to_string();
+			assert!(err.contains("--secret-file FILE"), "{args:?}: {err}");
+			assert!(!err.contains("bottom") && !err.contains("secret-pw"), "echoed: {err}");
+		}
+		assert!(fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing was stored");
+		// Dev accounts are public and stay usable.
+		let cli = parse(&["--keystore", keystore, "-a", "//Alice//stash", "balance"]).unwrap();
+		assert!(cli.account_id().is_ok());
+		run_key(&parse(&["--keystore", keystore, "key", "inspect", "//Alice"]).unwrap()).unwrap();
+	}
+
+	#[test]
+	fn key_import_reads_the_secret_from_a_file() {
+		let dir = tempfile::tempdir().unwrap();
+		let keystore = dir.path().join("keys");
+		let secret = dir.path().join("secret");
+		let password = dir.path().join("password");
+		fs::write(&secret, format!("{PHRASE}//Alice\n")).unwrap();
+		fs::write(&password, "pw\n").unwrap();
+		let import = |name: &str| {
+			run_key(
+				&parse(&[
+					"--keystore",
+					keystore.to_str().unwrap(),
+					"--password-file",
+					password.to_str().unwrap(),
+					"key",
+					"import",
+					"--name",
+					name,
+					"--secret-file",
+					secret.to_str().unwrap(),
+				])
+				.unwrap(),
+			)
+		};
+		import("alice").unwrap();
+		let ks = Keystore::open(&keystore);
+		assert_eq!(ks.address("alice").unwrap(), ALICE);
+		assert_eq!(ks.unlock("alice", "pw").unwrap().address(), ALICE);
+		fs::write(&secret, "\n").unwrap();
+		let err = import("empty").err().unwrap().to_string();
+		assert!(err.contains("no secret given"), "{err}");
 	}
 }

@@ -221,6 +221,97 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 	assert_eq!(w.json(&["--account", "bob", "contributions"]).as_array().unwrap().len(), 1);
 }
 
+/// `datacoop-storage gc` against the real node: the blob of a submitted contribution survives,
+/// an unreferenced blob is removed once past the grace period, `--dry-run` removes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_gc_removes_only_blobs_no_contribution_references() {
+	let node = Node::dev().await.unwrap();
+	let blobs = tempfile::tempdir().unwrap();
+	let (_storage, storage) = start_storage(blobs.path());
+	let w =
+		Wallet { url: node.url(), storage: storage.clone(), home: tempfile::tempdir().unwrap() };
+	let files = tempfile::tempdir().unwrap();
+	let created = w.json(&[
+		"--account",
+		"//Alice",
+		"dao",
+		"create",
+		"--name",
+		"GC",
+		"--token-name",
+		"Gc",
+		"--token-symbol",
+		"GC",
+		"--collective-key",
+		&datacoop_envelope::Identity::generate().unwrap().to_public().to_string(),
+		"--signer",
+		"5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y",
+		"--endpoint",
+		"http://127.0.0.1:9/collective",
+		"--measurement",
+		"0x0000000000000000000000000000000000000000000000000000000000000001",
+		"--min-size",
+		"400",
+		"--max-size",
+		"1000000",
+		"--reward",
+		"10000000000000",
+	]);
+	let dao = created["id"].as_u64().unwrap().to_string();
+	// //Bob's contribution: its blob is referenced on chain (Pending)
+	let file = write_file(files.path(), "export.json", 20_000);
+	let c = w.json(&[
+		"--account",
+		"//Bob",
+		"contribute",
+		file.to_str().unwrap(),
+		"--dao",
+		&dao,
+		"--wait",
+		"0",
+	]);
+	let (client, referenced) =
+		datacoop_storage::StorageClient::for_blob_url(c["url"].as_str().unwrap()).unwrap();
+	// a blob nobody submitted
+	let orphan = b"uploaded, never submitted".repeat(40);
+	let orphan_hash = datacoop_storage::BlobHash::of(&orphan);
+	let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(orphan.clone()))]);
+	let uploader = datacoop_storage::KeypairUploader::from_seed([7; 32]);
+	client.put(&uploader, &orphan_hash, body, orphan.len() as u64).await.unwrap();
+
+	let gc = |extra: &[&str]| {
+		let out = std::process::Command::new(common::sibling("datacoop-storage"))
+			.args(["gc", "--store", blobs.path().to_str().unwrap(), "--node", &node.url()])
+			.args(extra)
+			.output()
+			.unwrap();
+		let text = format!(
+			"{}{}",
+			String::from_utf8_lossy(&out.stdout),
+			String::from_utf8_lossy(&out.stderr)
+		);
+		assert!(out.status.success(), "gc {extra:?}: {text}");
+		text
+	};
+	let client = &client;
+	let present = move |hash| async move { client.size(&hash).await.unwrap().is_some() };
+	// within the grace period: nothing
+	let said = gc(&["--grace", "1h"]);
+	assert!(said.contains("2 within the grace period"), "{said}");
+	// a dry run says what would go and removes nothing
+	let said = gc(&["--grace", "0s", "--dry-run"]);
+	assert!(said.contains(&format!("would remove {orphan_hash}")), "{said}");
+	assert!(!said.contains(&referenced.to_string()), "{said}");
+	assert!(present(orphan_hash).await && present(referenced).await);
+	// for real: the orphan goes, the contribution's blob stays
+	let said = gc(&["--grace", "0s"]);
+	assert!(said.contains(&format!("removed {orphan_hash}")), "{said}");
+	assert!(said.contains("1 referenced on chain"), "{said}");
+	assert!(!present(orphan_hash).await);
+	assert!(present(referenced).await);
+	assert_eq!(walk(blobs.path().join("blobs")), 1);
+}
+
 /// Signs an attestation for contribution `id` with //Charlie's key (the DAO's registered
 /// signer), as the collective server will, and relays it unsigned.
 async fn attest(node: &Node, id: u64, ciphertext_hash: &Value) {
@@ -235,9 +326,13 @@ async fn attest(node: &Node, id: u64, ciphertext_hash: &Value) {
 		.unwrap()
 		.try_into()
 		.unwrap();
+	let contribution = datacoop_e2e::datacoop::runtime_apis().contributions_api().contribution(id);
+	let contributor =
+		at.runtime_apis().call(contribution).await.unwrap().unwrap().contributor.0;
 	let attestation = Attestation {
 		dao_id: 0,
 		contribution_id: id,
+		contributor,
 		ciphertext_hash: subxt::utils::H256(hash),
 		fingerprint: subxt::utils::H256([0x5a; 32]),
 		scores: Scores {
