@@ -43,7 +43,8 @@ use axum::{
 use codec::Encode;
 use datacoop_envelope::{decrypt, Identity, Parallelism};
 use datacoop_primitives::contribution::{
-	signing_payload, Attestation, Reason, Scores as ChainScores, Verdict, MAX_REASON_LEN,
+	signing_payload, split_statement, statement_payload, Attestation, Reason,
+	Scores as ChainScores, Statement, Verdict, MAX_REASON_LEN,
 };
 use datacoop_storage::BlobHash;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -771,26 +772,15 @@ impl App {
 			.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "shutting down"))?;
 		self.metrics.in_flight.inc();
 		let started = Instant::now();
-		let judged = self.judge(ledger, submission, &served).await;
+		let judged = self.judge(ledger, genesis, submission, &served).await;
 		self.metrics.in_flight.dec();
 		let judgement = judged?;
 		self.metrics.seconds.observe(started.elapsed().as_secs_f64());
 
-		let contributor =
-			<sp_core::crypto::AccountId32 as sp_core::crypto::Ss58Codec>::from_ss58check(
-				&submission.contributor,
-			)
-			.map_err(|_| {
-				ApiError::new(
-					StatusCode::BAD_GATEWAY,
-					"node",
-					"the node named a contributor that is not an account",
-				)
-			})?;
 		let attestation = Attestation {
 			dao_id,
 			contribution_id: id,
-			contributor: contributor.into(),
+			contributor: account_bytes(&submission.contributor)?,
 			ciphertext_hash: H256(submission.ciphertext_hash),
 			fingerprint: H256(judgement.fingerprint),
 			scores: ChainScores {
@@ -833,6 +823,7 @@ impl App {
 	async fn judge<L: Ledger>(
 		&self,
 		ledger: &L,
+		genesis: [u8; 32],
 		submission: &Submission,
 		served: &Arc<Served>,
 	) -> Result<Judgement, ApiError> {
@@ -878,6 +869,11 @@ impl App {
 			},
 		};
 		let contributor = submission.contributor.clone();
+		let expected = Statement {
+			genesis_hash: H256(genesis),
+			dao_id: submission.dao_id,
+			contributor: account_bytes(&submission.contributor)?,
+		};
 		let task_served = served.clone();
 		let assessment = tokio::task::spawn_blocking(move || {
 			let mut plain = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
@@ -888,7 +884,15 @@ impl App {
 				&Parallelism::OneCore,
 			);
 			match opened {
-				Ok(n) => (n, assess(&plain, &contributor, &task_served.rules, &task_served.keys)),
+				Ok(n) => match submitters_data(&plain, &expected) {
+					Ok(data) => {
+						(n, assess(data, &contributor, &task_served.rules, &task_served.keys))
+					},
+					Err(reason) => {
+						tracing::info!(contribution = id, "{reason}");
+						(n, Assessment::Invalid(reason.into()))
+					},
+				},
 				Err(e) => {
 					tracing::info!(contribution = id, "cannot be decrypted: {e}");
 					(0, Assessment::Invalid(NOT_FOR_THIS_DAO.into()))
@@ -943,6 +947,55 @@ impl App {
 		// Sixteen stale entries in a row: judge against the next without checking it.
 		served.index.closest_except(fingerprint, signature, Some(id)).map_err(index_error)
 	}
+}
+
+/// The reason signed when the data does not start with a contributor statement.
+pub const NO_STATEMENT: &str =
+	"no contributor statement before the data (contribute with the datacoop wallet)";
+/// The reason signed when the statement's signature does not verify.
+pub const BAD_STATEMENT: &str = "the contributor statement's signature does not verify";
+/// The reason signed when the statement is for another chain or DAO.
+pub const ELSEWHERE_STATEMENT: &str = "the contributor statement is for another chain or DAO";
+/// The reason signed when the statement names another account than the submitter: someone
+/// submitted a copy of another contributor's ciphertext.
+pub const NOT_SUBMITTERS: &str = "not the submitter's data";
+
+/// The data after the contributor's statement, if the statement is well formed, signed by
+/// the account it names, and names `expected` (this chain, this DAO, the account that
+/// submitted the contribution on chain); else the fixed reason why not.
+pub fn submitters_data<'a>(
+	plain: &'a [u8],
+	expected: &Statement,
+) -> Result<&'a [u8], &'static str> {
+	let (statement, signature, data) = split_statement(plain).map_err(|_| NO_STATEMENT)?;
+	let signed = sr25519::Pair::verify(
+		&sr25519::Signature::from_raw(signature),
+		statement_payload(&statement),
+		&sr25519::Public::from_raw(statement.contributor),
+	);
+	if !signed {
+		return Err(BAD_STATEMENT);
+	}
+	if statement.genesis_hash != expected.genesis_hash || statement.dao_id != expected.dao_id {
+		return Err(ELSEWHERE_STATEMENT);
+	}
+	if statement.contributor != expected.contributor {
+		return Err(NOT_SUBMITTERS);
+	}
+	Ok(data)
+}
+
+/// The 32 bytes of an SS58 account id the node gave.
+fn account_bytes(ss58: &str) -> Result<[u8; 32], ApiError> {
+	<sp_core::crypto::AccountId32 as sp_core::crypto::Ss58Codec>::from_ss58check(ss58)
+		.map(Into::into)
+		.map_err(|_| {
+			ApiError::new(
+				StatusCode::BAD_GATEWAY,
+				"node",
+				"the node named a contributor that is not an account",
+			)
+		})
 }
 
 /// The reason signed when storage holds the blob with another size than declared.

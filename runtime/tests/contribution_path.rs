@@ -17,7 +17,7 @@ use datacoop_runtime::{
 use frame_support::{
 	assert_ok,
 	storage::{with_transaction, TransactionOutcome},
-	traits::{fungible::Inspect, Get},
+	traits::fungible::Inspect,
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Ferdie};

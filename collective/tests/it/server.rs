@@ -20,7 +20,8 @@ use datacoop_collective::{
 	sealed::Sealer,
 	server::{
 		self, ApiError, App, Ledger, Limits, Registered, Served, SetupError, Submission,
-		NOT_FOR_THIS_DAO, SIZE_DIFFERS,
+		BAD_STATEMENT, ELSEWHERE_STATEMENT, NOT_FOR_THIS_DAO, NOT_SUBMITTERS, NO_STATEMENT,
+		SIZE_DIFFERS,
 	},
 	Format, Rules, DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORD_BYTES,
 };
@@ -64,11 +65,29 @@ fn rules() -> Rules {
 	}
 }
 
+/// A chat export of //Bob's, with his statement for DAO 0 on the test chain (genesis 0x00…)
+/// before it, as the wallet writes it.
 fn export(first: u32) -> Vec<u8> {
+	signed_by("//Bob", 0, &bare_export(first))
+}
+
+fn bare_export(first: u32) -> Vec<u8> {
 	let messages: Vec<_> = (first..first + 20)
 		.map(|i| json!({"account": BOB, "text": format!("message {i}")}))
 		.collect();
 	serde_json::to_vec(&json!({ "messages": messages })).unwrap()
+}
+
+/// `data` behind the statement of account `uri` for DAO `dao_id` on the test chain.
+fn signed_by(uri: &str, dao_id: u32, data: &[u8]) -> Vec<u8> {
+	use datacoop_primitives::contribution::{statement_line, statement_payload, Statement};
+	use sp_core::Pair as _;
+	let pair = sr25519::Pair::from_string(uri, None).unwrap();
+	let statement =
+		Statement { genesis_hash: sp_core::H256([0; 32]), dao_id, contributor: pair.public().0 };
+	let mut out = statement_line(&statement, &pair.sign(&statement_payload(&statement)).0);
+	out.extend_from_slice(data);
+	out
 }
 
 /// What a blob host does with each connection.
@@ -117,6 +136,11 @@ async fn answer(mut socket: TcpStream, host: Host) {
 			Ok(n) => request.extend_from_slice(&buf[..n]),
 		}
 	}
+	answer_read(socket, host).await
+}
+
+/// Answers a request already read.
+async fn answer_read(mut socket: TcpStream, host: Host) {
 	let head = |status: &str, len: u64| {
 		format!("HTTP/1.1 {status}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n")
 	};
@@ -430,4 +454,62 @@ async fn setup_with_blob(workers: usize, allowed: &[u16]) -> WithBlob {
 	let url = format!("http://127.0.0.1:{storage}/blobs/{hash}");
 	let honest = submission(100, 0, url, hash, blob.len() as u64);
 	WithBlob { setup, honest, storage_hits: hits, storage }
+}
+
+/// Attack: a front-runner copies a contributor's `submit` (or any ciphertext in storage) and
+/// submits it first, to be paid for the victim's data. The statement inside the data names the
+/// victim: the thief's contribution is Invalid. Data with no statement, a forged one, or one
+/// for another DAO is Invalid too; the victim's own submission is judged on its merits.
+#[tokio::test]
+async fn a_contribution_is_its_contributors_only() {
+	const EVE: &str = "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw";
+	let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let storage = listener.local_addr().unwrap().port();
+	let s = setup(0, storage, &[], 2);
+	// A statement whose signature was made for other bytes.
+	let mut forged = export(905);
+	let at = datacoop_primitives::contribution::STATEMENT_PREFIX.len() + 10;
+	forged[at] = if forged[at] == b'0' { b'1' } else { b'0' };
+	let cases: [(&str, Vec<u8>, &str); 6] = [
+		(EVE, export(900), NOT_SUBMITTERS),
+		(BOB, bare_export(901), NO_STATEMENT),
+		(BOB, signed_by("//Bob", 7, &bare_export(902)), ELSEWHERE_STATEMENT),
+		(BOB, signed_by("//Eve", 0, &bare_export(903)), NOT_SUBMITTERS),
+		(BOB, forged, BAD_STATEMENT),
+		(BOB, export(904), "valid"),
+	];
+	// Storage: each blob by its path.
+	let mut blobs = std::collections::HashMap::new();
+	let mut submissions = Vec::new();
+	for (i, (who, plain, expected)) in cases.into_iter().enumerate() {
+		let (blob, hash) = sealed(&s.recipient, &plain);
+		let url = format!("http://127.0.0.1:{storage}/blobs/{hash}");
+		let mut sub = submission(40 + i as u64, 0, url, hash, blob.len() as u64);
+		sub.contributor = who.into();
+		blobs.insert(format!("/blobs/{hash}"), Arc::new(blob));
+		submissions.push((sub, expected));
+	}
+	tokio::spawn(async move {
+		loop {
+			let Ok((mut socket, _)) = listener.accept().await else { return };
+			let mut request = Vec::new();
+			let mut buf = [0u8; 1024];
+			while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+				match socket.read(&mut buf).await {
+					Ok(0) | Err(_) => break,
+					Ok(n) => request.extend_from_slice(&buf[..n]),
+				}
+			}
+			let line = String::from_utf8_lossy(&request).lines().next().unwrap_or("").to_owned();
+			let path = line.split(' ').nth(1).unwrap_or("").to_owned();
+			let host = match blobs.get(&path) {
+				Some(blob) => Host::Serves(blob.clone(), None),
+				None => Host::Fails("no such blob"),
+			};
+			tokio::spawn(answer_read(socket, host));
+		}
+	});
+	for (sub, expected) in submissions {
+		assert_eq!(reason(&attest(&s, &sub).await), expected, "contribution #{}", sub.id);
+	}
 }

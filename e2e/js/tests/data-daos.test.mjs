@@ -86,5 +86,11 @@ test('bad input is refused with a specific error and changes nothing', async () 
   const notAdmin = await send(api.tx.dataDaos.retire(0),
     new Keyring({ type: 'sr25519' }).addFromUri('//Bob'));
   assert.equal(notAdmin.error, 'dataDaos.NotAdmin');
+  // The mirror attack: a copycat registers another DAO's collective keys. One key set serves
+  // exactly one DAO.
+  const copycat = await send(api.tx.dataDaos.create(
+    'Copycat', 'ipfs://x', { name: 'Copy', symbol: 'CPY' }, collective, rules),
+  new Keyring({ type: 'sr25519' }).addFromUri('//Bob'));
+  assert.equal(copycat.error, 'dataDaos.CollectiveKeyInUse');
   assert.equal((await api.query.dataDaos.nextDaoId()).toNumber(), next);
 });
