@@ -55,7 +55,10 @@ pub async fn next_dao_id(at: &At) -> Result<u32> {
 /// The first block contribution `id` may be withdrawn in, if its contributor asked to
 /// cancel it.
 pub async fn cancel_requested(at: &At, id: u64) -> Result<Option<u64>> {
-	let v = at.storage().try_fetch(datacoop::storage().contributions().cancel_requests(), (id,)).await?;
+	let v = at
+		.storage()
+		.try_fetch(datacoop::storage().contributions().cancel_requests(), (id,))
+		.await?;
 	Ok(v.map(|v| v.decode()).transpose()?.map(u64::from))
 }
 

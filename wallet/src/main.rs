@@ -579,11 +579,16 @@ fn decrypt_to(
 fn decrypt_contribution_to(input: fs::File, identities: &[Identity], output: &Path) -> Result<u64> {
 	use std::io::{Read, Write};
 	write_atomically(output, |out| {
-		let mut reader =
-			datacoop_envelope::decrypting_reader(identities, BufReader::new(input), &parallelism(false))
-				.map_err(|e| anyhow!("cannot decrypt: {e}"))?;
+		let mut reader = datacoop_envelope::decrypting_reader(
+			identities,
+			BufReader::new(input),
+			&parallelism(false),
+		)
+		.map_err(|e| anyhow!("cannot decrypt: {e}"))?;
 		let mut head = Vec::with_capacity(STATEMENT_LINE_LEN);
-		(&mut reader).take(STATEMENT_LINE_LEN as u64).read_to_end(&mut head)
+		(&mut reader)
+			.take(STATEMENT_LINE_LEN as u64)
+			.read_to_end(&mut head)
 			.map_err(|e| anyhow!("cannot decrypt: {e}"))?;
 		let mut out = std::io::BufWriter::new(out);
 		let mut n = 0;
@@ -758,7 +763,11 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 	// The statement inside the data: it is mine, for this DAO on this chain. Whoever copies
 	// the ciphertext and submits it first is judged Invalid by the collective server.
 	let statement = Statement {
-		genesis_hash: at.genesis_hash().ok_or_else(|| anyhow!("the node names no genesis"))?.0.into(),
+		genesis_hash: at
+			.genesis_hash()
+			.ok_or_else(|| anyhow!("the node names no genesis"))?
+			.0
+			.into(),
 		dao_id,
 		contributor: account.account_id().0,
 	};
@@ -795,9 +804,12 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 				let mut input = input.try_clone()?;
 				std::io::Seek::rewind(&mut input)?;
 				let plain = std::io::Read::chain(std::io::Cursor::new(statement.clone()), input);
-				let reader =
-					datacoop_envelope::encrypting_reader(&recipients, plain, &Parallelism::AllCores)
-						.map_err(|e| anyhow!("cannot encrypt: {e}"))?;
+				let reader = datacoop_envelope::encrypting_reader(
+					&recipients,
+					plain,
+					&Parallelism::AllCores,
+				)
+				.map_err(|e| anyhow!("cannot encrypt: {e}"))?;
 				let bar = progress_bar(cli.json, size);
 				let tick = bar.clone();
 				let stream = reader_stream(reader, 1 << 20).inspect(move |chunk| {
@@ -825,7 +837,10 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 		};
 		let taken = |by: &str| -> Result<()> {
 			if tries >= 3 {
-				bail!("the ciphertext of {} was submitted by {by} first, {tries} times", file.display());
+				bail!(
+					"the ciphertext of {} was submitted by {by} first, {tries} times",
+					file.display()
+				);
 			}
 			if !cli.json {
 				eprintln!(
@@ -838,7 +853,9 @@ async fn contribute(cli: &Cli, file: &Path, dao_id: u32, wait: u64) -> Result<()
 		};
 		let at = chain::at(&client).await?;
 		if let Some(id) = chain::contribution_by_ciphertext(&at, dao_id, upload.hash.0).await? {
-			let c = chain::contribution(&at, id).await?.ok_or_else(|| anyhow!("contribution #{id} vanished"))?;
+			let c = chain::contribution(&at, id)
+				.await?
+				.ok_or_else(|| anyhow!("contribution #{id} vanished"))?;
 			// Only a contribution of mine is adopted.
 			if c.contributor == account.account_id() {
 				break (upload, id);
@@ -1152,7 +1169,10 @@ async fn cancel(cli: &Cli, id: u64) -> Result<()> {
 	let timeout = at.constants().entry(rt::constants().contributions().pending_timeout())?;
 	let from = u64::from(c.submitted_at.saturating_add(timeout));
 	if now < from {
-		bail!("contribution #{id} is still within its timeout: it can be cancelled from {}", wait(from));
+		bail!(
+			"contribution #{id} is still within its timeout: it can be cancelled from {}",
+			wait(from)
+		);
 	}
 	let tx = rt::transactions().contributions().cancel(id);
 	chain::submit(&client, &tx, &account.keypair).await?;

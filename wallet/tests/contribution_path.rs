@@ -8,7 +8,9 @@
 //! 4. with the collective server stopped a contribution stays Pending (and its contributor
 //!    may not cancel it before the timeout); restarted (same keys, same index), it is
 //!    accepted;
-//! 5. an attestation signed by a key the DAO did not register is refused by the pool.
+//! 5. an attestation signed by a key the DAO did not register is refused by the pool;
+//! 6. front-running: another account submits a contributor's exact call first and gets
+//!    nothing but a slash; the contributor's wallet contributes the file again and is paid.
 
 mod common;
 
@@ -277,6 +279,138 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 		metrics.contains("datacoop_collective_validations_total{outcome=\"repeated\"}"),
 		"{metrics}"
 	);
+
+	// 6. Front-running gets the thief nothing.
+	let dao_id: u32 = dao.parse().unwrap();
+	let key = keys["encryption_key"].as_str().unwrap();
+	front_running_gets_the_thief_nothing(&node, &w, files.path(), dao_id, key).await;
+}
+
+/// Signs storage upload tokens with a dev account, as the wallet does with its own.
+struct DevUploader(subxt_signer::sr25519::Keypair);
+
+impl datacoop_storage::Uploader for DevUploader {
+	fn account(&self) -> [u8; 32] {
+		self.0.public_key().0
+	}
+
+	fn sign(&self, message: &[u8]) -> [u8; 64] {
+		self.0.sign(message).0
+	}
+}
+
+/// 6. Front-running: //Bob's ciphertext (his statement inside, encrypted to the DAO as his
+/// wallet does) is in storage, and //Eve submits that exact call before him. The collective
+/// reads Bob's statement in Eve's contribution: rejected, "not the submitter's data", Eve's
+/// deposit slashed and no tokens. Bob's own submission of that ciphertext is now refused
+/// (`DuplicateCiphertext`), and his wallet, contributing the same file, encrypts it again and
+/// is accepted.
+async fn front_running_gets_the_thief_nothing(
+	node: &Node,
+	w: &Wallet,
+	files: &Path,
+	dao: u32,
+	collective_key: &str,
+) {
+	use datacoop_e2e::datacoop;
+	use datacoop_primitives::contribution::{statement_line, statement_payload, Statement};
+	use subxt_signer::sr25519::dev;
+	let api = node.client().await.unwrap();
+	let data = export(BOB, 3_000, 60);
+	let bob = dev::bob();
+	let statement = Statement {
+		genesis_hash: api.genesis_hash().0.into(),
+		dao_id: dao,
+		contributor: bob.public_key().0,
+	};
+	let mut plain = statement_line(&statement, &bob.sign(&statement_payload(&statement)).0);
+	plain.extend_from_slice(&data);
+	let recipient: datacoop_envelope::Recipient = collective_key.parse().unwrap();
+	let mut blob = Vec::new();
+	datacoop_envelope::encrypt(
+		std::slice::from_ref(&recipient),
+		&plain[..],
+		&mut blob,
+		&datacoop_envelope::Parallelism::OneCore,
+	)
+	.unwrap();
+	let storage = datacoop_storage::StorageClient::new(&w.storage).unwrap();
+	let size = blob.len() as u64;
+	let hash = datacoop_storage::BlobHash::of(&blob);
+	let body = futures::stream::once(async move { Ok(bytes::Bytes::from(blob)) });
+	storage.put(&DevUploader(dev::bob()), &hash, body, size).await.unwrap();
+	let submit = datacoop::transactions().contributions().submit(
+		dao,
+		storage.blob_url(&hash).into_bytes(),
+		subxt::utils::H256(hash.0),
+		size,
+	);
+
+	// Eve is first.
+	let at = api.at_current_block().await.unwrap();
+	let eve_free_before = free_balance(&api, &dev::eve()).await;
+	let events = at
+		.transactions()
+		.sign_and_submit_then_watch_default(&submit, &dev::eve())
+		.await
+		.unwrap()
+		.wait_for_finalized_success()
+		.await
+		.unwrap();
+	let id = events.find_first::<datacoop::contributions::events::Submitted>().unwrap().unwrap();
+	let id = id.contribution_id;
+	let deadline = Instant::now() + Duration::from_secs(180);
+	let judged = loop {
+		let at = api.at_current_block().await.unwrap();
+		let call = datacoop::runtime_apis().contributions_api().contribution(id);
+		let c = at.runtime_apis().call(call).await.unwrap().unwrap();
+		let pending = matches!(
+			c.status,
+			datacoop::runtime_types::pallet_contributions::types::ContributionStatus::Pending
+		);
+		if !pending || Instant::now() > deadline {
+			break c;
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	};
+	use datacoop::runtime_types::pallet_contributions::types::ContributionStatus::Rejected;
+	let Rejected { reason, slashed, .. } = judged.status else {
+		panic!("Eve's copy was not rejected: {:?}", judged.status)
+	};
+	assert_eq!(String::from_utf8_lossy(&reason.0), "not the submitter's data");
+	assert!(slashed > 0);
+	let at = api.at_current_block().await.unwrap();
+	let tokens = datacoop::runtime_apis()
+		.data_daos_api()
+		.token_balance(dao, dev::eve().public_key().to_account_id());
+	assert_eq!(at.runtime_apis().call(tokens).await.unwrap(), 0);
+	// What Eve has after: less than before by the slash and fees, and her record deposit is
+	// held until she removes the record.
+	assert!(free_balance(&api, &dev::eve()).await < eve_free_before - slashed);
+
+	// Bob's own submission of that ciphertext now fails...
+	let refused = at
+		.transactions()
+		.sign_and_submit_then_watch_default(&submit, &bob)
+		.await
+		.unwrap()
+		.wait_for_finalized_success()
+		.await;
+	let refused = refused.err().expect("the ciphertext is taken").to_string();
+	assert!(refused.contains("DuplicateCiphertext"), "{refused}");
+	// ...but his wallet, contributing the same file, encrypts it again: accepted.
+	let mine = contribute(w, files, "stolen.json", &data, &dao.to_string(), "90");
+	assert_eq!(mine["status"], "accepted", "{mine}");
+}
+
+async fn free_balance(
+	api: &subxt::OnlineClient<subxt::PolkadotConfig>,
+	who: &subxt_signer::sr25519::Keypair,
+) -> u128 {
+	let at = api.at_current_block().await.unwrap();
+	let account = datacoop_e2e::datacoop::storage().system().account();
+	let v = at.storage().fetch(account, (who.public_key().to_account_id(),)).await.unwrap();
+	v.decode().unwrap().data.free
 }
 
 async fn forged_attestation_is_refused(node: &Node, pending: &Value, id: u64) {
@@ -292,8 +426,7 @@ async fn forged_attestation_is_refused(node: &Node, pending: &Value, id: u64) {
 	let measurement =
 		at.runtime_apis().call(measurement).await.unwrap().unwrap().collective.measurement;
 	let contribution = datacoop_e2e::datacoop::runtime_apis().contributions_api().contribution(id);
-	let contributor =
-		at.runtime_apis().call(contribution).await.unwrap().unwrap().contributor.0;
+	let contributor = at.runtime_apis().call(contribution).await.unwrap().unwrap().contributor.0;
 	let full = || Permill(1_000_000);
 	let attestation = Attestation {
 		dao_id: dao,

@@ -184,6 +184,17 @@ impl World {
 		});
 	}
 
+	/// The contributions whose attestations were submitted so far, and empties the pool.
+	fn attested(&self) -> Vec<u64> {
+		self.submitted()
+			.into_iter()
+			.map(|c| match c {
+				Call::attest { attestation, .. } => attestation.contribution_id,
+				other => panic!("not attest: {other:?}"),
+			})
+			.collect()
+	}
+
 	/// The attestations submitted so far, and empties the pool.
 	fn submitted(&self) -> Vec<Call<Test>> {
 		let txs = std::mem::take(&mut self.pool.write().transactions);
@@ -410,14 +421,7 @@ fn each_block_asks_about_a_bounded_number_and_walks_the_queue() {
 			w.expect_validate(*id, body);
 		}
 		w.worker_at(block);
-		let asked: Vec<u64> = w
-			.submitted()
-			.into_iter()
-			.map(|c| match c {
-				Call::attest { attestation, .. } => attestation.contribution_id,
-				_ => panic!(),
-			})
-			.collect();
+		let asked = w.attested();
 		assert_eq!(asked, batch.to_vec());
 		block += 1;
 	}
@@ -462,14 +466,7 @@ fn an_endpoint_that_stalls_after_its_headers_costs_one_deadline_not_the_worker()
 	}
 	w.worker_at(2);
 	// The honest DAO's contribution is attested in the same block...
-	let asked: Vec<u64> = w
-		.submitted()
-		.into_iter()
-		.map(|c| match c {
-			Call::attest { attestation, .. } => attestation.contribution_id,
-			_ => panic!("not attest"),
-		})
-		.collect();
+	let asked = w.attested();
 	assert_eq!(asked, vec![honest]);
 	// ...and the stalled one backs off like any failure.
 	let r = w.run(|| record(stalled)).unwrap();
@@ -506,14 +503,7 @@ fn a_flood_in_one_dao_does_not_starve_another() {
 	let body = w.run(|| answer(honest, 1, &key));
 	w.expect_validate(honest, body);
 	w.worker_at(2);
-	let asked: Vec<u64> = w
-		.submitted()
-		.into_iter()
-		.map(|c| match c {
-			Call::attest { attestation, .. } => attestation.contribution_id,
-			_ => panic!("not attest"),
-		})
-		.collect();
+	let asked = w.attested();
 	assert_eq!(asked, vec![honest]);
 	check_invariants(&mut w);
 }
