@@ -48,8 +48,11 @@ use datacoop_e2e::{
 };
 use serde::{Deserialize, Serialize};
 use subxt::{
-	config::PolkadotExtrinsicParamsBuilder, events::Phase, transactions::Payload,
-	utils::{AccountId32, H256}, OnlineClient, PolkadotConfig,
+	config::PolkadotExtrinsicParamsBuilder,
+	events::Phase,
+	transactions::Payload,
+	utils::{AccountId32, H256},
+	OnlineClient, PolkadotConfig,
 };
 use subxt_signer::{sr25519::Keypair, SecretUri};
 
@@ -141,12 +144,15 @@ async fn main() -> Result<()> {
 	std::fs::create_dir_all(&args.work_dir)
 		.with_context(|| format!("cannot create {}", args.work_dir.display()))?;
 	let ctx = Ctx::connect(&args.url).await?;
-	let seed = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as u64 ^
-		u64::from(std::process::id()) << 32;
+	let seed = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as u64
+		^ u64::from(std::process::id()) << 32;
 	let mut random = SplitMix(seed);
 
 	let junk_dao = ctx.create_junk_dao(&args.junk_endpoint, &mut random).await?;
-	progress(format!("junk DAO #{junk_dao} registered (random keys, endpoint {})", args.junk_endpoint));
+	progress(format!(
+		"junk DAO #{junk_dao} registered (random keys, endpoint {})",
+		args.junk_endpoint
+	));
 
 	// Who sends what.
 	let flood = derive_accounts("flood", if args.junk > 0 { args.flood_accounts } else { 0 })?;
@@ -180,7 +186,10 @@ async fn main() -> Result<()> {
 	ctx.fund(&funding, Duration::from_secs(args.batch_timeout)).await?;
 
 	let mut report = Report {
-		command: args.command.clone().unwrap_or_else(|| std::env::args().collect::<Vec<_>>().join(" ")),
+		command: args
+			.command
+			.clone()
+			.unwrap_or_else(|| std::env::args().collect::<Vec<_>>().join(" ")),
 		junk_dao,
 		flood: None,
 		rate: None,
@@ -192,7 +201,14 @@ async fn main() -> Result<()> {
 	}
 	if args.rate_count > 0 {
 		let rate = ctx
-			.rate(&args, junk_dao, (&submitters[..], &transferrers[..]), &rate_counts, &sink, &mut random)
+			.rate(
+				&args,
+				junk_dao,
+				(&submitters[..], &transferrers[..]),
+				&rate_counts,
+				&sink,
+				&mut random,
+			)
 			.await?;
 		report.rate = Some(rate);
 	}
@@ -297,7 +313,14 @@ struct Era {
 	hash: H256,
 }
 
-fn sign<C: Payload>(at: &At, era: Era, signer: &Keypair, nonce: u64, call: &C, kind: Kind) -> Result<Signed> {
+fn sign<C: Payload>(
+	at: &At,
+	era: Era,
+	signer: &Keypair,
+	nonce: u64,
+	call: &C,
+	kind: Kind,
+) -> Result<Signed> {
 	let params = PolkadotExtrinsicParamsBuilder::<PolkadotConfig>::new()
 		.nonce(nonce)
 		.mortal_from_unchecked(MORTALITY, era.number, era.hash)
@@ -546,7 +569,12 @@ impl Ctx {
 
 	/// Sends the streams (each in nonce order, all at once, at most `in_flight` not yet seen in a
 	/// finalized block) and reads every finalized block until all are found or `timeout`.
-	async fn run_batch(&self, streams: Vec<Vec<Signed>>, in_flight: u64, timeout: Duration) -> Result<BatchOutcome> {
+	async fn run_batch(
+		&self,
+		streams: Vec<Vec<Signed>>,
+		in_flight: u64,
+		timeout: Duration,
+	) -> Result<BatchOutcome> {
 		let started = Instant::now();
 		let deadline = started + timeout;
 		let start_block = finalized_number(&self.rpc).await?;
@@ -568,7 +596,9 @@ impl Ctx {
 		for (i, stream) in streams.into_iter().enumerate() {
 			let rpc = self.senders[i % self.senders.len()].clone();
 			let shared = shared.clone();
-			senders.push(tokio::spawn(async move { send_stream(rpc, stream, shared, in_flight, deadline).await }));
+			senders.push(tokio::spawn(async move {
+				send_stream(rpc, stream, shared, in_flight, deadline).await
+			}));
 		}
 		let mut sent = Counts::default();
 		let mut refused = Counts::default();
@@ -632,8 +662,9 @@ impl Ctx {
 			accounts.len(),
 			signing.elapsed().as_secs_f64()
 		));
-		let outcome =
-			self.run_batch(streams, args.in_flight, Duration::from_secs(args.batch_timeout)).await?;
+		let outcome = self
+			.run_batch(streams, args.in_flight, Duration::from_secs(args.batch_timeout))
+			.await?;
 		let included = outcome.included().get(Kind::Junk);
 		let failed = outcome.failed().get(Kind::Junk);
 		let blocks = match (outcome.first(), outcome.last(Kind::Junk)) {
@@ -646,7 +677,9 @@ impl Ctx {
 		));
 		let (at, _) = self.finalized().await?;
 		let pending = pending_of(&at, junk_dao).await?;
-		progress(format!("junk DAO #{junk_dao} has {pending} Pending; now the honest contribution"));
+		progress(format!(
+			"junk DAO #{junk_dao} has {pending} Pending; now the honest contribution"
+		));
 		let after = honest.contribute(self, honest_dao, junk_dao, 1).await?;
 		progress(format!("after the flood: {after}"));
 		Ok(FloodReport {
@@ -701,8 +734,9 @@ impl Ctx {
 			submitters.len(),
 			signing.elapsed().as_secs_f64()
 		));
-		let outcome =
-			self.run_batch(streams, args.in_flight, Duration::from_secs(args.batch_timeout)).await?;
+		let outcome = self
+			.run_batch(streams, args.in_flight, Duration::from_secs(args.batch_timeout))
+			.await?;
 		let first = outcome.first();
 		let kind_rate = |kind: Kind| -> KindRate {
 			let included = outcome.included().get(kind);
@@ -710,7 +744,8 @@ impl Ctx {
 				(Some(a), Some(b)) => {
 					// The window opens at the end of the block before the first inclusion.
 					let opened = outcome.rows[a.saturating_sub(1)].timestamp_ms;
-					let seconds = (outcome.rows[b].timestamp_ms.saturating_sub(opened)) as f64 / 1e3;
+					let seconds =
+						(outcome.rows[b].timestamp_ms.saturating_sub(opened)) as f64 / 1e3;
 					((b - a + 1) as u64, seconds, outcome.rows[b].number)
 				},
 				_ => (0, 0.0, 0),
@@ -780,8 +815,12 @@ async fn send_stream(
 			refused.add(tx.kind);
 			continue;
 		}
-		while shared.sent.load(Ordering::SeqCst).saturating_sub(shared.included.load(Ordering::SeqCst)) >=
-			in_flight && Instant::now() < deadline
+		while shared
+			.sent
+			.load(Ordering::SeqCst)
+			.saturating_sub(shared.included.load(Ordering::SeqCst))
+			>= in_flight
+			&& Instant::now() < deadline
 		{
 			tokio::time::sleep(Duration::from_millis(50)).await;
 		}
@@ -795,8 +834,8 @@ async fn send_stream(
 				Err(e) => {
 					let message = e.to_string();
 					// The pool is full for now: wait for a block to empty it.
-					let full = message.contains("Immediately Dropped") ||
-						message.contains("Priority is too low");
+					let full = message.contains("Immediately Dropped")
+						|| message.contains("Priority is too low");
 					if full && Instant::now() < deadline {
 						tokio::time::sleep(Duration::from_millis(500)).await;
 						continue;
@@ -845,8 +884,8 @@ async fn track(
 			rows.push(row);
 			next += 1;
 		}
-		let done = shared.sending_done.load(Ordering::SeqCst) &&
-			found >= shared.expected.load(Ordering::SeqCst);
+		let done = shared.sending_done.load(Ordering::SeqCst)
+			&& found >= shared.expected.load(Ordering::SeqCst);
 		if done || Instant::now() > deadline {
 			return Ok(rows);
 		}
@@ -854,12 +893,20 @@ async fn track(
 	}
 }
 
-async fn read_block(client: &Client, number: u64, wanted: &mut HashMap<H256, Kind>) -> Result<BlockRow> {
+async fn read_block(
+	client: &Client,
+	number: u64,
+	wanted: &mut HashMap<H256, Kind>,
+) -> Result<BlockRow> {
 	let at = client.at_block(number).await?;
 	let extrinsics = at.extrinsics().fetch().await?;
 	let mut row = BlockRow {
 		number,
-		timestamp_ms: at.storage().fetch(datacoop::storage().timestamp().now(), ()).await?.decode()?,
+		timestamp_ms: at
+			.storage()
+			.fetch(datacoop::storage().timestamp().now(), ())
+			.await?
+			.decode()?,
 		extrinsics: extrinsics.len(),
 		included: Counts::default(),
 		failed: Counts::default(),
@@ -903,11 +950,7 @@ async fn fee_of(at: &At, tx: Signed) -> Result<u128> {
 }
 
 /// A submit of a blob no storage holds: a random ciphertext hash at `storage`.
-fn junk_submit(
-	dao: u32,
-	storage: &str,
-	random: &mut SplitMix,
-) -> impl Payload {
+fn junk_submit(dao: u32, storage: &str, random: &mut SplitMix) -> impl Payload {
 	let hash = random.bytes32();
 	let url = format!("{}/blobs/0x{}", storage.trim_end_matches('/'), hex(&hash));
 	datacoop::transactions().contributions().submit(dao, url.into_bytes(), H256(hash), JUNK_SIZE)
@@ -923,7 +966,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The Pending contributions of `dao`.
 async fn pending_of(at: &At, dao: u32) -> Result<u32> {
-	let v = at.storage().try_fetch(datacoop::storage().contributions().pending_daos(), (dao,)).await?;
+	let v =
+		at.storage().try_fetch(datacoop::storage().contributions().pending_daos(), (dao,)).await?;
 	Ok(v.map(|v| v.decode()).transpose()?.unwrap_or(0))
 }
 
@@ -976,7 +1020,13 @@ impl Honest {
 	}
 
 	/// Contributes the `nth` export to `dao` with the wallet, then waits for its verdict.
-	async fn contribute(&self, ctx: &Ctx, dao: u32, junk_dao: u32, nth: u32) -> Result<HonestReport> {
+	async fn contribute(
+		&self,
+		ctx: &Ctx,
+		dao: u32,
+		junk_dao: u32,
+		nth: u32,
+	) -> Result<HonestReport> {
 		let file = self.work_dir.join(format!("honest-{nth}.json"));
 		std::fs::write(&file, self.export(nth))?;
 		let started = Instant::now();
@@ -999,7 +1049,10 @@ impl Honest {
 			bail!("datacoop contribute failed: {}", String::from_utf8_lossy(&out.stderr).trim());
 		}
 		let Contributed { id } = serde_json::from_slice(&out.stdout).with_context(|| {
-			format!("datacoop contribute printed no contribution: {}", String::from_utf8_lossy(&out.stdout))
+			format!(
+				"datacoop contribute printed no contribution: {}",
+				String::from_utf8_lossy(&out.stdout)
+			)
 		})?;
 		let wallet_seconds = started.elapsed().as_secs_f64();
 
@@ -1035,8 +1088,11 @@ impl Honest {
 		let (blocks, chain_seconds, event_seen) = match judged_at {
 			Some(judged) => {
 				let judged = ctx.client.at_block(u64::from(judged)).await?;
-				let judged_ms: u64 =
-					judged.storage().fetch(datacoop::storage().timestamp().now(), ()).await?.decode()?;
+				let judged_ms: u64 = judged
+					.storage()
+					.fetch(datacoop::storage().timestamp().now(), ())
+					.await?
+					.decode()?;
 				let events = judged.events().fetch().await?;
 				let seen = events
 					.find::<datacoop::contributions::events::Accepted>()
