@@ -35,13 +35,19 @@ const measurement = '0x' + '4d'.repeat(32);
 
 const send = (tx, signer) => sendTx(api, tx, signer);
 
+// One collective key set serves one DAO: the first DAO gets //DatacoopCollective's, others
+// keys of their own.
+let daos = 0;
 async function createDao () {
+  const signer = daos === 0 ? collectiveKey.publicKey : '0x' + (daos + 0x20).toString(16).repeat(32);
+  const encryptionKey = '0x' + (daos + 0x11).toString(16).repeat(32);
+  daos += 1;
   const { events, error } = await send(api.tx.dataDaos.create(
     'Fitness tracker exports', 'ipfs://bafy-fitness-schema',
     { name: 'Fitness 2026', symbol: 'FIT26' },
     {
-      encryptionKey: '0x' + '11'.repeat(32),
-      attestationSigner: collectiveKey.publicKey,
+      encryptionKey,
+      attestationSigner: signer,
       endpoint: 'http://127.0.0.1:8700',
       measurement
     },
@@ -106,6 +112,8 @@ test('//Bob contributes to //Alice\'s DAO; a signed attestation mints his tokens
   const attestation = {
     daoId,
     contributionId: id,
+    // The account the statement inside the data names: the contributor.
+    contributor: bob.publicKey,
     ciphertextHash,
     fingerprint: blake2AsHex('normalized plaintext ' + ciphertextHash),
     scores: { authenticity: 1_000_000, ownership: 900_000, quality: 750_000, uniqueness: 1_000_000, overall: 800_000 },
