@@ -49,6 +49,10 @@ pub mod token {
 	pub const MILLI_UNIT: Balance = UNIT / 1_000;
 	/// A millionth of a COOP.
 	pub const MICRO_UNIT: Balance = UNIT / 1_000_000;
+	/// Decimal places of every DAO's dataset token, as of the native token: one dataset token
+	/// is `10^DATASET_TOKEN_DECIMALS` of its smallest unit. Clients read it from
+	/// [`crate::dao::DaoInfo::token_decimals`], not from here.
+	pub const DATASET_TOKEN_DECIMALS: u8 = 12;
 	/// The SS58 address prefix. 42, the generic Substrate prefix, so dev accounts
 	/// (`//Alice`) show the same addresses in polkadot.js and the wallet.
 	pub const SS58_PREFIX: u16 = 42;
@@ -72,6 +76,7 @@ pub mod time {
 
 /// Data DAOs: the identifiers and settings every component reads from chain.
 pub mod dao {
+	use alloc::vec::Vec;
 	use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 	use scale_info::TypeInfo;
 	use sp_core::H256;
@@ -151,6 +156,33 @@ pub mod dao {
 		Active,
 		/// Closed to new contributions; its data, tokens and rewards stay.
 		Retired,
+	}
+
+	/// A DAO as the runtime API `DataDaosApi::dao` returns it: a view for clients, built from
+	/// the stored record, so that changing how the pallet stores a DAO (a migration) does not
+	/// change what the wallet, the collective server or polkadot.js decode.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub struct DaoInfo<AccountId, Balance, BlockNumber> {
+		/// Who may change it.
+		pub admin: AccountId,
+		/// Native tokens held from `admin` for the record.
+		pub deposit: Balance,
+		/// Human-readable name (UTF-8).
+		pub name: Vec<u8>,
+		/// Where its description, schema and terms live.
+		pub metadata_uri: Vec<u8>,
+		/// Its dataset token.
+		pub token: TokenInfo<Vec<u8>>,
+		/// Decimal places of its dataset token.
+		pub token_decimals: u8,
+		/// The collective server it trusts.
+		pub collective: Collective<Vec<u8>>,
+		/// What it accepts, how it rewards and governs.
+		pub rules: DaoRules<Balance, BlockNumber>,
+		/// Whether it takes contributions.
+		pub status: DaoStatus,
+		/// The block it was created in.
+		pub created_at: BlockNumber,
 	}
 }
 
@@ -328,6 +360,44 @@ pub mod contribution {
 		attestation.encode_to(&mut payload);
 		payload
 	}
+
+	/// Where a contribution stands, as the runtime API returns it (see [`ContributionInfo`]).
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub enum StatusInfo<Balance, BlockNumber> {
+		/// Waiting for the DAO's collective server; the deposit is held.
+		Pending,
+		/// Judged valid and good enough: `reward` dataset tokens were minted to the contributor.
+		Accepted { scores: Scores, reward: Balance, at: BlockNumber },
+		/// Judged invalid or below the DAO's minimum score; `slashed` of the deposit was burned.
+		/// `reason` is UTF-8 text for people.
+		Rejected { scores: Scores, reason: Vec<u8>, slashed: Balance, at: BlockNumber },
+	}
+
+	/// A contribution as the runtime API `ContributionsApi::contribution` returns it: a view
+	/// for clients, built from the stored record (see [`crate::dao::DaoInfo`] for why).
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub struct ContributionInfo<AccountId, Balance, BlockNumber> {
+		/// The DAO it was submitted to.
+		pub dao_id: DaoId,
+		/// Who submitted it and is paid for it.
+		pub contributor: AccountId,
+		/// Where its ciphertext is stored (UTF-8).
+		pub url: Vec<u8>,
+		/// BLAKE2-256 of the ciphertext.
+		pub ciphertext_hash: H256,
+		/// Size of the ciphertext, in bytes.
+		pub ciphertext_size: u64,
+		/// The native deposit held while it is Pending.
+		pub deposit: Balance,
+		/// The native deposit held while the record is on chain.
+		pub record_deposit: Balance,
+		/// The block it was submitted in.
+		pub submitted_at: BlockNumber,
+		/// Pending, Accepted or Rejected.
+		pub status: StatusInfo<Balance, BlockNumber>,
+		/// If its contributor asked to cancel it: the first block `withdraw` may be called in.
+		pub withdrawable_from: Option<BlockNumber>,
+	}
 }
 
 pub mod url;
@@ -373,16 +443,16 @@ pub mod traits {
 
 sp_api::decl_runtime_apis! {
 	/// Read a data DAO and its dataset token from the runtime: what polkadot.js (`api.call`),
-	/// the wallet and the collective server use instead of decoding storage themselves.
-	/// `Dao` is the runtime's stored DAO record.
-	pub trait DataDaosApi<AccountId, Balance, Dao>
+	/// the wallet and the collective server use instead of decoding storage themselves. The
+	/// DAO comes as a [`dao::DaoInfo`] view, not the pallet's stored record.
+	pub trait DataDaosApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: codec::Codec,
 		Balance: codec::Codec,
-		Dao: codec::Codec,
+		BlockNumber: codec::Codec,
 	{
 		/// The DAO `dao_id`, if it exists.
-		fn dao(dao_id: dao::DaoId) -> Option<Dao>;
+		fn dao(dao_id: dao::DaoId) -> Option<dao::DaoInfo<AccountId, Balance, BlockNumber>>;
 		/// `who`'s dataset tokens of DAO `dao_id`.
 		fn token_balance(dao_id: dao::DaoId, who: AccountId) -> Balance;
 		/// All of DAO `dao_id`'s dataset tokens.
@@ -393,13 +463,17 @@ sp_api::decl_runtime_apis! {
 
 	/// Read contributions from the runtime: for the wallet (status of one's contributions,
 	/// resuming a submission) and the collective server (what to judge, whether a fingerprint
-	/// is taken). `Contribution` is the runtime's stored contribution record.
-	pub trait ContributionsApi<Contribution>
+	/// is taken). A contribution comes as a [`contribution::ContributionInfo`] view.
+	pub trait ContributionsApi<AccountId, Balance, BlockNumber>
 	where
-		Contribution: codec::Codec,
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+		BlockNumber: codec::Codec,
 	{
 		/// The contribution `id`, if it exists.
-		fn contribution(id: contribution::ContributionId) -> Option<Contribution>;
+		fn contribution(
+			id: contribution::ContributionId,
+		) -> Option<contribution::ContributionInfo<AccountId, Balance, BlockNumber>>;
 		/// The contribution of DAO `dao_id` with this ciphertext hash, if any.
 		fn contribution_by_ciphertext(
 			dao_id: dao::DaoId,

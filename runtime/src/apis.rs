@@ -16,11 +16,16 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
-use datacoop_primitives::{contribution::ContributionId, dao::DaoId, Hash};
+use datacoop_primitives::{
+	contribution::{ContributionId, ContributionInfo},
+	dao::{DaoId, DaoInfo},
+	Hash,
+};
 
 use crate::{
-	AccountId, Aura, Balance, Block, DatasetTokens, Executive, Grandpa, InherentDataExt, Nonce,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Contributions, DataDaos, DatasetTokens,
+	Executive, Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
+	SessionKeys, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -151,11 +156,9 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl datacoop_primitives::DataDaosApi<Block, AccountId, Balance, pallet_data_daos::DaoOf<Runtime>>
-		for Runtime
-	{
-		fn dao(dao_id: DaoId) -> Option<pallet_data_daos::DaoOf<Runtime>> {
-			pallet_data_daos::Daos::<Runtime>::get(dao_id)
+	impl datacoop_primitives::DataDaosApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn dao(dao_id: DaoId) -> Option<DaoInfo<AccountId, Balance, BlockNumber>> {
+			DataDaos::dao_info(dao_id)
 		}
 
 		fn token_balance(dao_id: DaoId, who: AccountId) -> Balance {
@@ -171,11 +174,9 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl datacoop_primitives::ContributionsApi<Block, pallet_contributions::ContributionOf<Runtime>>
-		for Runtime
-	{
-		fn contribution(id: ContributionId) -> Option<pallet_contributions::ContributionOf<Runtime>> {
-			pallet_contributions::Contributions::<Runtime>::get(id)
+	impl datacoop_primitives::ContributionsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn contribution(id: ContributionId) -> Option<ContributionInfo<AccountId, Balance, BlockNumber>> {
+			Contributions::contribution_info(id)
 		}
 
 		fn contribution_by_ciphertext(dao_id: DaoId, ciphertext_hash: Hash) -> Option<ContributionId> {

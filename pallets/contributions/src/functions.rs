@@ -2,7 +2,9 @@
 
 use alloc::vec::Vec;
 use datacoop_primitives::{
-	contribution::{signing_payload, Attestation, ContributionId, Reason, Verdict},
+	contribution::{
+		signing_payload, Attestation, ContributionId, ContributionInfo, Reason, StatusInfo, Verdict,
+	},
 	dao::DaoId,
 	traits::{DaoRegistry, DaoTerms, DatasetTokens},
 	url::{check_http_url, UrlError},
@@ -32,6 +34,35 @@ use crate::{
 pub const BELOW_MIN_SCORE: &[u8] = b"overall score below the DAO's minimum";
 
 impl<T: Config> Pallet<T> {
+	/// Contribution `id` as runtime APIs show it to clients ([`ContributionInfo`]), if it
+	/// exists.
+	pub fn contribution_info(
+		id: ContributionId,
+	) -> Option<ContributionInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		let c = Contributions::<T>::get(id)?;
+		let status = match c.status {
+			ContributionStatus::Pending => StatusInfo::Pending,
+			ContributionStatus::Accepted { scores, reward, at } => {
+				StatusInfo::Accepted { scores, reward, at }
+			},
+			ContributionStatus::Rejected { scores, reason, slashed, at } => {
+				StatusInfo::Rejected { scores, reason: reason.into_inner(), slashed, at }
+			},
+		};
+		Some(ContributionInfo {
+			dao_id: c.dao_id,
+			contributor: c.contributor,
+			url: c.url.into_inner(),
+			ciphertext_hash: c.ciphertext_hash,
+			ciphertext_size: c.ciphertext_size,
+			deposit: c.deposit,
+			record_deposit: c.record_deposit,
+			submitted_at: c.submitted_at,
+			status,
+			withdrawable_from: CancelRequests::<T>::get(id),
+		})
+	}
+
 	pub(crate) fn do_submit(
 		contributor: T::AccountId,
 		dao_id: DaoId,

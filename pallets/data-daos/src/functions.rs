@@ -3,7 +3,8 @@
 use alloc::vec::Vec;
 use codec::Encode;
 use datacoop_primitives::{
-	dao::{Collective, DaoId, DaoStatus, TokenInfo},
+	dao::{Collective, DaoId, DaoInfo, DaoStatus, TokenInfo},
+	token::DATASET_TOKEN_DECIMALS,
 	url::{check_http_url, UrlError},
 };
 use frame_support::{
@@ -23,6 +24,33 @@ use crate::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// DAO `dao_id` as runtime APIs show it to clients ([`DaoInfo`]), if it exists.
+	pub fn dao_info(
+		dao_id: DaoId,
+	) -> Option<DaoInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		let dao = Daos::<T>::get(dao_id)?;
+		Some(DaoInfo {
+			admin: dao.admin,
+			deposit: dao.deposit,
+			name: dao.name.into_inner(),
+			metadata_uri: dao.metadata_uri.into_inner(),
+			token: TokenInfo {
+				name: dao.token.name.into_inner(),
+				symbol: dao.token.symbol.into_inner(),
+			},
+			token_decimals: DATASET_TOKEN_DECIMALS,
+			collective: Collective {
+				encryption_key: dao.collective.encryption_key,
+				attestation_signer: dao.collective.attestation_signer,
+				endpoint: dao.collective.endpoint.into_inner(),
+				measurement: dao.collective.measurement,
+			},
+			rules: dao.rules,
+			status: dao.status,
+			created_at: dao.created_at,
+		})
+	}
+
 	/// The DAO `dao_id` if it exists and takes contributions.
 	pub fn active_dao(dao_id: DaoId) -> Result<DaoOf<T>, Error<T>> {
 		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
