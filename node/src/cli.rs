@@ -46,7 +46,10 @@ pub enum Subcommand {
 	/// Revert the chain to a previous state.
 	Revert(sc_cli::RevertCmd),
 
-	/// Benchmarks: pallet weights, block overhead, machine, block execution.
+	/// Benchmarks: pallet weights, block overhead, machine, block execution. Only in a node
+	/// built with `--features runtime-benchmarks` (scripts/benchmark.sh builds one): the
+	/// benchmarking CLI pulls in polkadot and cumulus crates a solochain never runs.
+	#[cfg(feature = "runtime-benchmarks")]
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 

@@ -1,6 +1,7 @@
 //! Dispatches the command line to the node service or a subcommand.
 
 use datacoop_runtime::opaque::Block;
+#[cfg(feature = "runtime-benchmarks")]
 use frame_benchmarking_cli::{BenchmarkCmd, SUBSTRATE_REFERENCE_HARDWARE};
 use sc_cli::SubstrateCli;
 use sc_service::PartialComponents;
@@ -109,19 +110,14 @@ pub fn run() -> sc_cli::Result<()> {
 				Ok((cmd.run(client, backend, Some(aux_revert)), task_manager))
 			})
 		},
+		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
-				BenchmarkCmd::Pallet(cmd) => {
-					if !cfg!(feature = "runtime-benchmarks") {
-						return Err("this node was built without runtime benchmarks: build it \
-						            with `--features runtime-benchmarks` (scripts/benchmark.sh does)"
-							.into());
-					}
-					cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
+				BenchmarkCmd::Pallet(cmd) => cmd
+					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
 						config.chain_spec,
-					))
-				},
+					)),
 				BenchmarkCmd::Overhead(cmd) => {
 					cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
 				},
@@ -133,13 +129,6 @@ pub fn run() -> sc_cli::Result<()> {
 					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())
 				},
 				// The database's own read and write costs, on the state of the chain given.
-				// The client exposes its database only in a benchmark build.
-				#[cfg(not(feature = "runtime-benchmarks"))]
-				BenchmarkCmd::Storage(_) => Err("this node was built without runtime benchmarks: \
-				                                 build it with `--features runtime-benchmarks` \
-				                                 (scripts/benchmark.sh db does)"
-					.into()),
-				#[cfg(feature = "runtime-benchmarks")]
 				BenchmarkCmd::Storage(cmd) => {
 					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
 					cmd.run(
@@ -150,11 +139,10 @@ pub fn run() -> sc_cli::Result<()> {
 						backend.expose_shared_trie_cache(),
 					)
 				},
-				BenchmarkCmd::Extrinsic(_) => {
-					Err("`benchmark extrinsic` is not offered by this node: use `benchmark \
-					     pallet`, `overhead`, `storage`, `block` or `machine`"
-						.into())
-				},
+				BenchmarkCmd::Extrinsic(_) => Err("`benchmark extrinsic` is not offered by this \
+				                                   node: use `benchmark pallet`, `overhead`, \
+				                                   `storage`, `block` or `machine`"
+					.into()),
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {
