@@ -13,7 +13,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-ensure_toolchain
+ensure_rust
+ensure_age
+ensure_commands /usr/bin/time:time
 mib=${ENVELOPE_BENCH_MIB:-1024}
 
 cd "$repo"

@@ -34,18 +34,16 @@ done
 
 bin="$CARGO_TARGET_DIR/release"
 if $build; then
-	node_bin=$(ensure_node_binary)
-	say "building datacoop-storage, datacoop-collective, the datacoop wallet and the load generator (release)"
-	(cd "$repo" && cargo build --locked --release -p datacoop-storage -p datacoop-collective \
-		-p datacoop-wallet >&2 && cargo build --locked --release -p datacoop-e2e --bin load >&2) \
-		|| die "the storage service, collective server, wallet or load generator does not build (see above)"
+	# The workspace build every script shares (the load generator is one of its binaries).
+	build_workspace
+	node_bin=${DATACOOP_NODE:-$bin/datacoop-node}
 else
 	node_bin=${DATACOOP_NODE:-$bin/datacoop-node}
 fi
 for b in "$node_bin" "$bin/datacoop-storage" "$bin/datacoop-collective" "$bin/datacoop" "$bin/load"; do
 	[ -x "$b" ] || die "$b is missing: run without --no-build"
 done
-command -v jq > /dev/null || die "jq is missing (scripts/lib.sh ensure_toolchain installs it)"
+ensure_commands jq curl python3
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

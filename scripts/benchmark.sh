@@ -41,7 +41,7 @@ db_contributions=${DB_BENCH_CONTRIBUTIONS:-250000}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${!outputs[@]}" db overhead)
 
-ensure_toolchain
+ensure_node_build_deps
 say "building datacoop-node with runtime benchmarks"
 (cd "$repo" && cargo build --locked --release -p datacoop-node --features runtime-benchmarks >&2)
 bin="$CARGO_TARGET_DIR/datacoop-node-benchmarks"

@@ -21,7 +21,7 @@ if ! cargo +nightly fuzz --version > /dev/null 2>&1; then
 	say "installing cargo-fuzz (cargo install)"
 	cargo install --locked cargo-fuzz > /dev/null
 fi
-command -v age > /dev/null || ensure_toolchain
+ensure_age # age-keygen and age make the header target's seeds
 
 corpus_root="$CARGO_TARGET_DIR/fuzz-corpus"
 # Seeds for the header target: real age files, one and two recipients, empty and multi-chunk.

@@ -47,7 +47,8 @@ start_node() {
 	local name=$1 i; i=$(index_of "$name")
 	running "$name" && { say "$name is already running (pid $(pid_of "$name"))"; return; }
 	mkdir -p "$dir"
-	local bootnode="/ip4/127.0.0.1/tcp/$p2p_base/p2p/$(peer_id alice)"
+	local bootnode
+	bootnode="/ip4/127.0.0.1/tcp/$p2p_base/p2p/$(peer_id alice)"
 	"$node_bin" --chain local --"$name" \
 		--base-path "$dir/$name" \
 		--node-key "$(node_key "$i")" \
@@ -81,15 +82,28 @@ stop_node() {
 	rm -f "$dir/$name.pid"
 }
 
+# The number of a block (the best one unless a hash is given), from the node on port $1;
+# fails if its RPC does not answer.
+block_number() {
+	local params='[]'
+	[ -z "${2:-}" ] || params="[\"$2\"]"
+	rpc_call "$1" chain_getHeader "$params" | jq -er '.result.number'
+}
+
+# Each validator's best and finalized block, or why there are none; never stops at a node that
+# is down, or running with its RPC not answering. Asks each RPC port whatever started the node.
 status() {
-	local name port best fin
+	local name port pid best fin hash
 	for name in "${names[@]}"; do
 		port=$(rpc_port "$name")
-		if running "$name"; then
-			best=$(rpc_call "$port" chain_getHeader '[]' | jq -r '.result.number' 2>/dev/null || echo '?')
-			fin=$(rpc_call "$port" chain_getFinalizedHead '[]' | jq -r '.result' 2>/dev/null)
-			fin=$(rpc_call "$port" chain_getHeader "[\"$fin\"]" | jq -r '.result.number' 2>/dev/null || echo '?')
+		pid=$(pid_of "$name")
+		if best=$(block_number "$port") \
+			&& hash=$(rpc_call "$port" chain_getFinalizedHead '[]' | jq -er '.result') \
+			&& fin=$(block_number "$port" "$hash"); then
 			printf '%-8s best #%d finalized #%d  ws://127.0.0.1:%s\n' "$name" "$best" "$fin" "$port"
+		elif running "$name"; then
+			printf '%-8s running (pid %s) but its RPC does not answer on port %s; see %s\n' \
+				"$name" "$pid" "$port" "$dir/$name.log"
 		else
 			printf '%-8s not running\n' "$name"
 		fi
@@ -99,18 +113,20 @@ status() {
 cmd=${1:-}
 case "$cmd" in
 	start)
+		ensure_commands curl
 		node_bin=$(ensure_node_binary)
 		for name in "${names[@]}"; do start_node "$name"; done
 		say "local testnet up: polkadot.js at ws://127.0.0.1:$rpc_base; 'scripts/local-testnet.sh status' to watch it" ;;
 	start-node)
 		[ -n "${2:-}" ] || die "usage: $0 start-node NAME"
+		ensure_commands curl
 		node_bin=$(ensure_node_binary); start_node "$2" ;;
 	kill)
 		[ -n "${2:-}" ] || die "usage: $0 kill NAME"
 		index_of "$2" > /dev/null; stop_node "$2" KILL ;;
 	stop)
 		for name in "${names[@]}"; do stop_node "$name"; done ;;
-	status) status ;;
+	status) ensure_commands curl jq; status ;;
 	purge)
 		for name in "${names[@]}"; do stop_node "$name"; done
 		rm -rf "$dir"; say "deleted $dir" ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Refreshes artifacts/datacoop.scale, the runtime metadata (v15) from which the wallet and
-# the e2e tests generate their types (subxt), from a freshly built dev node.
+# Refreshes artifacts/datacoop.scale, the runtime metadata (v15) from which datacoop-client
+# generates the chain's types (subxt) for the wallet, the collective and the e2e tests, from a
+# freshly built dev node.
 #
 #   scripts/refresh-metadata.sh           rewrite artifacts/datacoop.scale
 #   scripts/refresh-metadata.sh --check   fail if the committed file differs from the runtime
@@ -23,29 +24,11 @@ for _ in $(seq 1 240); do
 	sleep 0.25
 done
 
-# Metadata_metadata_at_version(15) answers SCALE `Option<OpaqueMetadata>`: strip the option
-# byte and the compact length to get the metadata itself.
-# The hex goes through a file: it is longer than one command-line argument may be.
-hexfile=$(mktemp)
-rpc_call "$port" state_call '["Metadata_metadata_at_version", "0x0f000000"]' | jq -r .result > "$hexfile"
+# The runtime's metadata v15, fetched and decoded by datacoop-metadata (client/src/bin): the
+# bytes `subxt metadata` writes. Built with the workspace (a no-op when up to date).
 new=$(mktemp)
-python3 - "$hexfile" "$new" <<'PY'
-import sys
-raw = bytes.fromhex(open(sys.argv[1]).read().strip()[2:])
-if not raw or raw[0] != 1:
-    sys.exit("the runtime does not serve metadata v15")
-b = raw[1]; mode = b & 3
-if mode == 0: n, off = b >> 2, 2
-elif mode == 1: n, off = int.from_bytes(raw[1:3], "little") >> 2, 3
-elif mode == 2: n, off = int.from_bytes(raw[1:5], "little") >> 2, 5
-else:
-    k = (b >> 2) + 4; n, off = int.from_bytes(raw[2:2 + k], "little"), 2 + k
-body = raw[off:off + n]
-if len(body) != n or body[:4] != b"meta":
-    sys.exit("unexpected metadata encoding")
-open(sys.argv[2], "wb").write(body)
-PY
-rm -f "$hexfile"
+"$(workspace_binary datacoop-metadata)" --url "ws://127.0.0.1:$port" --output "$new" \
+	|| die "could not read the metadata from the dev node"
 
 target="$repo/artifacts/datacoop.scale"
 if [ "${1:-}" = "--check" ]; then

@@ -6,7 +6,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
-ensure_toolchain
+# What the tests use: what building the node needs, rustfmt;
+# jq, curl and python3 (refresh-metadata.sh); the age tool (the envelope's interoperability
+# tests); moto's S3 server, in a venv, for storage/tests/s3.rs (exports MOTO_SERVER); Node.js.
+ensure_node_build_deps
+ensure_rustfmt
+ensure_commands jq curl python3
+ensure_age
+ensure_moto
 ensure_node_js
 
 say "cargo fmt --check (rustfmt.toml)"
