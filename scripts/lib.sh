@@ -115,7 +115,7 @@ ensure_age() {
 }
 
 # moto's S3 server, which datacoop-storage's S3 backend is tested against
-# (storage/tests/s3.rs runs $MOTO_SERVER, else moto_server from PATH). Installed with pip into
+# (storage/tests/it/s3.rs runs $MOTO_SERVER, else moto_server from PATH). Installed with pip into
 # a virtual environment, $DATACOOP_VENV (default $HOME/.cache/datacoop-venv): a plain
 # `pip install` is refused by the system Python of current Debian and Ubuntu (PEP 668).
 # Exports MOTO_SERVER, the absolute path of the one found or installed.

@@ -8,7 +8,7 @@ source "$here/lib.sh"
 
 # What the tests use: what building the node needs, rustfmt;
 # jq, curl and python3 (refresh-metadata.sh); the age tool (the envelope's interoperability
-# tests); moto's S3 server, in a venv, for storage/tests/s3.rs (exports MOTO_SERVER); Node.js.
+# tests); moto's S3 server, in a venv, for storage/tests/it/s3.rs (exports MOTO_SERVER); Node.js.
 ensure_node_build_deps
 ensure_rustfmt
 ensure_commands jq curl python3

@@ -15,9 +15,18 @@ use reqwest::{header, StatusCode};
 
 use crate::{
 	hash::{BlobHash, Hasher},
-	store::Stored,
 	token::{UploadToken, Uploader},
 };
+
+/// What became of an upload: the service's answer to a PUT or POST (and what a store
+/// returns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stored {
+	pub hash: BlobHash,
+	pub size: u64,
+	/// `false`: the blob was already there (the upload was checked, then dropped).
+	pub created: bool,
+}
 
 /// How long the client waits. The defaults are what the wallet and the collective server use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,15 +62,19 @@ impl Deadlines {
 	}
 }
 
+/// What went wrong, with the storage URL (and the status or the deadline). The messages name
+/// no option of the program calling: that program adds its own hint (which of its flags sets
+/// the URL, which the deadlines).
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
 	#[error("storage at {base} is unreachable ({source}): is datacoop-storage running there?")]
 	Unreachable { base: String, source: reqwest::Error },
-	#[error("storage at {base} did not answer in time ({source})")]
-	TimedOut { base: String, source: reqwest::Error },
+	/// `deadline` says which deadline passed, e.g. `no connection within 10 s`.
+	#[error("storage at {base} did not answer in time ({deadline}): {source}")]
+	TimedOut { base: String, deadline: String, source: reqwest::Error },
 	#[error("no randomness for an upload token's nonce: {0}")]
 	NoRandomness(String),
-	#[error("storage at {base} refused the upload: {message}")]
+	#[error("storage at {base} refused the request ({status}): {message}")]
 	Refused { base: String, status: u16, message: String },
 	#[error("storage at {base} has no blob {hash}")]
 	NotFound { base: String, hash: BlobHash },
@@ -138,9 +151,16 @@ impl StorageClient {
 		format!("{}/blobs/{hash}", self.base)
 	}
 
-	fn unreachable(&self, e: reqwest::Error) -> ClientError {
+	/// A request that failed before its answer came (`total`: its deadline in all, if any).
+	fn unreachable(&self, e: reqwest::Error, total: Option<Duration>) -> ClientError {
 		if e.is_timeout() {
-			ClientError::TimedOut { base: self.base.clone(), source: e }
+			let d = &self.deadlines;
+			let deadline = match total {
+				_ if e.is_connect() => format!("no connection within {}", secs(d.connect)),
+				Some(t) => format!("no byte for {} or not done within {}", secs(d.read), secs(t)),
+				None => format!("no byte for {}", secs(d.read)),
+			};
+			ClientError::TimedOut { base: self.base.clone(), deadline, source: e }
 		} else {
 			ClientError::Unreachable { base: self.base.clone(), source: e }
 		}
@@ -184,13 +204,13 @@ impl StorageClient {
 			.timeout(self.deadlines.request)
 			.send()
 			.await;
-		let r = r.map_err(|e| self.unreachable(e))?;
+		let r = r.map_err(|e| self.unreachable(e, Some(self.deadlines.request)))?;
 		if !r.status().is_success() {
 			return Err(self.fail(r).await);
 		}
 		let v: serde_json::Value = capped(r, MAX_ANSWER)
 			.await
-			.map_err(|e| self.unreachable(e))
+			.map_err(|e| self.unreachable(e, Some(self.deadlines.request)))
 			.map(|b| serde_json::from_slice(&b).unwrap_or_default())?;
 		v["max_size"].as_u64().ok_or_else(|| ClientError::Server {
 			base: self.base.clone(),
@@ -220,7 +240,7 @@ impl StorageClient {
 			.timeout(self.deadlines.request)
 			.send()
 			.await
-			.map_err(|e| self.unreachable(e))?;
+			.map_err(|e| self.unreachable(e, Some(self.deadlines.request)))?;
 		match r.status() {
 			StatusCode::OK => Ok(r
 				.headers()
@@ -251,7 +271,7 @@ impl StorageClient {
 			.header(header::CONTENT_LENGTH, len)
 			.timeout(self.deadlines.upload(len))
 			.body(reqwest::Body::wrap_stream(body));
-		match self.send_upload(request).await {
+		match self.send_upload(request, len).await {
 			Err(e) => Err(self.explain_break(e, len).await),
 			ok => ok,
 		}
@@ -283,7 +303,7 @@ impl StorageClient {
 			.header(header::CONTENT_LENGTH, len)
 			.timeout(self.deadlines.upload(len))
 			.body(reqwest::Body::wrap_stream(body));
-		let result = self.send_upload(request).await;
+		let result = self.send_upload(request, len).await;
 		let (hasher, _) = std::mem::take(&mut *hasher.lock().expect("never poisoned"));
 		let stored = match result {
 			Ok(stored) => stored,
@@ -300,10 +320,15 @@ impl StorageClient {
 		Ok(stored)
 	}
 
-	async fn send_upload(&self, request: reqwest::RequestBuilder) -> Result<Stored, ClientError> {
+	/// Sends an upload of `len` bytes (whose deadline in all is `Deadlines::upload(len)`).
+	async fn send_upload(
+		&self,
+		request: reqwest::RequestBuilder,
+		len: u64,
+	) -> Result<Stored, ClientError> {
 		let response = request.send().await.map_err(|e| {
 			if e.is_connect() || e.is_timeout() {
-				self.unreachable(e)
+				self.unreachable(e, Some(self.deadlines.upload(len)))
 			} else {
 				ClientError::Transfer { base: self.base.clone(), source: io::Error::other(e) }
 			}
@@ -329,8 +354,12 @@ impl StorageClient {
 		hash: &BlobHash,
 	) -> Result<(u64, impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static), ClientError>
 	{
-		let response =
-			self.http.get(self.blob_url(hash)).send().await.map_err(|e| self.unreachable(e))?;
+		let response = self
+			.http
+			.get(self.blob_url(hash))
+			.send()
+			.await
+			.map_err(|e| self.unreachable(e, None))?;
 		match response.status() {
 			StatusCode::OK => {},
 			StatusCode::NOT_FOUND => {
@@ -359,7 +388,7 @@ impl StorageClient {
 			.timeout(self.deadlines.request)
 			.send()
 			.await
-			.map_err(|e| self.unreachable(e))?;
+			.map_err(|e| self.unreachable(e, Some(self.deadlines.request)))?;
 		match response.status() {
 			StatusCode::PARTIAL_CONTENT | StatusCode::OK => {},
 			StatusCode::NOT_FOUND => {
@@ -383,6 +412,15 @@ impl StorageClient {
 		} else {
 			bytes
 		})
+	}
+}
+
+/// A duration as error messages show it: `30 s`, `1.5 s`.
+fn secs(d: Duration) -> String {
+	if d.subsec_nanos() == 0 {
+		format!("{} s", d.as_secs())
+	} else {
+		format!("{} s", d.as_secs_f64())
 	}
 }
 

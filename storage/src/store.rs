@@ -31,16 +31,8 @@ use object_store::{path::Path as ObjectPath, GetOptions, GetRange, ObjectStore, 
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
+pub use crate::client::Stored;
 use crate::hash::{BlobHash, Hasher};
-
-/// What became of an upload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Stored {
-	pub hash: BlobHash,
-	pub size: u64,
-	/// `false`: the blob was already there (the upload was checked, then dropped).
-	pub created: bool,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,11 +1,9 @@
 //! How many contribution submissions and attestations fit in one block, by the runtime's
 //! benchmarked weights and its block length limit. The README quotes what this prints
-//! (`cargo test --release -p datacoop-runtime --test block_capacity -- --nocapture`).
+//! (`cargo test --release -p datacoop-runtime --test it block_capacity -- --nocapture`).
 
-mod common;
-
+use crate::common::{account, ExtBuilder};
 use codec::Encode;
-use common::{account, ExtBuilder};
 use datacoop_primitives::contribution::{Attestation, Scores, Verdict};
 use datacoop_runtime::{Runtime, RuntimeCall, Signature, TxExtension, UncheckedExtrinsic};
 use frame_support::dispatch::{DispatchClass, GetDispatchInfo};

@@ -6,10 +6,8 @@ use std::{
 	time::Duration,
 };
 
-use common::{body, concat, random, start_storage, uploader, Killed};
+use crate::common::{body, concat, random, start_storage, uploader, Killed};
 use datacoop_storage::{reader_stream, BlobHash, ClientError, StorageClient};
-
-mod common;
 
 fn free_port() -> u16 {
 	std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

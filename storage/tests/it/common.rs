@@ -1,5 +1,4 @@
 //! What the storage tests share: test data, byte streams, and starting the service binary.
-#![allow(dead_code)] // each test file uses its own part
 
 use std::{
 	io::{self, BufRead, BufReader},

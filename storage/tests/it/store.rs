@@ -6,12 +6,10 @@ use std::{
 	time::{Duration, SystemTime},
 };
 
-use common::{chunks, concat, random};
+use crate::common::{chunks, concat, random};
 use datacoop_storage::{BlobHash, BlobInfo, Store, StoreError};
 use futures::{stream, StreamExt, TryStreamExt};
 use object_store::{memory::InMemory, ObjectStore};
-
-mod common;
 
 const LIMIT: u64 = 64 << 20;
 

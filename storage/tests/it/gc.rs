@@ -10,12 +10,10 @@ use std::{
 	time::{Duration, Instant},
 };
 
+use crate::common::{chunks, random};
 use axum::{extract::State, routing::post, Json, Router};
-use common::{chunks, random};
 use datacoop_storage::{BlobHash, Store};
 use serde_json::{json, Value};
-
-mod common;
 
 const GENESIS: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
 

@@ -8,12 +8,10 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use common::{body, concat, random, start_storage, token, unix_now, uploader, Killed};
+use crate::common::{body, concat, random, start_storage, token, unix_now, uploader, Killed};
 use datacoop_storage::{
 	reader_stream, BlobHash, ClientError, Deadlines, KeypairUploader, StorageClient, UploadToken,
 };
-
-mod common;
 
 struct Service {
 	child: Killed,
@@ -241,9 +239,11 @@ async fn concurrent_puts_of_one_blob() {
 async fn unreachable_storage_says_what_to_do() {
 	// a port nobody listens on
 	let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-	let client = StorageClient::new(&format!("http://127.0.0.1:{port}")).unwrap();
+	let url = format!("http://127.0.0.1:{port}");
+	let client = StorageClient::new(&url).unwrap();
 	let err = client.health().await.unwrap_err().to_string();
-	assert!(err.contains("unreachable") && err.contains("datacoop-storage"), "{err}");
+	assert!(err.contains("unreachable") && err.contains(&url), "{err}");
+	assert!(err.contains("datacoop-storage"), "{err}");
 	// the library names no program's flags: the wallet adds its own hint
 	assert!(!err.contains("--"), "{err}");
 	assert!(StorageClient::new("not a url").is_err());
@@ -582,6 +582,8 @@ async fn a_stalled_service_fails_the_client_within_its_read_deadline() {
 	let err = client.get(&hash).await.err().expect("no answer: an error");
 	assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
 	assert!(matches!(err, ClientError::TimedOut { .. }), "{err}");
+	// which deadline passed, in the message
+	assert!(err.to_string().contains("no byte for 1 s"), "{err}");
 
 	let (url, _server) = stalled_server(true);
 	let client = StorageClient::with_deadlines(&url, deadlines).unwrap();

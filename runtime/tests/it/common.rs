@@ -1,8 +1,6 @@
 //! The runtime integration tests' setup: genesis with funded dev accounts, moving between
 //! blocks, and the runtime's invariants after each test.
 
-#![allow(dead_code)]
-
 use datacoop_runtime::{AccountId, Balance, BlockNumber, Runtime, System, UNIT};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::BuildStorage;

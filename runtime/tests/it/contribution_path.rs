@@ -3,9 +3,7 @@
 //! transaction pool does, then applied as a block does), tokens are minted, and rewards are
 //! deposited and claimed in exact pro-rata amounts across transfers.
 
-mod common;
-
-use common::{account, run_to_block, ExtBuilder};
+use crate::common::{account, run_to_block, ExtBuilder};
 use datacoop_primitives::{
 	contribution::{signing_payload, Attestation, Scores, Verdict},
 	dao::{Collective, DaoRules, TokenInfo},
