@@ -109,6 +109,11 @@ ensure_rustfmt() {
 	rustup_add component rustfmt "which checks the code's layout"
 }
 
+ensure_clippy() {
+	ensure_rust
+	rustup_add component clippy "the linter scripts/test.sh runs"
+}
+
 # The age tool: the envelope's interoperability tests and benchmark run it.
 ensure_age() {
 	ensure_commands age age-keygen:age

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, checks the layout
-# (rustfmt.toml), builds the release node, checks the committed metadata, then runs the Rust
+# (rustfmt.toml), runs clippy, builds the workspace (release), checks the committed metadata, then runs the Rust
 # tests (unit and end-to-end against the real node binary) and the polkadot.js tests.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,6 +11,7 @@ source "$here/lib.sh"
 # tests); moto's S3 server, in a venv, for storage/tests/it/s3.rs (exports MOTO_SERVER); Node.js.
 ensure_node_build_deps
 ensure_rustfmt
+ensure_clippy
 ensure_commands jq curl python3
 ensure_age
 ensure_moto
@@ -18,6 +19,13 @@ ensure_node_js
 
 say "cargo fmt --check (rustfmt.toml)"
 (cd "$repo" && cargo fmt --all -- --check) || die "the code is not laid out as rustfmt.toml says: run cargo fmt --all"
+
+# Clippy checks in the dev profile (target/debug), apart from the release build: with the
+# runtime's wasm build skipped there, sharing the release profile would make the next release
+# build rebuild the runtime. Its cost on a cold machine is in docs/testing.md.
+say "cargo clippy (every crate and target; warnings are errors)"
+(cd "$repo" && SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings) \
+	|| die "clippy found problems (see above): fix them, or say why in an #[allow] where they are"
 
 export DATACOOP_NODE
 DATACOOP_NODE=$(build_node)

@@ -1,11 +1,11 @@
-//! What a DAO already has: exact fingerprints and MinHash signatures of its accepted
+//! What a DAO already has: exact fingerprints and MinHash sketches of its accepted
 //! contributions, kept on disk (redb: transactional, crash-safe) so a restart loses nothing.
 //!
 //! Near duplicates: a contribution is a set of records (normalized, see `records`); two
 //! contributions' resemblance is the Jaccard index of their record sets, estimated from
-//! MinHash signatures of `PERMUTATIONS` values and found without a scan through locality-
+//! MinHash sketches of `PERMUTATIONS` values and found without a scan through locality-
 //! sensitive hashing: `BANDS` bands of `ROWS` values; contributions sharing a band are
-//! candidates, then compared by signature. Record hashes are keyed with the DAO's secret, so
+//! candidates, then compared by sketch. Record hashes are keyed with the DAO's secret, so
 //! the index on disk says nothing about the data to someone without it.
 //!
 //! Written here rather than taken from a crate: the few MinHash crates on crates.io are
@@ -23,7 +23,7 @@ use redb::{
 };
 use siphasher::sip128::SipHasher24;
 
-/// MinHash values per signature.
+/// MinHash values per sketch.
 pub const PERMUTATIONS: usize = 128;
 /// LSH bands × rows = PERMUTATIONS. 32 × 4: pairs above about 0.5 resemblance are found
 /// with high probability (1 − (1 − s⁴)³²: 0.87 at s = 0.5, > 0.999 at s = 0.7).
@@ -33,7 +33,9 @@ const ROWS: usize = PERMUTATIONS / BANDS;
 const FINGERPRINTS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("fingerprints");
 /// Each contribution's fingerprint, to forget it.
 const FINGERPRINT_OF: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("fingerprint_of");
-const SIGNATURES: TableDefinition<u64, &[u8]> = TableDefinition::new("signatures");
+/// Each contribution's MinHash sketch (the table's name on disk predates the word: renaming it
+/// would lose every index already written).
+const SKETCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("signatures");
 const BAND_MEMBERS: MultimapTableDefinition<(u32, u64), u64> =
 	MultimapTableDefinition::new("bands");
 /// The on-chain DAO whose contributions the index holds (key `dao_id`).
@@ -91,13 +93,13 @@ impl Keys {
 		m.finalize().into_bytes().into()
 	}
 
-	/// The MinHash signature of the record set.
-	pub fn signature(&self, records: &Distinct) -> Signature {
-		let mut sig = [u64::MAX; PERMUTATIONS];
+	/// The MinHash sketch of the record set.
+	pub fn sketch(&self, records: &Distinct) -> Sketch {
+		let mut sketch = [u64::MAX; PERMUTATIONS];
 		for &h in &records.0 {
 			// Two independent 64-bit hashes; permutation i is h1 + i·h2 (Kirsch–Mitzenmacher).
 			let (h1, h2) = (h as u64, (h >> 64) as u64 | 1);
-			for (i, slot) in sig.iter_mut().enumerate() {
+			for (i, slot) in sketch.iter_mut().enumerate() {
 				let v = h1
 					.wrapping_add((i as u64).wrapping_mul(h2))
 					.rotate_left(17)
@@ -105,11 +107,11 @@ impl Keys {
 				*slot = (*slot).min(v);
 			}
 		}
-		Signature(sig)
+		Sketch(sketch)
 	}
 }
 
-/// A contribution's record hashes sorted, without repeats: what its fingerprint and signature
+/// A contribution's record hashes sorted, without repeats: what its fingerprint and sketch
 /// are of (sorted once, used by both).
 pub struct Distinct(Vec<u128>);
 
@@ -129,13 +131,15 @@ impl Distinct {
 	}
 }
 
-/// A MinHash signature.
+/// A MinHash sketch of a contribution's record set: the smallest value of each of
+/// `PERMUTATIONS` keyed permutations of its record hashes, from which two contributions'
+/// resemblance is estimated. (Not a cryptographic signature: nothing here signs.)
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Signature(pub [u64; PERMUTATIONS]);
+pub struct Sketch(pub [u64; PERMUTATIONS]);
 
-impl Signature {
+impl Sketch {
 	/// Estimated Jaccard resemblance of the two record sets, 0 to 1.
-	pub fn resemblance(&self, other: &Signature) -> f64 {
+	pub fn resemblance(&self, other: &Sketch) -> f64 {
 		let same = self.0.iter().zip(other.0.iter()).filter(|(a, b)| a == b).count();
 		same as f64 / PERMUTATIONS as f64
 	}
@@ -154,15 +158,15 @@ impl Signature {
 		self.0.iter().flat_map(|v| v.to_le_bytes()).collect()
 	}
 
-	fn from_bytes(bytes: &[u8]) -> Option<Signature> {
+	fn from_bytes(bytes: &[u8]) -> Option<Sketch> {
 		if bytes.len() != PERMUTATIONS * 8 {
 			return None;
 		}
-		let mut sig = [0u64; PERMUTATIONS];
-		for (slot, chunk) in sig.iter_mut().zip(bytes.chunks_exact(8)) {
+		let mut sketch = [0u64; PERMUTATIONS];
+		for (slot, chunk) in sketch.iter_mut().zip(bytes.chunks_exact(8)) {
 			*slot = u64::from_le_bytes(chunk.try_into().ok()?);
 		}
-		Some(Signature(sig))
+		Some(Sketch(sketch))
 	}
 }
 
@@ -192,7 +196,7 @@ impl Index {
 		let tx = db.begin_write().map_err(err)?;
 		tx.open_table(FINGERPRINTS).map_err(err)?;
 		tx.open_table(FINGERPRINT_OF).map_err(err)?;
-		tx.open_table(SIGNATURES).map_err(err)?;
+		tx.open_table(SKETCHES).map_err(err)?;
 		tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
 		tx.open_table(META).map_err(err)?;
 		tx.commit().map_err(err)?;
@@ -222,13 +226,9 @@ impl Index {
 		tx.commit().map_err(err)
 	}
 
-	/// The closest contribution in the index to one with `fingerprint` and `signature`.
-	pub fn closest(
-		&self,
-		fingerprint: &[u8; 32],
-		signature: &Signature,
-	) -> Result<Match, IndexError> {
-		self.closest_except(fingerprint, signature, None)
+	/// The closest contribution in the index to one with `fingerprint` and `sketch`.
+	pub fn closest(&self, fingerprint: &[u8; 32], sketch: &Sketch) -> Result<Match, IndexError> {
+		self.closest_except(fingerprint, sketch, None)
 	}
 
 	/// As [`Self::closest`], leaving contribution `except` out: a contribution judged again
@@ -236,7 +236,7 @@ impl Index {
 	pub fn closest_except(
 		&self,
 		fingerprint: &[u8; 32],
-		signature: &Signature,
+		sketch: &Sketch,
 		except: Option<u64>,
 	) -> Result<Match, IndexError> {
 		let tx = self.db.begin_read().map_err(err)?;
@@ -246,18 +246,18 @@ impl Index {
 			}
 		}
 		let bands = tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
-		let signatures = tx.open_table(SIGNATURES).map_err(err)?;
+		let sketches = tx.open_table(SKETCHES).map_err(err)?;
 		let mut candidates = std::collections::BTreeSet::new();
-		for band in signature.bands() {
+		for band in sketch.bands() {
 			for id in bands.get(band).map_err(err)? {
 				candidates.insert(id.map_err(err)?.value());
 			}
 		}
 		let mut best = Match::None;
 		for id in candidates.into_iter().filter(|id| Some(*id) != except) {
-			let Some(bytes) = signatures.get(id).map_err(err)? else { continue };
-			let Some(other) = Signature::from_bytes(bytes.value()) else { continue };
-			let r = signature.resemblance(&other);
+			let Some(bytes) = sketches.get(id).map_err(err)? else { continue };
+			let Some(other) = Sketch::from_bytes(bytes.value()) else { continue };
+			let r = sketch.resemblance(&other);
 			let better = match best {
 				Match::Near { resemblance, .. } => r > resemblance,
 				_ => true,
@@ -269,7 +269,7 @@ impl Index {
 		Ok(best)
 	}
 
-	/// Removes contribution `contribution` (its fingerprint, signature and bands): for an
+	/// Removes contribution `contribution` (its fingerprint, sketch and bands): for an
 	/// entry whose attestation the chain did not accept. Nothing happens if it is absent.
 	pub fn forget(&self, contribution: u64) -> Result<(), IndexError> {
 		let tx = self.db.begin_write().map_err(err)?;
@@ -283,11 +283,11 @@ impl Index {
 					fingerprints.remove(&fingerprint).map_err(err)?;
 				}
 			}
-			let mut signatures = tx.open_table(SIGNATURES).map_err(err)?;
-			let old = signatures.remove(contribution).map_err(err)?.map(|v| v.value().to_vec());
-			if let Some(signature) = old.as_deref().and_then(Signature::from_bytes) {
+			let mut sketches = tx.open_table(SKETCHES).map_err(err)?;
+			let old = sketches.remove(contribution).map_err(err)?.map(|v| v.value().to_vec());
+			if let Some(sketch) = old.as_deref().and_then(Sketch::from_bytes) {
 				let mut bands = tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
-				for band in signature.bands() {
+				for band in sketch.bands() {
 					bands.remove(band, contribution).map_err(err)?;
 				}
 			}
@@ -300,7 +300,7 @@ impl Index {
 		&self,
 		contribution: u64,
 		fingerprint: &[u8; 32],
-		signature: &Signature,
+		sketch: &Sketch,
 	) -> Result<(), IndexError> {
 		let tx = self.db.begin_write().map_err(err)?;
 		{
@@ -312,12 +312,12 @@ impl Index {
 				.map_err(err)?
 				.insert(contribution, fingerprint)
 				.map_err(err)?;
-			tx.open_table(SIGNATURES)
+			tx.open_table(SKETCHES)
 				.map_err(err)?
-				.insert(contribution, signature.to_bytes().as_slice())
+				.insert(contribution, sketch.to_bytes().as_slice())
 				.map_err(err)?;
 			let mut bands = tx.open_multimap_table(BAND_MEMBERS).map_err(err)?;
-			for band in signature.bands() {
+			for band in sketch.bands() {
 				bands.insert(band, contribution).map_err(err)?;
 			}
 		}
@@ -327,7 +327,7 @@ impl Index {
 	/// Contributions in the index.
 	pub fn len(&self) -> Result<u64, IndexError> {
 		let tx = self.db.begin_read().map_err(err)?;
-		tx.open_table(SIGNATURES).map_err(err)?.len().map_err(err)
+		tx.open_table(SKETCHES).map_err(err)?.len().map_err(err)
 	}
 
 	pub fn is_empty(&self) -> Result<bool, IndexError> {
@@ -347,8 +347,8 @@ mod tests {
 		Distinct::of(records.iter().map(|r| keys.record_hash(r)).collect())
 	}
 
-	fn sig(keys: &Keys, records: &[Vec<u8>]) -> Signature {
-		keys.signature(&distinct(keys, records))
+	fn sketch(keys: &Keys, records: &[Vec<u8>]) -> Sketch {
+		keys.sketch(&distinct(keys, records))
 	}
 
 	fn fp(keys: &Keys, records: &[Vec<u8>]) -> [u8; 32] {
@@ -358,15 +358,15 @@ mod tests {
 	#[test]
 	fn resemblance_tracks_the_share_of_records_in_common() {
 		let keys = Keys::new([1; 32]);
-		let a = sig(&keys, &records(0..1000));
-		assert_eq!(a.resemblance(&sig(&keys, &records(0..1000))), 1.0);
+		let a = sketch(&keys, &records(0..1000));
+		assert_eq!(a.resemblance(&sketch(&keys, &records(0..1000))), 1.0);
 		// 900 in common out of 1100: Jaccard 0.818
-		let r = a.resemblance(&sig(&keys, &records(100..1100)));
+		let r = a.resemblance(&sketch(&keys, &records(100..1100)));
 		assert!((r - 0.818).abs() < 0.12, "{r}");
-		let r = a.resemblance(&sig(&keys, &records(5000..6000)));
+		let r = a.resemblance(&sketch(&keys, &records(5000..6000)));
 		assert!(r < 0.05, "{r}");
-		// another DAO's key gives unrelated signatures
-		assert!(a.resemblance(&sig(&Keys::new([2; 32]), &records(0..1000))) < 0.05);
+		// another DAO's key gives unrelated sketches
+		assert!(a.resemblance(&sketch(&Keys::new([2; 32]), &records(0..1000))) < 0.05);
 	}
 
 	#[test]
@@ -390,30 +390,30 @@ mod tests {
 		{
 			let index = Index::open(&path).unwrap();
 			assert!(index.is_empty().unwrap());
-			let (f, s) = (fp(&keys, &original), sig(&keys, &original));
+			let (f, s) = (fp(&keys, &original), sketch(&keys, &original));
 			assert_eq!(index.closest(&f, &s).unwrap(), Match::None);
 			index.add(3, &f, &s).unwrap();
 			index.add(3, &f, &s).unwrap();
 			assert_eq!(index.len().unwrap(), 1);
 		}
 		let index = Index::open(&path).unwrap();
-		let (f, s) = (fp(&keys, &original), sig(&keys, &original));
+		let (f, s) = (fp(&keys, &original), sketch(&keys, &original));
 		assert_eq!(index.closest(&f, &s).unwrap(), Match::Exact { contribution: 3 });
 		let near = records(20..520);
-		match index.closest(&fp(&keys, &near), &sig(&keys, &near)).unwrap() {
+		match index.closest(&fp(&keys, &near), &sketch(&keys, &near)).unwrap() {
 			Match::Near { contribution: 3, resemblance } => {
 				assert!(resemblance > 0.8, "{resemblance}")
 			},
 			other => panic!("{other:?}"),
 		}
 		let other = records(10_000..10_500);
-		assert_eq!(index.closest(&fp(&keys, &other), &sig(&keys, &other)).unwrap(), Match::None);
+		assert_eq!(index.closest(&fp(&keys, &other), &sketch(&keys, &other)).unwrap(), Match::None);
 
 		// judged again, contribution 3 is no copy of itself
 		assert_eq!(index.closest_except(&f, &s, Some(3)).unwrap(), Match::None);
 		// forgotten (the chain never accepted it): gone for exact and near matches, and
 		// forgetting again changes nothing
-		index.add(4, &fp(&keys, &near), &sig(&keys, &near)).unwrap();
+		index.add(4, &fp(&keys, &near), &sketch(&keys, &near)).unwrap();
 		index.forget(3).unwrap();
 		index.forget(3).unwrap();
 		assert_eq!(index.len().unwrap(), 1);

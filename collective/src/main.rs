@@ -16,11 +16,13 @@ use std::{
 };
 
 use clap::{Args, Parser, Subcommand};
+use datacoop_client::{Chain, Error as ChainError};
 use datacoop_collective::{
-	chain::{Chain, ChainError},
+	dao_dir::{self, DaoDir},
 	fetch::{Deadlines, HostPolicy},
+	measurement,
 	sealed::{self, Sealer},
-	server::{self, App, Limits, Served, RULES_FILE, SECRETS_FILE},
+	server::{self, App, BoundKeySet, Limits},
 	Rules,
 };
 
@@ -180,30 +182,26 @@ fn sealer(seal: &Seal, create: bool) -> Result<Sealer, String> {
 	}
 }
 
-fn valid_name(name: &str) -> bool {
-	!name.is_empty()
-		&& name.len() <= 64
-		&& name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+fn binary_hash() -> Result<[u8; 32], String> {
+	measurement::binary_hash().map_err(|e| format!("hashing this program: {e}"))
 }
 
 fn init(cli: &Cli, name: &str, rules_path: &Path, seal: &Seal) -> Result<(), String> {
-	if !valid_name(name) {
+	if !dao_dir::valid_name(name) {
 		return Err(format!("--name {name:?}: use 1 to 64 letters, digits, - or _"));
 	}
-	let text = std::fs::read(rules_path).map_err(|e| format!("{}: {e}", rules_path.display()))?;
-	let rules: Rules =
-		serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", rules_path.display()))?;
-	rules.check().map_err(|e| format!("{}: {e}", rules_path.display()))?;
-	if server::dao_dir(&cli.dir, name).join(SECRETS_FILE).exists() {
+	let rules = Rules::read(rules_path).map_err(|e| e.to_string())?;
+	let dir = DaoDir::new(&cli.dir, name);
+	if dir.holds_keys() {
 		return Err(format!(
 			"{} already holds DAO {name:?}'s keys; choose another --name",
-			server::dao_dir(&cli.dir, name).display()
+			dir.path().display()
 		));
 	}
 	let sealer = sealer(seal, true)?;
-	let public = server::init_dao(&cli.dir, name, &rules, &sealer).map_err(|e| e.to_string())?;
-	let binary = server::binary_hash().map_err(|e| format!("hashing this program: {e}"))?;
-	print_dao(cli, name, &public, &server::measurement(&binary, &rules), None, true);
+	let public = dir.init(&rules, &sealer).map_err(|e| e.to_string())?;
+	let binary = binary_hash()?;
+	print_dao(cli, &dir, &public, &measurement::of(&binary, &rules), None, true);
 	Ok(())
 }
 
@@ -211,12 +209,12 @@ fn init(cli: &Cli, name: &str, rules_path: &Path, seal: &Seal) -> Result<(), Str
 const BIND_NODE_TIMEOUT: Duration = Duration::from_secs(30);
 
 async fn bind(cli: &Cli, name: &str, dao_id: u32, url: &str) -> Result<(), String> {
-	if !valid_name(name) {
+	if !dao_dir::valid_name(name) {
 		return Err(format!("--name {name:?}: use 1 to 64 letters, digits, - or _"));
 	}
-	let dir = server::dao_dir(&cli.dir, name);
-	let public = sealed::public(&dir.join(SECRETS_FILE)).map_err(|e| e.to_string())?;
-	match server::bound_dao(&cli.dir, name).map_err(|e| e.to_string())? {
+	let dir = DaoDir::new(&cli.dir, name);
+	let public = dir.public().map_err(|e| e.to_string())?;
+	match dir.bound_dao().map_err(|e| e.to_string())? {
 		Some(bound) if bound == dao_id => {
 			println!("{name:?} is bound to DAO #{dao_id}");
 			return Ok(());
@@ -242,7 +240,7 @@ async fn bind(cli: &Cli, name: &str, dao_id: u32, url: &str) -> Result<(), Strin
 		.ok_or_else(|| format!("there is no DAO #{dao_id} on the chain at {url}"))?;
 	let signer = format!("0x{}", hex::encode(dao.collective.attestation_signer));
 	let encryption: datacoop_envelope::Recipient =
-		public.encryption_key.parse().map_err(|e| format!("{}: {e}", dir.display()))?;
+		public.encryption_key.parse().map_err(|e| format!("{}: {e}", dir.path().display()))?;
 	if signer != public.attestation_signer || dao.collective.encryption_key != encryption.to_bytes()
 	{
 		return Err(format!(
@@ -250,13 +248,9 @@ async fn bind(cli: &Cli, name: &str, dao_id: u32, url: &str) -> Result<(), Strin
 			public.attestation_signer
 		));
 	}
-	server::bind_dao(&cli.dir, name, dao_id).map_err(|e| e.to_string())?;
-	let rules: Rules = std::fs::read(dir.join(RULES_FILE))
-		.map_err(|e| e.to_string())
-		.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-		.map_err(|e| format!("{}: {e}", dir.join(RULES_FILE).display()))?;
-	let binary = server::binary_hash().map_err(|e| format!("hashing this program: {e}"))?;
-	if dao.collective.measurement.0 != server::measurement(&binary, &rules) {
+	dir.bind(dao_id).map_err(|e| e.to_string())?;
+	let rules = dir.rules().map_err(|e| e.to_string())?;
+	if dao.collective.measurement.0 != measurement::of(&binary_hash()?, &rules) {
 		eprintln!(
 			"Warning: DAO #{dao_id} registered another measurement than this binary and rules report; it will refuse this server's attestations until they match"
 		);
@@ -266,25 +260,21 @@ async fn bind(cli: &Cli, name: &str, dao_id: u32, url: &str) -> Result<(), Strin
 }
 
 fn show(cli: &Cli) -> Result<(), String> {
-	let binary = server::binary_hash().map_err(|e| format!("hashing this program: {e}"))?;
-	let names = server::dao_names(&cli.dir).map_err(|e| format!("{}: {e}", cli.dir.display()))?;
-	if names.is_empty() && !cli.json {
+	let binary = binary_hash()?;
+	let dirs = DaoDir::all(&cli.dir).map_err(|e| format!("{}: {e}", cli.dir.display()))?;
+	if dirs.is_empty() && !cli.json {
 		println!("No DAO under {} (datacoop-collective init)", cli.dir.display());
 	}
 	let mut all = Vec::new();
-	for name in names {
-		let dir = server::dao_dir(&cli.dir, &name);
-		let public = sealed::public(&dir.join(SECRETS_FILE)).map_err(|e| e.to_string())?;
-		let rules: Rules = std::fs::read(dir.join(RULES_FILE))
-			.map_err(|e| e.to_string())
-			.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-			.map_err(|e| format!("{}: {e}", dir.join(RULES_FILE).display()))?;
-		let m = server::measurement(&binary, &rules);
-		let bound = server::bound_dao(&cli.dir, &name).map_err(|e| e.to_string())?;
+	for dir in dirs {
+		let public = dir.public().map_err(|e| e.to_string())?;
+		let rules = dir.rules().map_err(|e| e.to_string())?;
+		let m = measurement::of(&binary, &rules);
+		let bound = dir.bound_dao().map_err(|e| e.to_string())?;
 		if cli.json {
-			all.push(dao_json(&name, &public, &m, bound));
+			all.push(dao_json(dir.name(), &public, &m, bound));
 		} else {
-			print_dao(cli, &name, &public, &m, bound, false);
+			print_dao(cli, &dir, &public, &m, bound, false);
 		}
 	}
 	if cli.json {
@@ -310,18 +300,19 @@ fn dao_json(
 
 fn print_dao(
 	cli: &Cli,
-	name: &str,
+	dir: &DaoDir,
 	public: &sealed::Public,
 	measurement: &[u8; 32],
 	bound: Option<u32>,
 	new: bool,
 ) {
+	let name = dir.name();
 	if cli.json {
 		println!("{}", dao_json(name, public, measurement, bound));
 		return;
 	}
 	let m = format!("0x{}", hex::encode(measurement));
-	println!("DAO {name:?} in {}", server::dao_dir(&cli.dir, name).display());
+	println!("DAO {name:?} in {}", dir.path().display());
 	println!("  encryption key      {}", public.encryption_key);
 	println!("  attestation signer  {}", public.attestation_signer);
 	println!("  measurement         {m}");
@@ -344,36 +335,37 @@ fn print_dao(
 }
 
 async fn serve(cli: &Cli, run: &Run) -> Result<(), String> {
-	let names = server::dao_names(&cli.dir).map_err(|e| format!("{}: {e}", cli.dir.display()))?;
-	if names.is_empty() {
+	let dirs = DaoDir::all(&cli.dir).map_err(|e| format!("{}: {e}", cli.dir.display()))?;
+	if dirs.is_empty() {
 		return Err(format!(
 			"no DAO under {}: run datacoop-collective init first",
 			cli.dir.display()
 		));
 	}
 	let sealer = sealer(&run.seal, false)?;
-	let binary = server::binary_hash().map_err(|e| format!("hashing this program: {e}"))?;
-	let mut daos = Vec::new();
-	for name in &names {
+	let binary = binary_hash()?;
+	let mut key_sets = Vec::new();
+	for dir in &dirs {
+		let name = dir.name();
 		// A key set not bound to a DAO serves nothing: it could only be found by the keys a
 		// DAO registered, and any DAO can register any keys.
-		if server::bound_dao(&cli.dir, name).map_err(|e| e.to_string())?.is_none() {
+		if dir.bound_dao().map_err(|e| e.to_string())?.is_none() {
 			tracing::warn!(
 				"{name:?} is not bound to a DAO on chain and serves nothing: datacoop-collective bind --name {name} --dao ID"
 			);
 			continue;
 		}
-		let served = Served::open(&cli.dir, name, &sealer, &binary).map_err(|e| e.to_string())?;
+		let key_set = BoundKeySet::open(dir, &sealer, &binary).map_err(|e| e.to_string())?;
 		tracing::info!(
 			name = %name,
-			dao = served.dao_id,
-			signer = %format!("0x{}", hex::encode(served.signer)),
-			measurement = %format!("0x{}", hex::encode(served.measurement)),
+			dao = key_set.dao_id(),
+			signer = %format!("0x{}", hex::encode(key_set.signer)),
+			measurement = %format!("0x{}", hex::encode(key_set.measurement)),
 			"unsealed"
 		);
-		daos.push(served);
+		key_sets.push(key_set);
 	}
-	if daos.is_empty() {
+	if key_sets.is_empty() {
 		return Err(format!(
 			"no key set under {} is bound to a DAO: datacoop-collective bind --name NAME --dao ID",
 			cli.dir.display()
@@ -397,8 +389,9 @@ async fn serve(cli: &Cli, run: &Run) -> Result<(), String> {
 		burst: run.burst,
 		validity_blocks: run.validity,
 	};
-	let served = daos.len();
-	let app = Arc::new(App::new(daos, run.url.clone(), policy, limits).map_err(|e| e.to_string())?);
+	let served = key_sets.len();
+	let app =
+		Arc::new(App::new(key_sets, run.url.clone(), policy, limits).map_err(|e| e.to_string())?);
 	let listener = tokio::net::TcpListener::bind(run.listen).await.map_err(|e| {
 		format!("cannot listen on {}: {e} (is another service using it? --listen)", run.listen)
 	})?;

@@ -28,7 +28,7 @@ pub enum Format {
 }
 
 /// What reading found: a keyed hash of each record's normalized form (the records themselves
-/// are not kept: the fingerprint, the MinHash signature and the distinct count need only
+/// are not kept: the fingerprint, the MinHash sketch and the distinct count need only
 /// these), and counts for the scores.
 #[derive(Debug, Default)]
 pub struct Records {

@@ -1,7 +1,7 @@
 //! The judging service against hostile storage hosts and copycat DAOs, with real sockets:
 //! blob hosts on 127.0.0.1 started here (honest ones, ones that never answer, ones that send
 //! headers and then nothing, ones that fail with secrets in their error), and the real fetch
-//! path (`HostPolicy`, `StorageClient`, deadlines). The chain is a stand-in ([`Ledger`]):
+//! path (`HostPolicy`, `StorageClient`, deadlines). The chain is a stand-in ([`Quiet`]):
 //! `App::attest` is what `App::validate` does once it has read the contribution.
 
 use std::{
@@ -15,18 +15,18 @@ use std::{
 
 use axum::http::StatusCode;
 use datacoop_collective::{
-	chain::ChainError,
+	dao_dir::{DaoDir, SetupError},
 	fetch::{Deadlines, HostPolicy},
 	sealed::Sealer,
 	server::{
-		self, ApiError, App, Ledger, Limits, Registered, Served, SetupError, Submission,
+		ApiError, App, BoundKeySet, Limits, Registered, SignedAttestation, Submission,
 		BAD_STATEMENT, ELSEWHERE_STATEMENT, NOT_FOR_THIS_DAO, NOT_SUBMITTERS, NO_STATEMENT,
 		SIZE_DIFFERS,
 	},
 	Format, Rules, DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORD_BYTES,
 };
 use datacoop_envelope::{encrypt, Parallelism, Recipient};
-use datacoop_primitives::contribution::{Attestation, Verdict};
+use datacoop_primitives::contribution::Verdict;
 use datacoop_storage::BlobHash;
 use serde_json::json;
 use sp_core::sr25519;
@@ -35,20 +35,9 @@ use tokio::{
 	net::{TcpListener, TcpStream},
 };
 
+use crate::Quiet;
+
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
-
-/// A chain with no other contribution: nothing accepted, everything in the index counts.
-struct Quiet;
-
-impl Ledger for Quiet {
-	async fn accepted_with(&self, _: u32, _: [u8; 32]) -> Result<Option<u64>, ChainError> {
-		Ok(None)
-	}
-
-	async fn counts(&self, _: u32, _: u64) -> Result<bool, ChainError> {
-		Ok(true)
-	}
-}
 
 fn rules() -> Rules {
 	Rules {
@@ -183,11 +172,12 @@ const DEADLINES: Deadlines = Deadlines {
 fn setup(dao_id: u32, storage: u16, allowed: &[u16], workers: usize) -> Setup {
 	let dir = tempfile::tempdir().unwrap();
 	let sealer = Sealer::key_file(&dir.path().join("seal.key"), true).unwrap();
-	let public = server::init_dao(dir.path(), "chat", &rules(), &sealer).unwrap();
-	server::bind_dao(dir.path(), "chat", dao_id).unwrap();
-	let served = Served::open(dir.path(), "chat", &sealer, &[7; 32]).unwrap();
+	let chat = DaoDir::new(dir.path(), "chat");
+	let public = chat.init(&rules(), &sealer).unwrap();
+	chat.bind(dao_id).unwrap();
+	let key_set = BoundKeySet::open(&chat, &sealer, &[7; 32]).unwrap();
 	let registered =
-		Registered { attestation_signer: served.signer, measurement: served.measurement };
+		Registered { attestation_signer: key_set.signer, measurement: key_set.measurement };
 	let allowed: Vec<String> = allowed.iter().map(|p| format!("127.0.0.1:{p}")).collect();
 	let policy =
 		HostPolicy::new(&format!("http://127.0.0.1:{storage}"), &allowed, DEADLINES).unwrap();
@@ -199,7 +189,7 @@ fn setup(dao_id: u32, storage: u16, allowed: &[u16], workers: usize) -> Setup {
 		burst: NonZeroU32::new(100).unwrap(),
 		validity_blocks: 20,
 	};
-	let app = App::new(vec![served], "ws://127.0.0.1:1".into(), policy, limits).unwrap();
+	let app = App::new(vec![key_set], "ws://127.0.0.1:1".into(), policy, limits).unwrap();
 	Setup {
 		_dir: dir,
 		app: Arc::new(app),
@@ -227,7 +217,7 @@ fn submission(id: u64, dao_id: u32, url: String, hash: BlobHash, size: u64) -> S
 	}
 }
 
-type Answer = Result<(Attestation<u32>, sr25519::Signature), ApiError>;
+type Answer = Result<SignedAttestation, ApiError>;
 
 async fn attest(s: &Setup, submission: &Submission) -> Answer {
 	s.app.attest(&Quiet, 100, [0; 32], submission, &s.registered).await
@@ -387,25 +377,48 @@ async fn a_key_set_bound_to_one_dao_refuses_another_that_registered_the_same_key
 	assert_eq!(e.status, StatusCode::CONFLICT);
 }
 
+/// Attack: two copies of one export, submitted back to back and judged at once, both passed
+/// for unique: the DAO's lock ended at the index lookup, and the first copy was indexed only
+/// after it was signed, so the second was compared with an index that did not hold it yet.
+/// Now a contribution is indexed before the DAO's next one is compared: one copy is valid,
+/// the other a duplicate of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_copies_judged_at_once_are_not_both_unique() {
+	let s = setup_with_blob(2, &[]).await;
+	let copies = [200, 201].map(|id| {
+		let (app, registered) = (s.setup.app.clone(), s.setup.registered);
+		let copy = Submission { id, ..s.honest.clone() };
+		tokio::spawn(async move { app.attest(&Quiet, 100, [0; 32], &copy, &registered).await })
+	});
+	let [first, second] = copies;
+	let (first, second) = (reason(&first.await.unwrap()), reason(&second.await.unwrap()));
+	if first == "valid" {
+		assert_eq!(second, "duplicate of contribution #200");
+	} else {
+		assert_eq!((first.as_str(), second.as_str()), ("duplicate of contribution #201", "valid"));
+	}
+}
+
 #[test]
 fn key_sets_serve_one_dao_each_and_only_once_bound() {
 	let dir = tempfile::tempdir().unwrap();
 	let sealer = Sealer::key_file(&dir.path().join("seal.key"), true).unwrap();
-	for name in ["a", "b"] {
-		server::init_dao(dir.path(), name, &rules(), &sealer).unwrap();
+	let (a, b) = (DaoDir::new(dir.path(), "a"), DaoDir::new(dir.path(), "b"));
+	for key_set in [&a, &b] {
+		key_set.init(&rules(), &sealer).unwrap();
 	}
 	// Unbound: not served.
-	let e = Served::open(dir.path(), "a", &sealer, &[7; 32]).err().unwrap();
+	let e = BoundKeySet::open(&a, &sealer, &[7; 32]).err().unwrap();
 	assert!(matches!(e, SetupError::NotBound { .. }), "{e}");
-	server::bind_dao(dir.path(), "a", 0).unwrap();
-	server::bind_dao(dir.path(), "a", 0).unwrap();
-	assert_eq!(server::bound_dao(dir.path(), "a").unwrap(), Some(0));
+	a.bind(0).unwrap();
+	a.bind(0).unwrap();
+	assert_eq!(a.bound_dao().unwrap(), Some(0));
 	// Bound for good.
-	let e = server::bind_dao(dir.path(), "a", 1).unwrap_err();
+	let e = a.bind(1).unwrap_err();
 	assert!(matches!(e, SetupError::BoundElsewhere { bound: 0, wanted: 1, .. }), "{e}");
 	// Two key sets for one DAO: the server does not start.
-	server::bind_dao(dir.path(), "b", 0).unwrap();
-	let open = |n| Served::open(dir.path(), n, &sealer, &[7; 32]).unwrap();
+	b.bind(0).unwrap();
+	let open = |dir: &DaoDir| BoundKeySet::open(dir, &sealer, &[7; 32]).unwrap();
 	let policy = HostPolicy::new("http://127.0.0.1:1", &[], DEADLINES).unwrap();
 	let limits = Limits {
 		max_ciphertext: 1 << 20,
@@ -415,12 +428,12 @@ fn key_sets_serve_one_dao_each_and_only_once_bound() {
 		burst: NonZeroU32::MIN,
 		validity_blocks: 20,
 	};
-	let e = App::new(vec![open("a"), open("b")], "ws://x".into(), policy, limits).err().unwrap();
+	let e = App::new(vec![open(&a), open(&b)], "ws://x".into(), policy, limits).err().unwrap();
 	assert!(matches!(e, SetupError::SameDao { dao_id: 0, .. }), "{e}");
-	// The index of a key set refuses another DAO even if its binding file is edited.
-	std::fs::write(server::dao_dir(dir.path(), "a").join(server::BINDING_FILE), r#"{"dao_id":3}"#)
-		.unwrap();
-	let e = Served::open(dir.path(), "a", &sealer, &[7; 32]).err().unwrap();
+	// The index of a key set refuses another DAO even if its binding file (docs/collective.md:
+	// `daos/NAME/dao.json`) is edited.
+	std::fs::write(dir.path().join("daos/a/dao.json"), r#"{"dao_id":3}"#).unwrap();
+	let e = BoundKeySet::open(&a, &sealer, &[7; 32]).err().unwrap();
 	assert!(matches!(e, SetupError::Index { .. }), "{e}");
 }
 

@@ -36,17 +36,15 @@ use std::{
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use datacoop_e2e::{
+	client::{DaoRules, Status as ContributionStatus},
 	datacoop::{
 		self,
-		runtime_types::{
-			datacoop_primitives::dao::{Collective, DaoRules, TokenInfo},
-			pallet_contributions::types::ContributionStatus,
-			sp_arithmetic::per_things::Permill,
-		},
+		runtime_types::datacoop_primitives::dao::{Collective, TokenInfo},
 	},
 	finalized_number, Rpc,
 };
 use serde::{Deserialize, Serialize};
+use sp_runtime::Permill;
 use subxt::{
 	config::PolkadotExtrinsicParamsBuilder,
 	events::Phase,
@@ -475,16 +473,16 @@ impl Ctx {
 				endpoint: endpoint.as_bytes().to_vec(),
 				measurement: H256(random.bytes32()),
 			},
-			DaoRules {
+			subxt::utils::Static(DaoRules {
 				min_contribution_size: 1,
 				max_contribution_size: 1 << 30,
 				reward_at_full_score: UNIT,
-				min_score: Permill(500_000),
+				min_score: Permill::from_percent(50),
 				contribution_deposit: min_deposit,
 				voting_period: 100,
-				quorum: Permill(200_000),
-				approval_threshold: Permill(500_000),
-			},
+				quorum: Permill::from_percent(20),
+				approval_threshold: Permill::from_percent(50),
+			}),
 		);
 		let events = at
 			.transactions()
@@ -509,7 +507,8 @@ impl Ctx {
 			.runtime_apis()
 			.call(datacoop::runtime_apis().data_daos_api().dao(dao))
 			.await?
-			.ok_or_else(|| anyhow!("the junk DAO #{dao} is not on chain"))?;
+			.ok_or_else(|| anyhow!("the junk DAO #{dao} is not on chain"))?
+			.0;
 		let probe = keypair("//load/probe")?;
 		let submit = junk_submit(dao, storage, &mut SplitMix(7));
 		let submit = sign(&at, era, &probe, 0, &submit, Kind::Submit)?;
@@ -1063,7 +1062,8 @@ impl Honest {
 				.runtime_apis()
 				.call(datacoop::runtime_apis().contributions_api().contribution(id))
 				.await?
-				.ok_or_else(|| anyhow!("contribution #{id} is not on chain"))?;
+				.ok_or_else(|| anyhow!("contribution #{id} is not on chain"))?
+				.0;
 			let submitted_at = u64::from(c.submitted_at);
 			match c.status {
 				ContributionStatus::Pending => {},
@@ -1071,7 +1071,7 @@ impl Honest {
 					break (submitted_at, "accepted".to_string(), Some(at))
 				},
 				ContributionStatus::Rejected { reason, at, .. } => {
-					let why = format!("rejected: {}", String::from_utf8_lossy(&reason.0));
+					let why = format!("rejected: {}", String::from_utf8_lossy(&reason));
 					break (submitted_at, why, Some(at));
 				},
 			}

@@ -12,8 +12,6 @@
 //! 6. front-running: another account submits a contributor's exact call first and gets
 //!    nothing but a slash; the contributor's wallet contributes the file again and is paid.
 
-mod common;
-
 use std::{
 	io::{Read, Write},
 	path::Path,
@@ -21,38 +19,31 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use common::{sibling, start_service, start_storage, Service, Wallet};
 use datacoop_e2e::{
-	datacoop::runtime_types::{
-		datacoop_primitives::contribution::{Attestation, Scores, Verdict},
-		sp_arithmetic::per_things::Permill,
+	binary,
+	client::{Status, Wait},
+	datacoop,
+	fixtures::{
+		attest_call, chat_export as export, chat_rules, sign_attestation, valid_attestation,
+		DevUploader,
 	},
-	free_port, Node,
+	free_port, start_storage, Node, Process, Wallet,
 };
 use serde_json::{json, Value};
-use subxt::ext::codec::Encode;
 
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 
-/// A chat export of `count` messages by `account`, numbered from `first`.
-fn export(account: &str, first: u32, count: u32) -> Vec<u8> {
-	let messages: Vec<_> = (first..first + count)
-		.map(|i| json!({"account": account, "text": format!("message {i} about topic {}", i % 7), "at": 1_700_000_000 + i}))
-		.collect();
-	serde_json::to_vec(&json!({"messages": messages})).unwrap()
-}
-
 fn collective(dir: &Path, key: &Path) -> Command {
-	let mut c = Command::new(sibling("datacoop-collective"));
+	let mut c = Command::new(binary("datacoop-collective"));
 	c.arg("--dir").arg(dir).env("DATACOOP_COLLECTIVE_KEY_FILE", key);
 	c
 }
 
-fn start_collective(dir: &Path, key: &Path, node: &str, storage: &str, port: u16) -> Service {
+fn start_collective(dir: &Path, key: &Path, node: &str, storage: &str, port: u16) -> Process {
 	let mut c = collective(dir, key);
 	let listen = format!("127.0.0.1:{port}");
 	c.args(["run", "--url", node, "--listen", &listen, "--storage", storage]);
-	start_service(c).0
+	Process::serving(c).unwrap().0
 }
 
 /// One HTTP/1.1 request to a local service: the status line and the body.
@@ -102,19 +93,13 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 	let node = Node::dev().await.unwrap();
 	let blobs = tempfile::tempdir().unwrap();
 	let (_storage, storage) = start_storage(blobs.path());
-	let w = Wallet { url: node.url(), storage, home: tempfile::tempdir().unwrap() };
+	let w = Wallet::new(node.url(), storage);
 	let files = tempfile::tempdir().unwrap();
 	let server = tempfile::tempdir().unwrap();
 	let (dir, key) = (server.path().join("collective"), server.path().join("seal.key"));
 
 	// The operator sets the DAO up on the collective server...
-	let rules = json!({
-		"format": {"kind": "json", "records": "/messages", "schema": {
-			"type": "object", "required": ["account", "text", "at"],
-			"properties": {"account": {"type": "string"}, "text": {"type": "string"}, "at": {"type": "integer"}}}},
-		"min_bytes": 100, "max_bytes": 10_000_000, "target_records": 50, "owner_field": "/account"
-	});
-	std::fs::write(server.path().join("rules.json"), rules.to_string()).unwrap();
+	std::fs::write(server.path().join("rules.json"), chat_rules().to_string()).unwrap();
 	let out = collective(&dir, &key)
 		.args(["init", "--name", "chat", "--json", "--rules"])
 		.arg(server.path().join("rules.json"))
@@ -160,11 +145,7 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 	let out = collective(&dir, &key).args(bind).output().unwrap();
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	let mut running = Some(start_collective(&dir, &key, &node.url(), &w.storage, port));
-	let mut import = w.command(&["key", "import", "--name", "bob"]);
-	import.stdin(std::process::Stdio::piped());
-	let mut child = import.spawn().unwrap();
-	child.stdin.as_mut().unwrap().write_all(b"//Bob\n").unwrap();
-	assert!(child.wait().unwrap().success());
+	w.import("bob", "//Bob");
 
 	// 1. A valid export: accepted within a few blocks, with scores, tokens minted.
 	let started = Instant::now();
@@ -286,19 +267,6 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 	front_running_gets_the_thief_nothing(&node, &w, files.path(), dao_id, key).await;
 }
 
-/// Signs storage upload tokens with a dev account, as the wallet does with its own.
-struct DevUploader(subxt_signer::sr25519::Keypair);
-
-impl datacoop_storage::Uploader for DevUploader {
-	fn account(&self) -> [u8; 32] {
-		self.0.public_key().0
-	}
-
-	fn sign(&self, message: &[u8]) -> [u8; 64] {
-		self.0.sign(message).0
-	}
-}
-
 /// 6. Front-running: //Bob's ciphertext (his statement inside, encrypted to the DAO as his
 /// wallet does) is in storage, and //Eve submits that exact call before him. The collective
 /// reads Bob's statement in Eve's contribution: rejected, "not the submitter's data", Eve's
@@ -312,14 +280,13 @@ async fn front_running_gets_the_thief_nothing(
 	dao: u32,
 	collective_key: &str,
 ) {
-	use datacoop_e2e::datacoop;
 	use datacoop_primitives::contribution::{statement_line, statement_payload, Statement};
 	use subxt_signer::sr25519::dev;
-	let api = node.client().await.unwrap();
+	let chain = node.chain().await.unwrap();
 	let data = export(BOB, 3_000, 60);
 	let bob = dev::bob();
 	let statement = Statement {
-		genesis_hash: api.genesis_hash().0.into(),
+		genesis_hash: chain.genesis_hash().into(),
 		dao_id: dao,
 		contributor: bob.public_key().0,
 	};
@@ -347,55 +314,34 @@ async fn front_running_gets_the_thief_nothing(
 	);
 
 	// Eve is first.
-	let at = api.at_current_block().await.unwrap();
-	let eve_free_before = free_balance(&api, &dev::eve()).await;
-	let events = at
-		.transactions()
-		.sign_and_submit_then_watch_default(&submit, &dev::eve())
-		.await
-		.unwrap()
-		.wait_for_finalized_success()
-		.await
-		.unwrap();
+	let eve = dev::eve().public_key().to_account_id();
+	let (eve_free_before, _) =
+		chain.at_finalized().await.unwrap().native_balance(&eve).await.unwrap();
+	let events = chain.submit(&submit, &dev::eve(), Wait::Finalized).await.unwrap();
 	let id = events.find_first::<datacoop::contributions::events::Submitted>().unwrap().unwrap();
 	let id = id.contribution_id;
 	let deadline = Instant::now() + Duration::from_secs(180);
 	let judged = loop {
-		let at = api.at_current_block().await.unwrap();
-		let call = datacoop::runtime_apis().contributions_api().contribution(id);
-		let c = at.runtime_apis().call(call).await.unwrap().unwrap();
-		let pending = matches!(
-			c.status,
-			datacoop::runtime_types::pallet_contributions::types::ContributionStatus::Pending
-		);
-		if !pending || Instant::now() > deadline {
+		let c = chain.at_finalized().await.unwrap().contribution(id).await.unwrap().unwrap();
+		if c.status != Status::Pending || Instant::now() > deadline {
 			break c;
 		}
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	};
-	use datacoop::runtime_types::pallet_contributions::types::ContributionStatus::Rejected;
-	let Rejected { reason, slashed, .. } = judged.status else {
+	let Status::Rejected { reason, slashed, .. } = judged.status else {
 		panic!("Eve's copy was not rejected: {:?}", judged.status)
 	};
-	assert_eq!(String::from_utf8_lossy(&reason.0), "not the submitter's data");
+	assert_eq!(String::from_utf8_lossy(&reason), "not the submitter's data");
 	assert!(slashed > 0);
-	let at = api.at_current_block().await.unwrap();
-	let tokens = datacoop::runtime_apis()
-		.data_daos_api()
-		.token_balance(dao, dev::eve().public_key().to_account_id());
-	assert_eq!(at.runtime_apis().call(tokens).await.unwrap(), 0);
+	let at = chain.at_finalized().await.unwrap();
+	assert_eq!(at.token_balance(dao, &eve).await.unwrap(), 0);
 	// What Eve has after: less than before by the slash and fees, and her record deposit is
 	// held until she removes the record.
-	assert!(free_balance(&api, &dev::eve()).await < eve_free_before - slashed);
+	let (eve_free, _) = at.native_balance(&eve).await.unwrap();
+	assert!(eve_free < eve_free_before - slashed);
 
 	// Bob's own submission of that ciphertext now fails...
-	let refused = at
-		.transactions()
-		.sign_and_submit_then_watch_default(&submit, &bob)
-		.await
-		.unwrap()
-		.wait_for_finalized_success()
-		.await;
+	let refused = chain.submit(&submit, &bob, Wait::Finalized).await;
 	let refused = refused.err().expect("the ciphertext is taken").to_string();
 	assert!(refused.contains("DuplicateCiphertext"), "{refused}");
 	// ...but his wallet, contributing the same file, encrypts it again: accepted.
@@ -403,56 +349,32 @@ async fn front_running_gets_the_thief_nothing(
 	assert_eq!(mine["status"], "accepted", "{mine}");
 }
 
-async fn free_balance(
-	api: &subxt::OnlineClient<subxt::PolkadotConfig>,
-	who: &subxt_signer::sr25519::Keypair,
-) -> u128 {
-	let at = api.at_current_block().await.unwrap();
-	let account = datacoop_e2e::datacoop::storage().system().account();
-	let v = at.storage().fetch(account, (who.public_key().to_account_id(),)).await.unwrap();
-	v.decode().unwrap().data.free
-}
-
+/// An attestation signed by //Ferdie, whose key the DAO did not register, is refused by the
+/// pool with `BadSignature` (its index read from the metadata).
 async fn forged_attestation_is_refused(node: &Node, pending: &Value, id: u64) {
-	let api = node.client().await.unwrap();
-	let at = api.at_current_block().await.unwrap();
+	let chain = node.chain().await.unwrap();
+	let at = chain.at_finalized().await.unwrap();
 	let hash: [u8; 32] =
 		hex::decode(pending["ciphertext_hash"].as_str().unwrap().trim_start_matches("0x"))
 			.unwrap()
 			.try_into()
 			.unwrap();
 	let dao = pending["dao"].as_u64().unwrap() as u32;
-	let measurement = datacoop_e2e::datacoop::runtime_apis().data_daos_api().dao(dao);
-	let measurement =
-		at.runtime_apis().call(measurement).await.unwrap().unwrap().collective.measurement;
-	let contribution = datacoop_e2e::datacoop::runtime_apis().contributions_api().contribution(id);
-	let contributor = at.runtime_apis().call(contribution).await.unwrap().unwrap().contributor.0;
-	let full = || Permill(1_000_000);
-	let attestation = Attestation {
-		dao_id: dao,
-		contribution_id: id,
+	let measurement = at.dao(dao).await.unwrap().unwrap().collective.measurement;
+	let contributor = at.contribution(id).await.unwrap().unwrap().contributor.0;
+	let attestation = valid_attestation(
+		dao,
+		id,
 		contributor,
-		ciphertext_hash: subxt::utils::H256(hash),
-		fingerprint: subxt::utils::H256([0x66; 32]),
-		scores: Scores {
-			authenticity: full(),
-			ownership: full(),
-			quality: full(),
-			uniqueness: full(),
-			overall: full(),
-		},
-		verdict: Verdict::Valid,
-		measurement,
-		valid_until: u32::try_from(at.block_number()).unwrap() + 20,
-	};
-	let mut payload = b"datacoop/attestation/v1".to_vec();
-	payload.extend_from_slice(api.genesis_hash().as_ref());
-	attestation.encode_to(&mut payload);
-	let signature = subxt_signer::sr25519::dev::ferdie().sign(&payload);
-	let call =
-		datacoop_e2e::datacoop::transactions().contributions().attest(attestation, signature.0);
-	let refused = at.transactions().create_unsigned(&call).unwrap().submit().await;
+		hash,
+		measurement.0.into(),
+		at.number() + 20,
+		1_000_000,
+	);
+	let signature =
+		sign_attestation(&attestation, chain.genesis_hash(), &subxt_signer::sr25519::dev::ferdie());
+	let refused = chain.submit_unsigned(&attest_call(attestation, signature), None).await;
 	let error = refused.err().expect("the pool must refuse a forged attestation").to_string();
-	// BadSignature is error 16 of the pallet: `InvalidTransaction::Custom(16)`.
-	assert!(error.to_lowercase().contains("custom error: 16"), "{error}");
+	let bad_signature = at.error_index("Contributions", "BadSignature").unwrap();
+	assert!(error.to_lowercase().contains(&format!("custom error: {bad_signature}")), "{error}");
 }

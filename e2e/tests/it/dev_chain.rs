@@ -1,11 +1,21 @@
 //! `datacoop-node --dev --tmp`, run as a user runs it: blocks are produced and finalized, a
 //! transfer signed by //Alice lands with its event, and bad input ends in one clear line.
 
-use std::time::Duration;
+use std::{process::Command, time::Duration};
 
-use datacoop_e2e::{best_number, datacoop, run_node_to_exit, wait_for_finalized, Node};
-use subxt::utils::AccountId32;
-use subxt_signer::sr25519::{dev, Keypair};
+use datacoop_e2e::{
+	best_number, binary,
+	client::{AccountId32, Keypair, Wait},
+	datacoop, run_to_exit, wait_for_finalized, Node,
+};
+use subxt_signer::sr25519::dev;
+
+/// Runs the node binary to completion with `args`: (exit success, stderr).
+fn run_node_to_exit(args: &[&str], timeout: Duration) -> anyhow::Result<(bool, String)> {
+	let mut node = Command::new(binary("datacoop-node"));
+	node.args(args);
+	run_to_exit(node, timeout)
+}
 
 #[tokio::test]
 async fn dev_chain_produces_finalizes_and_includes_a_transfer() -> anyhow::Result<()> {
@@ -18,25 +28,17 @@ async fn dev_chain_produces_finalizes_and_includes_a_transfer() -> anyhow::Resul
 	assert!(best_number(&rpc).await? >= finalized);
 
 	// The chain tells wallets its token.
-	let properties = rpc.system_properties().await?;
-	assert_eq!(properties.get("tokenSymbol").and_then(|v| v.as_str()), Some("COOP"));
-	assert_eq!(properties.get("tokenDecimals").and_then(|v| v.as_u64()), Some(12));
+	let chain = node.chain().await?;
+	let token = chain.native_token().await?;
+	assert_eq!((token.symbol.as_str(), token.decimals), ("COOP", 12));
 
 	// A transfer from //Alice to a fresh account is included and finalized.
-	let api = node.client().await?;
 	let dest = Keypair::from_uri(&"//DatacoopE2eDest".parse()?)?;
 	let dest_id: AccountId32 = dest.public_key().into();
 	let amount = 12_345_678_000_000u128;
 	let tx =
 		datacoop::transactions().balances().transfer_keep_alive(dest_id.clone().into(), amount);
-	let events = api
-		.at_current_block()
-		.await?
-		.transactions()
-		.sign_and_submit_then_watch_default(&tx, &dev::alice())
-		.await?
-		.wait_for_finalized_success()
-		.await?;
+	let events = chain.submit(&tx, &dev::alice(), Wait::Finalized).await?;
 	let transfer = events
 		.find_first::<datacoop::balances::events::Transfer>()
 		.ok_or_else(|| anyhow::anyhow!("no Transfer event in the transfer's block"))??;
@@ -46,15 +48,8 @@ async fn dev_chain_produces_finalizes_and_includes_a_transfer() -> anyhow::Resul
 	assert_eq!(transfer.amount, amount);
 
 	// And the balance is there in finalized state.
-	let account = api
-		.at_current_block()
-		.await?
-		.storage()
-		.entry(datacoop::storage().system().account())?
-		.fetch((dest_id,))
-		.await?
-		.decode()?;
-	assert_eq!(account.data.free, amount);
+	let (free, _) = chain.at_finalized().await?.native_balance(&dest_id).await?;
+	assert_eq!(free, amount);
 	Ok(())
 }
 

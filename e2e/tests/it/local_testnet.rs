@@ -6,7 +6,7 @@ use std::{path::PathBuf, process::Command, time::Duration};
 
 use anyhow::{bail, Context, Result};
 use datacoop_e2e::{
-	best_number, finalized_number, free_port, node_binary, repo_root, rpc, wait_for_finalized,
+	best_number, binary, finalized_number, free_port, repo_root, rpc, wait_for_finalized,
 };
 
 /// The testnet, run through the user-facing script in a directory and on ports of its own;
@@ -31,7 +31,7 @@ impl Testnet {
 			.env("DATACOOP_TESTNET_DIR", &self.dir)
 			.env("DATACOOP_TESTNET_RPC_PORT", self.rpc_port.to_string())
 			.env("DATACOOP_TESTNET_P2P_PORT", self.p2p_port.to_string())
-			.env("DATACOOP_NODE", node_binary())
+			.env("DATACOOP_NODE", binary("datacoop-node"))
 			.output()
 			.context("cannot run scripts/local-testnet.sh")?;
 		let text = format!(

@@ -137,7 +137,7 @@ impl<T: Config> Pallet<T> {
 		// The operator's list of hosts this validator may call (`--offchain-allow-host`).
 		let allowed: Option<Vec<Vec<u8>>> =
 			StorageValueRef::persistent(OFFCHAIN_ALLOWED_HOSTS_KEY).get().ok().flatten();
-		let jobs = Self::claim_jobs(now, allowed.as_deref());
+		let jobs = Self::lock_due_jobs(now, allowed.as_deref());
 		if jobs.is_empty() {
 			return;
 		}
@@ -167,7 +167,7 @@ impl<T: Config> Pallet<T> {
 			outcomes.push((job.id, outcome));
 		}
 		for (id, outcome) in outcomes {
-			Self::release(id, now, outcome);
+			Self::unlock_job(id, now, outcome);
 		}
 	}
 
@@ -177,7 +177,7 @@ impl<T: Config> Pallet<T> {
 	/// visited, and takes one job from each in turn until it has enough, so a DAO flooded with
 	/// contributions gets no more turns than any other. At most `SCAN_PER_DAO` entries of a
 	/// DAO's queue are read per turn, from where its last turn stopped.
-	fn claim_jobs(now: u64, allowed: Option<&[Vec<u8>]>) -> Vec<Job<T>> {
+	fn lock_due_jobs(now: u64, allowed: Option<&[Vec<u8>]>) -> Vec<Job<T>> {
 		let wanted = T::OffchainRequestsPerBlock::get() as usize;
 		let mut cursor_ref = StorageValueRef::persistent(CURSOR);
 		let cursor: Vec<u8> = cursor_ref.get().ok().flatten().unwrap_or_default();
@@ -212,7 +212,7 @@ impl<T: Config> Pallet<T> {
 		jobs
 	}
 
-	/// The next job of DAO `dao_id`'s queue, claimed; `None` if none of the next
+	/// The next job of DAO `dao_id`'s queue, locked for this worker; `None` if none of the next
 	/// `SCAN_PER_DAO` entries is due (or the DAO names no collective endpoint, or one the
 	/// operator's list does not allow). Contributions whose URL's host is not on the list are
 	/// passed over.
@@ -236,7 +236,7 @@ impl<T: Config> Pallet<T> {
 			let Some(id) = ids.next() else { break };
 			last = Some(id);
 			let Some(contribution) = Contributions::<T>::get(id) else { continue };
-			if may_call(&contribution.url) && Self::claim(id, now) {
+			if may_call(&contribution.url) && Self::lock_job(id, now) {
 				found = Some((id, contribution));
 				break;
 			}
@@ -254,7 +254,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Locks contribution `id` for this worker if it is due and nobody holds it.
-	fn claim(id: ContributionId, now: u64) -> bool {
+	fn lock_job(id: ContributionId, now: u64) -> bool {
 		let time = sp_io::offchain::timestamp().unix_millis();
 		let key = record_key(id);
 		let mut new = false;
@@ -283,7 +283,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Unlocks contribution `id` and schedules its next attempt.
-	fn release(id: ContributionId, now: u64, outcome: Outcome) {
+	fn unlock_job(id: ContributionId, now: u64, outcome: Outcome) {
 		let key = record_key(id);
 		let _ = StorageValueRef::persistent(&key).mutate(
 			|old: Result<Option<Record>, StorageRetrievalError>| -> Result<Record, ()> {

@@ -3,19 +3,22 @@
 
 use std::{path::PathBuf, process::Stdio};
 
-use datacoop_e2e::Node;
+use datacoop_e2e::{binary, client::Wait, fixtures, start_storage, Node, Wallet};
 use serde_json::Value;
 
-mod common;
-
-use common::{start_storage, write_file, Wallet};
+/// A file of `len` bytes in `dir` (neither all zeros nor repetitive).
+fn write_file(dir: &std::path::Path, name: &str, len: usize) -> PathBuf {
+	let path = dir.join(name);
+	std::fs::write(&path, fixtures::bytes(len)).unwrap();
+	path
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contributor_uses_the_wallet_end_to_end() {
 	let node = Node::dev().await.unwrap();
 	let blobs = tempfile::tempdir().unwrap();
 	let (_storage, storage) = start_storage(blobs.path());
-	let w = Wallet { url: node.url(), storage, home: tempfile::tempdir().unwrap() };
+	let w = Wallet::new(node.url(), storage);
 	let files = tempfile::tempdir().unwrap();
 
 	// Keys: import //Bob (same address as polkadot.js), generate one, list, inspect.
@@ -204,8 +207,7 @@ async fn storage_gc_removes_only_blobs_no_contribution_references() {
 	let node = Node::dev().await.unwrap();
 	let blobs = tempfile::tempdir().unwrap();
 	let (_storage, storage) = start_storage(blobs.path());
-	let w =
-		Wallet { url: node.url(), storage: storage.clone(), home: tempfile::tempdir().unwrap() };
+	let w = Wallet::new(node.url(), storage.clone());
 	let files = tempfile::tempdir().unwrap();
 	let collective = datacoop_envelope::Identity::generate().unwrap();
 	let dao = create_dao(&w, "GC", "Gc", "GC", &collective);
@@ -231,7 +233,7 @@ async fn storage_gc_removes_only_blobs_no_contribution_references() {
 	client.put(&uploader, &orphan_hash, body, orphan.len() as u64).await.unwrap();
 
 	let gc = |extra: &[&str]| {
-		let out = std::process::Command::new(common::sibling("datacoop-storage"))
+		let out = std::process::Command::new(binary("datacoop-storage"))
 			.args(["gc", "--store", blobs.path().to_str().unwrap(), "--node", &node.url()])
 			.args(extra)
 			.output()
@@ -266,71 +268,40 @@ async fn storage_gc_removes_only_blobs_no_contribution_references() {
 /// Signs an attestation for contribution `id` with //Charlie's key (the DAO's registered
 /// signer), as the collective server will, and relays it unsigned.
 async fn attest(node: &Node, id: u64, ciphertext_hash: &Value) {
-	use datacoop_e2e::datacoop::runtime_types::{
-		datacoop_primitives::contribution::{Attestation, Scores, Verdict},
-		sp_arithmetic::per_things::Permill,
-	};
-	use subxt::ext::codec::Encode;
-	let api = node.client().await.unwrap();
-	let at = api.at_current_block().await.unwrap();
+	let chain = node.chain().await.unwrap();
+	let at = chain.at_finalized().await.unwrap();
 	let hash: [u8; 32] = hex::decode(ciphertext_hash.as_str().unwrap().trim_start_matches("0x"))
 		.unwrap()
 		.try_into()
 		.unwrap();
-	let contribution = datacoop_e2e::datacoop::runtime_apis().contributions_api().contribution(id);
-	let contributor = at.runtime_apis().call(contribution).await.unwrap().unwrap().contributor.0;
-	let attestation = Attestation {
-		dao_id: 0,
-		contribution_id: id,
+	let contributor = at.contribution(id).await.unwrap().unwrap().contributor.0;
+	let mut measurement = [0u8; 32];
+	measurement[31] = 1;
+	let attestation = fixtures::valid_attestation(
+		0,
+		id,
 		contributor,
-		ciphertext_hash: subxt::utils::H256(hash),
-		fingerprint: subxt::utils::H256([0x5a; 32]),
-		scores: Scores {
-			authenticity: Permill(1_000_000),
-			ownership: Permill(1_000_000),
-			quality: Permill(700_000),
-			uniqueness: Permill(1_000_000),
-			overall: Permill(800_000),
-		},
-		verdict: Verdict::Valid,
-		measurement: subxt::utils::H256({
-			let mut m = [0u8; 32];
-			m[31] = 1;
-			m
-		}),
-		valid_until: u32::try_from(at.block_number()).unwrap() + 100,
-	};
-	let mut payload = b"datacoop/attestation/v1".to_vec();
-	payload.extend_from_slice(api.genesis_hash().as_ref());
-	attestation.encode_to(&mut payload);
-	let signature = subxt_signer::sr25519::dev::charlie().sign(&payload);
-	let call =
-		datacoop_e2e::datacoop::transactions().contributions().attest(attestation, signature.0);
-	at.transactions()
-		.create_unsigned(&call)
-		.unwrap()
-		.submit_and_watch()
-		.await
-		.unwrap()
-		.wait_for_finalized_success()
+		hash,
+		measurement.into(),
+		at.number() + 100,
+		800_000,
+	);
+	let signature = fixtures::sign_attestation(
+		&attestation,
+		chain.genesis_hash(),
+		&subxt_signer::sr25519::dev::charlie(),
+	);
+	chain
+		.submit_unsigned(&fixtures::attest_call(attestation, signature), Some(Wait::Finalized))
 		.await
 		.unwrap();
 }
 
 /// //Alice pays `amount` planck of rewards to DAO `dao`'s token holders.
 async fn deposit_rewards(node: &Node, dao: u32, amount: u128) {
-	let api = node.client().await.unwrap();
 	let call = datacoop_e2e::datacoop::transactions().dataset_tokens().deposit_rewards(dao, amount);
-	api.at_current_block()
-		.await
-		.unwrap()
-		.transactions()
-		.sign_and_submit_then_watch_default(&call, &subxt_signer::sr25519::dev::alice())
-		.await
-		.unwrap()
-		.wait_for_finalized_success()
-		.await
-		.unwrap();
+	let chain = node.chain().await.unwrap();
+	chain.submit(&call, &subxt_signer::sr25519::dev::alice(), Wait::Finalized).await.unwrap();
 }
 
 fn walk(dir: PathBuf) -> usize {

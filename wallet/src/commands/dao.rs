@@ -1,0 +1,236 @@
+//! `datacoop dao`: the data DAOs on chain (list, show) and registering a new one (create).
+
+use std::{fmt, io::Write};
+
+use anyhow::{anyhow, Result};
+use datacoop_envelope::Recipient;
+use datacoop_storage::BlobHash;
+use serde::Serialize;
+
+use super::{existing_dao, parse_address, permill, print, Amount, List, Token};
+use crate::{
+	chain::{self, datacoop as rt},
+	Global,
+};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+	List,
+	Show { id: u32 },
+	Create(CreateArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CreateArgs {
+	#[arg(long)]
+	pub name: String,
+	#[arg(long, default_value = "")]
+	pub metadata_uri: String,
+	#[arg(long)]
+	pub token_name: String,
+	#[arg(long)]
+	pub token_symbol: String,
+	/// The collective server's encryption key (age1…).
+	#[arg(long)]
+	pub collective_key: String,
+	/// Its attestation signer (sr25519 public key, 0x…, or an SS58 address).
+	#[arg(long)]
+	pub signer: String,
+	#[arg(long)]
+	pub endpoint: String,
+	/// 0x + 64 hex digits.
+	#[arg(long)]
+	pub measurement: String,
+	#[arg(long, default_value_t = 1)]
+	pub min_size: u64,
+	#[arg(long, default_value_t = 1 << 30)]
+	pub max_size: u64,
+	/// Dataset tokens (in units of 10^-12) minted for a contribution scored 100 %.
+	#[arg(long, default_value_t = 1_000_000_000_000)]
+	pub reward: u128,
+	/// Minimum overall score, in parts per million.
+	#[arg(long, default_value_t = 500_000)]
+	pub min_score: u32,
+	/// Contribution deposit, in planck.
+	#[arg(long, default_value_t = 1_000_000_000_000)]
+	pub deposit: u128,
+	#[arg(long, default_value_t = 100)]
+	pub voting_period: u32,
+	#[arg(long, default_value_t = 200_000)]
+	pub quorum: u32,
+	#[arg(long, default_value_t = 500_000)]
+	pub approval: u32,
+}
+
+pub async fn run(command: &Command, global: &Global, out: &mut impl Write) -> Result<()> {
+	let client = chain::connect(&global.url).await?;
+	let at = client.at_finalized().await?;
+	match command {
+		Command::List => {
+			let mut daos = Vec::new();
+			for id in 0..at.next_dao_id().await? {
+				if let Some(d) = at.dao(id).await? {
+					daos.push(view(id, &d));
+				}
+			}
+			print(out, global.json, &List::new(daos, "no DAOs yet"))
+		},
+		Command::Show { id } => {
+			print(out, global.json, &Shown(view(*id, &existing_dao(&at, *id).await?)))
+		},
+		Command::Create(args) => create(args, &client, global, out).await,
+	}
+}
+
+/// A DAO as the wallet shows it. Its text is `dao list`'s line.
+#[derive(Serialize)]
+struct DaoView {
+	id: u32,
+	name: String,
+	metadata_uri: String,
+	token_name: String,
+	token_symbol: String,
+	admin: String,
+	status: &'static str,
+	collective: CollectiveView,
+	rules: RulesView,
+	created_at: u32,
+}
+
+/// The DAO's collective server: where contributions are judged, and by which code and key.
+#[derive(Serialize)]
+struct CollectiveView {
+	encryption_key: String,
+	attestation_signer: String,
+	endpoint: String,
+	measurement: String,
+}
+
+#[derive(Serialize)]
+struct RulesView {
+	min_contribution_size: u64,
+	max_contribution_size: u64,
+	reward_at_full_score: Amount,
+	min_score: String,
+	/// In COOP, for people (`1 COOP`), in JSON too.
+	contribution_deposit: String,
+}
+
+fn view(id: u32, d: &chain::DaoInfo) -> DaoView {
+	use datacoop_primitives::dao::DaoStatus;
+	DaoView {
+		id,
+		name: chain::text(&d.name),
+		metadata_uri: chain::text(&d.metadata_uri),
+		token_name: chain::text(&d.token.name),
+		token_symbol: chain::text(&d.token.symbol),
+		admin: d.admin.to_string(),
+		status: match d.status {
+			DaoStatus::Active => "active",
+			DaoStatus::Retired => "retired",
+		},
+		collective: CollectiveView {
+			encryption_key: Recipient::from_bytes(d.collective.encryption_key).to_string(),
+			attestation_signer: format!("0x{}", hex::encode(d.collective.attestation_signer)),
+			endpoint: chain::text(&d.collective.endpoint),
+			measurement: format!("{:?}", d.collective.measurement),
+		},
+		rules: RulesView {
+			min_contribution_size: d.rules.min_contribution_size,
+			max_contribution_size: d.rules.max_contribution_size,
+			reward_at_full_score: Token::of(d).amount(d.rules.reward_at_full_score),
+			min_score: permill(d.rules.min_score.deconstruct()),
+			contribution_deposit: Amount::coop(d.rules.contribution_deposit).to_string(),
+		},
+		created_at: d.created_at,
+	}
+}
+
+impl fmt::Display for DaoView {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		write!(f, "#{:<4} {:<10} {:<8} {}", self.id, self.token_symbol, self.status, self.name)
+	}
+}
+
+/// `dao show`: the whole record; its text is the JSON, indented.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Shown(DaoView);
+
+impl fmt::Display for Shown {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		f.write_str(&serde_json::to_string_pretty(self).map_err(|_| fmt::Error)?)
+	}
+}
+
+/// A DAO just registered.
+#[derive(Serialize)]
+struct Created {
+	id: u32,
+}
+
+impl fmt::Display for Created {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		write!(f, "created DAO #{}", self.id)
+	}
+}
+
+async fn create(
+	args: &CreateArgs,
+	client: &chain::Chain,
+	global: &Global,
+	out: &mut impl Write,
+) -> Result<()> {
+	let account = global.account()?;
+	let key: Recipient =
+		args.collective_key.parse().map_err(|e| anyhow!("--collective-key: {e}"))?;
+	let signer = if let Some(hex) = args.signer.strip_prefix("0x") {
+		let mut b = [0u8; 32];
+		hex::decode_to_slice(hex, &mut b)
+			.map_err(|_| anyhow!("--signer: 0x + 64 hex digits, or an SS58 address"))?;
+		b
+	} else {
+		parse_address(&args.signer)?.0
+	};
+	let measurement: BlobHash =
+		args.measurement.parse().map_err(|_| anyhow!("--measurement: 0x + 64 hex digits"))?;
+	for (flag, parts) in
+		[("--min-score", args.min_score), ("--quorum", args.quorum), ("--approval", args.approval)]
+	{
+		if parts > 1_000_000 {
+			return Err(anyhow!("{flag}: parts per million, at most 1000000 (100%), not {parts}"));
+		}
+	}
+	use datacoop_client::{subxt::utils::Static, DaoRules};
+	use rt::runtime_types::datacoop_primitives::dao::{Collective, TokenInfo};
+	use sp_runtime::Permill;
+	let tx = rt::transactions().data_daos().create(
+		args.name.clone().into_bytes(),
+		args.metadata_uri.clone().into_bytes(),
+		TokenInfo {
+			name: args.token_name.clone().into_bytes(),
+			symbol: args.token_symbol.clone().into_bytes(),
+		},
+		Collective {
+			encryption_key: key.to_bytes(),
+			attestation_signer: signer,
+			endpoint: args.endpoint.clone().into_bytes(),
+			measurement: subxt::utils::H256(measurement.0),
+		},
+		Static(DaoRules {
+			min_contribution_size: args.min_size,
+			max_contribution_size: args.max_size,
+			reward_at_full_score: args.reward,
+			min_score: Permill::from_parts(args.min_score),
+			contribution_deposit: args.deposit,
+			voting_period: args.voting_period,
+			quorum: Permill::from_parts(args.quorum),
+			approval_threshold: Permill::from_parts(args.approval),
+		}),
+	);
+	let events = chain::submit(client, &tx, &account.keypair).await?;
+	let created = events
+		.find_first::<rt::data_daos::events::Created>()
+		.ok_or_else(|| anyhow!("no Created event"))??;
+	print(out, global.json, &Created { id: created.dao_id })
+}
