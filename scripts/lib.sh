@@ -164,7 +164,9 @@ build_workspace() {
 	# `|| die`: called inside `$(...)`, where `set -e` does not reach, a failed build would
 	# otherwise go on to print the path of an old binary.
 	(cd "$repo" && cargo build --locked --release --workspace --bins --tests >&2) \
-		|| die "the workspace does not build (see above)"
+		|| die "the workspace does not build (see above; if datacoop-client fails, the runtime's \
+metadata changed: build the node alone, \`cargo build --release -p datacoop-node\`, then run \
+DATACOOP_NODE=\$CARGO_TARGET_DIR/release/datacoop-node scripts/refresh-metadata.sh)"
 }
 
 # The release binary NAME of the workspace, built or brought up to date; prints its path.

@@ -24,10 +24,17 @@ for _ in $(seq 1 240); do
 	sleep 0.25
 done
 
-# The runtime's metadata v15, fetched and decoded by datacoop-metadata (client/src/bin): the
-# bytes `subxt metadata` writes. Built with the workspace (a no-op when up to date).
+# The runtime's metadata v15, fetched and decoded by datacoop-metadata (tools/metadata): the
+# bytes `subxt metadata` writes. scripts/test.sh has built it with the workspace; after a
+# runtime change the workspace may not build (datacoop-client is generated from the old
+# metadata), so it is then built on its own.
+meta_bin="$CARGO_TARGET_DIR/release/datacoop-metadata"
+if [ ! -x "$meta_bin" ]; then
+	(cd "$repo" && cargo build --locked --release -p datacoop-metadata >&2) \
+		|| die "datacoop-metadata does not build (see above)"
+fi
 new=$(mktemp)
-"$(workspace_binary datacoop-metadata)" --url "ws://127.0.0.1:$port" --output "$new" \
+"$meta_bin" --url "ws://127.0.0.1:$port" --output "$new" \
 	|| die "could not read the metadata from the dev node"
 
 target="$repo/artifacts/datacoop.scale"

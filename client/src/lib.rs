@@ -102,6 +102,10 @@ pub enum Error {
 	/// `Contributions::SizeAboveMaximum: ...`.
 	#[error("{0}")]
 	Failed(String),
+	/// The node took the transaction, then could not tell what became of it (the connection
+	/// dropped, its block's events could not be read): it may be in a block or not.
+	#[error("lost track of the transaction, which may be in a block: {0}")]
+	Lost(String),
 }
 
 type Result<T, E = Error> = std::result::Result<T, E>;
@@ -228,9 +232,11 @@ impl Chain {
 		signer: &Keypair,
 		wait: Wait,
 	) -> Result<Events> {
-		let at =
-			self.client.at_current_block().await.map_err(|e| self.read("the finalized head", e))?;
+		// Signed at the best block: its nonce counts this account's transactions already in a
+		// block, so a second `submit` right after a `Wait::InBlock` does not reuse the first's.
+		let at = self.at_best().await?;
 		let progress = at
+			.inner
 			.transactions()
 			.sign_and_submit_then_watch_default(call, signer)
 			.await
@@ -265,7 +271,7 @@ impl Chain {
 	) -> Result<Events> {
 		use subxt::transactions::TransactionStatus as S;
 		while let Some(status) = progress.next().await {
-			let in_block = match status.map_err(|e| Error::Refused(e.to_string()))? {
+			let in_block = match status.map_err(|e| Error::Lost(e.to_string()))? {
 				S::InBestBlock(b) if wait == Wait::InBlock => b,
 				S::InFinalizedBlock(b) => b,
 				S::Error { message } | S::Invalid { message } | S::Dropped { message } => {
@@ -273,9 +279,14 @@ impl Chain {
 				},
 				_ => continue,
 			};
-			return in_block.wait_for_success().await.map_err(|e| Error::Failed(e.to_string()));
+			return in_block.wait_for_success().await.map_err(|e| match e {
+				subxt::error::TransactionEventsError::ExtrinsicFailed(e) => {
+					Error::Failed(e.to_string())
+				},
+				other => Error::Lost(other.to_string()),
+			});
 		}
-		Err(Error::Refused("the node stopped reporting on the transaction".into()))
+		Err(Error::Lost("the node stopped reporting on it".into()))
 	}
 }
 

@@ -64,6 +64,7 @@ impl datacoop_storage::Uploader for DevUploader {
 
 /// Scores of a valid contribution: everything full but `overall` (parts per million).
 pub fn scores(overall: u32) -> Scores {
+	assert!(overall <= 1_000_000, "parts per million: at most 1000000, not {overall}");
 	let full = Permill::one();
 	Scores {
 		authenticity: full,

@@ -31,15 +31,18 @@ impl Process {
 	pub fn start(mut command: Command) -> Result<Process> {
 		let name =
 			command.get_program().to_string_lossy().rsplit('/').next().unwrap_or("").to_owned();
-		let log = std::env::temp_dir().join(format!(
-			"datacoop-e2e-{name}-{}-{}.log",
-			std::process::id(),
-			free_port()
-		));
+		// A file of its own, created exclusively (never another process's log, never through
+		// a symlink left in /tmp); kept if the test fails (see Drop).
+		let (file, log) = tempfile::Builder::new()
+			.prefix(&format!("datacoop-e2e-{name}-"))
+			.suffix(".log")
+			.tempfile()?
+			.keep()
+			.map_err(|e| e.error)?;
 		let child = command
 			.stdin(Stdio::null())
 			.stdout(Stdio::null())
-			.stderr(std::fs::File::create(&log)?)
+			.stderr(file)
 			.spawn()
 			.with_context(|| format!("cannot start {command:?}"))?;
 		Ok(Process { child, name, log })
@@ -48,7 +51,9 @@ impl Process {
 	/// Starts `command` and waits until it logs the address it serves on ("… on
 	/// http://ADDR"), as datacoop-storage and datacoop-collective do; returns it with
 	/// `http://ADDR`.
-	pub fn serving(command: Command) -> Result<(Process, String)> {
+	pub fn serving(mut command: Command) -> Result<(Process, String)> {
+		// The line waited for is logged at info, whatever RUST_LOG the tests run with.
+		command.env("RUST_LOG", "info");
 		let mut process = Process::start(command)?;
 		let url = process.wait_for_log(Duration::from_secs(60), |log| {
 			let at = log.find("on http://")?;
@@ -90,6 +95,18 @@ impl Process {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
 	}
 
+	/// Its process id.
+	pub fn id(&self) -> u32 {
+		self.child.id()
+	}
+
+	/// Asks it to stop (SIGTERM, as systemd or `docker stop` would) and waits for its exit.
+	pub fn terminate(mut self) -> Result<std::process::ExitStatus> {
+		let pid = self.child.id().to_string();
+		Command::new("kill").args(["-TERM", &pid]).status().context("cannot run kill")?;
+		Ok(self.child.wait()?)
+	}
+
 	/// Stops it as an operator's `kill -9` would.
 	pub fn kill(mut self) {
 		self.stop();
@@ -104,7 +121,11 @@ impl Process {
 impl Drop for Process {
 	fn drop(&mut self) {
 		self.stop();
-		let _ = std::fs::remove_file(&self.log);
+		if std::thread::panicking() {
+			eprintln!("{}'s log is kept in {}", self.name, self.log.display());
+		} else {
+			let _ = std::fs::remove_file(&self.log);
+		}
 	}
 }
 

@@ -1,9 +1,8 @@
 //! What the storage tests share: test data, byte streams, and starting the service binary.
 
-use std::{
-	io::{self, BufRead, BufReader},
-	process::{Child, Command, Stdio},
-};
+use std::{io, process::Command};
+
+pub use datacoop_e2e::{free_port, Process};
 
 use bytes::Bytes;
 use datacoop_storage::{BlobHash, KeypairUploader, UploadToken};
@@ -58,35 +57,14 @@ pub async fn concat<S: Stream<Item = io::Result<Bytes>> + Unpin>(s: S) -> Vec<u8
 	.unwrap()
 }
 
-/// A child process killed when dropped.
-pub struct Killed(pub Child);
-
-impl Drop for Killed {
-	fn drop(&mut self) {
-		let _ = self.0.kill();
-		let _ = self.0.wait();
-	}
-}
-
-/// Starts `datacoop-storage --listen 127.0.0.1:0 ARGS` and waits for the address it serves
-/// on ("serving … on http://127.0.0.1:PORT …" in its log).
-pub fn start_storage(args: &[&str], env: &[(&str, &str)]) -> (Killed, String) {
-	let mut child = Command::new(env!("CARGO_BIN_EXE_datacoop-storage"))
-		.args(["--listen", "127.0.0.1:0"])
+/// Starts `datacoop-storage --listen 127.0.0.1:0 ARGS` with `env` and waits for the address
+/// it serves on ("serving … on http://127.0.0.1:PORT …" in its log), through the workspace's
+/// one test harness (`datacoop-e2e`).
+pub fn start_storage(args: &[&str], env: &[(&str, &str)]) -> (Process, String) {
+	let mut c = Command::new(env!("CARGO_BIN_EXE_datacoop-storage"));
+	c.args(["--listen", "127.0.0.1:0"])
 		.args(args)
 		.envs(env.iter().copied())
-		.env("RUST_LOG", "info")
-		.stderr(Stdio::piped())
-		.spawn()
-		.unwrap();
-	let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-	let url = loop {
-		let line = lines.next().expect("the service exited before serving").unwrap();
-		if let Some(at) = line.find("on http://") {
-			break line[at + 3..].split_whitespace().next().unwrap().to_owned();
-		}
-	};
-	// keep draining the log so the service never blocks on a full pipe
-	std::thread::spawn(move || for _ in lines {});
-	(Killed(child), url)
+		.env("RUST_LOG", "info");
+	Process::serving(c).expect("datacoop-storage serves")
 }

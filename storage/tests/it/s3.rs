@@ -1,27 +1,18 @@
 //! `datacoop-storage --store s3://…` against a real S3 API: moto's server (PyPI `moto[server]`,
 //! installed by scripts/lib.sh), the S3 emulator the AWS SDKs test against.
 
-use std::{
-	process::{Command, Stdio},
-	time::Duration,
-};
+use std::{process::Command, time::Duration};
 
-use crate::common::{body, concat, random, start_storage, uploader, Killed};
+use crate::common::{body, concat, free_port, random, start_storage, uploader, Process};
 use datacoop_storage::{reader_stream, BlobHash, ClientError, StorageClient};
 
-fn free_port() -> u16 {
-	std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start_moto() -> (Killed, String) {
+async fn start_moto() -> (Process, String) {
 	let port = free_port();
-	let child = Command::new(std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into()))
-		.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-		.stdout(Stdio::null())
-		.stderr(Stdio::null())
-		.spawn()
-		.expect("moto_server not found: run scripts/test.sh, or pip install 'moto[server]'");
-	let child = Killed(child);
+	let mut moto =
+		Command::new(std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into()));
+	moto.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+	let child = Process::start(moto)
+		.expect("moto_server not found: run scripts/test.sh, or set MOTO_SERVER to its path");
 	let endpoint = format!("http://127.0.0.1:{port}");
 	let http = reqwest::Client::new();
 	for _ in 0..200 {
@@ -36,7 +27,7 @@ async fn start_moto() -> (Killed, String) {
 	panic!("moto_server did not start");
 }
 
-fn start_s3_storage(endpoint: &str) -> (Killed, String) {
+fn start_s3_storage(endpoint: &str) -> (Process, String) {
 	start_storage(
 		&["--store", "s3://datacoop/pool", "--max-size", "64MiB"],
 		&[

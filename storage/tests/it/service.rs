@@ -8,13 +8,13 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use crate::common::{body, concat, random, start_storage, token, unix_now, uploader, Killed};
+use crate::common::{body, concat, random, start_storage, token, unix_now, uploader, Process};
 use datacoop_storage::{
 	reader_stream, BlobHash, ClientError, Deadlines, KeypairUploader, StorageClient, UploadToken,
 };
 
 struct Service {
-	child: Killed,
+	child: Process,
 	url: String,
 }
 
@@ -30,9 +30,8 @@ impl Service {
 		StorageClient::new(&self.url).unwrap()
 	}
 
-	fn stop(mut self) {
-		Command::new("kill").arg("-TERM").arg(self.child.0.id().to_string()).status().unwrap();
-		let status = self.child.0.wait().unwrap();
+	fn stop(self) {
+		let status = self.child.terminate().unwrap();
 		assert!(status.success(), "the service should stop cleanly on SIGTERM: {status}");
 	}
 }

@@ -181,6 +181,13 @@ async fn create(
 	global: &Global,
 	out: &mut impl Write,
 ) -> Result<()> {
+	for (flag, parts) in
+		[("--min-score", args.min_score), ("--quorum", args.quorum), ("--approval", args.approval)]
+	{
+		if parts > 1_000_000 {
+			return Err(anyhow!("{flag}: parts per million, at most 1000000 (100%), not {parts}"));
+		}
+	}
 	let account = global.account()?;
 	let key: Recipient =
 		args.collective_key.parse().map_err(|e| anyhow!("--collective-key: {e}"))?;
@@ -194,13 +201,6 @@ async fn create(
 	};
 	let measurement: BlobHash =
 		args.measurement.parse().map_err(|_| anyhow!("--measurement: 0x + 64 hex digits"))?;
-	for (flag, parts) in
-		[("--min-score", args.min_score), ("--quorum", args.quorum), ("--approval", args.approval)]
-	{
-		if parts > 1_000_000 {
-			return Err(anyhow!("{flag}: parts per million, at most 1000000 (100%), not {parts}"));
-		}
-	}
 	use datacoop_client::{subxt::utils::Static, DaoRules};
 	use rt::runtime_types::datacoop_primitives::dao::{Collective, TokenInfo};
 	use sp_runtime::Permill;

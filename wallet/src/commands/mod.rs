@@ -164,9 +164,7 @@ pub fn parse_address(s: &str) -> Result<AccountId32> {
 
 /// DAO `id`, read at `at`; an error saying where to look if there is none.
 pub async fn existing_dao(at: &chain::At, id: u32) -> Result<chain::DaoInfo> {
-	at.dao(id)
-		.await?
-		.ok_or_else(|| anyhow!("there is no DAO #{id}: see `datacoop dao list`"))
+	at.dao(id).await?.ok_or_else(|| anyhow!("there is no DAO #{id}: see `datacoop dao list`"))
 }
 
 #[cfg(test)]
