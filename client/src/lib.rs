@@ -374,7 +374,7 @@ impl At {
 
 	/// `who`'s dataset tokens of DAO `dao`.
 	pub async fn token_balance(&self, dao: u32, who: &AccountId32) -> Result<u128> {
-		let call = api::runtime_apis().data_daos_api().token_balance(dao, who.clone());
+		let call = api::runtime_apis().data_daos_api().token_balance(dao, *who);
 		self.inner.runtime_apis().call(call).await.map_err(|e| self.read("a token balance", e))
 	}
 
@@ -386,7 +386,7 @@ impl At {
 
 	/// The native rewards `who` could claim from DAO `dao`.
 	pub async fn claimable(&self, dao: u32, who: &AccountId32) -> Result<u128> {
-		let call = api::runtime_apis().data_daos_api().claimable_rewards(dao, who.clone());
+		let call = api::runtime_apis().data_daos_api().claimable_rewards(dao, *who);
 		self.inner.runtime_apis().call(call).await.map_err(|e| self.read("claimable rewards", e))
 	}
 
@@ -395,7 +395,7 @@ impl At {
 		let v = self
 			.inner
 			.storage()
-			.fetch(api::storage().system().account(), (who.clone(),))
+			.fetch(api::storage().system().account(), (*who,))
 			.await
 			.map_err(|e| self.read("an account", e))?;
 		let data = v.decode().map_err(|e| self.read("an account", e))?.data;
@@ -461,7 +461,7 @@ impl At {
 		let mut entries = self
 			.inner
 			.storage()
-			.iter(api::storage().contributions().by_contributor(), (who.clone(),))
+			.iter(api::storage().contributions().by_contributor(), (*who,))
 			.await
 			.map_err(|e| self.read(what, e))?;
 		let mut ids = Vec::new();

@@ -222,6 +222,8 @@ impl Judge {
 }
 
 /// What a contribution is worth on its own, before it is compared with the DAO's past ones.
+// One lives per judgement, on the stack of one call: boxing the sketch would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Assessment {
 	/// Unreadable or out of bounds, for this reason.
 	Invalid(String),

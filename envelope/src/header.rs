@@ -240,7 +240,7 @@ mod tests {
 		}
 		// A line of 10 MB is refused after 8 KiB, not buffered whole.
 		let mut long = b"age-encryption.org/v1\n-> ".to_vec();
-		long.extend(std::iter::repeat(b'a').take(10_000_000));
+		long.extend(std::iter::repeat_n(b'a', 10_000_000));
 		assert!(matches!(parse(&mut &long[..]), Err(Error::Header("a header line is too long"))));
 	}
 
@@ -261,7 +261,7 @@ mod tests {
 		for _ in 0..MAX_STANZAS + 1 {
 			flood.extend_from_slice(b"-> x\n\n");
 		}
-		flood.extend(std::iter::repeat(b'a').take(MAX_HEADER * 2));
+		flood.extend(std::iter::repeat_n(b'a', MAX_HEADER * 2));
 		assert!(matches!(
 			parse(&mut &flood[..]),
 			Err(Error::Header("the header has more than 64 recipient stanzas"))

@@ -1,5 +1,9 @@
 //! `datacoop-node`: the Datacoop validator binary.
 
+// polkadot-sdk's `sc_cli::Error` and `sc_service::Error`, which every subcommand returns, are
+// large; boxing them at each call would only add allocations to start-up paths.
+#![allow(clippy::result_large_err)]
+
 mod chain_spec;
 mod cli;
 mod command;

@@ -531,7 +531,7 @@ impl Ctx {
 		let (at, era) = self.finalized().await?;
 		let free = at
 			.storage()
-			.fetch(datacoop::storage().system().account(), (alice_id.clone(),))
+			.fetch(datacoop::storage().system().account(), (alice_id,))
 			.await?
 			.decode()?
 			.data
@@ -547,9 +547,8 @@ impl Ctx {
 		let nonce = self.rpc.system_account_next_index(&alice_id).await?;
 		let mut stream = Vec::with_capacity(accounts.len());
 		for (i, (who, amount)) in accounts.iter().enumerate() {
-			let call = datacoop::transactions()
-				.balances()
-				.transfer_keep_alive(who.clone().into(), *amount);
+			let call =
+				datacoop::transactions().balances().transfer_keep_alive((*who).into(), *amount);
 			stream.push(sign(&at, era, &alice, nonce + i as u64, &call, Kind::Funding)?);
 		}
 		let outcome = self.run_batch(vec![stream], 8_000, timeout).await?;
@@ -956,7 +955,7 @@ fn junk_submit(dao: u32, storage: &str, random: &mut SplitMix) -> impl Payload {
 }
 
 fn transfer_to(sink: &AccountId32) -> impl Payload {
-	datacoop::transactions().balances().transfer_keep_alive(sink.clone().into(), TRANSFER_AMOUNT)
+	datacoop::transactions().balances().transfer_keep_alive((*sink).into(), TRANSFER_AMOUNT)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -267,7 +267,7 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 	front_running_gets_the_thief_nothing(&node, &w, files.path(), dao_id, key).await;
 }
 
-/// 6. Front-running: //Bob's ciphertext (his statement inside, encrypted to the DAO as his
+/// Case 6, front-running: //Bob's ciphertext (his statement inside, encrypted to the DAO as his
 /// wallet does) is in storage, and //Eve submits that exact call before him. The collective
 /// reads Bob's statement in Eve's contribution: rejected, "not the submitter's data", Eve's
 /// deposit slashed and no tokens. Bob's own submission of that ciphertext is now refused
@@ -342,7 +342,7 @@ async fn front_running_gets_the_thief_nothing(
 
 	// Bob's own submission of that ciphertext now fails...
 	let refused = chain.submit(&submit, &bob, Wait::Finalized).await;
-	let refused = refused.err().expect("the ciphertext is taken").to_string();
+	let refused = refused.expect_err("the ciphertext is taken").to_string();
 	assert!(refused.contains("DuplicateCiphertext"), "{refused}");
 	// ...but his wallet, contributing the same file, encrypts it again: accepted.
 	let mine = contribute(w, files, "stolen.json", &data, &dao.to_string(), "90");
@@ -374,7 +374,7 @@ async fn forged_attestation_is_refused(node: &Node, pending: &Value, id: u64) {
 	let signature =
 		sign_attestation(&attestation, chain.genesis_hash(), &subxt_signer::sr25519::dev::ferdie());
 	let refused = chain.submit_unsigned(&attest_call(attestation, signature), None).await;
-	let error = refused.err().expect("the pool must refuse a forged attestation").to_string();
+	let error = refused.expect_err("the pool must refuse a forged attestation").to_string();
 	let bad_signature = at.error_index("Contributions", "BadSignature").unwrap();
 	assert!(error.to_lowercase().contains(&format!("custom error: {bad_signature}")), "{error}");
 }

@@ -36,8 +36,7 @@ async fn dev_chain_produces_finalizes_and_includes_a_transfer() -> anyhow::Resul
 	let dest = Keypair::from_uri(&"//DatacoopE2eDest".parse()?)?;
 	let dest_id: AccountId32 = dest.public_key().into();
 	let amount = 12_345_678_000_000u128;
-	let tx =
-		datacoop::transactions().balances().transfer_keep_alive(dest_id.clone().into(), amount);
+	let tx = datacoop::transactions().balances().transfer_keep_alive(dest_id.into(), amount);
 	let events = chain.submit(&tx, &dev::alice(), Wait::Finalized).await?;
 	let transfer = events
 		.find_first::<datacoop::balances::events::Transfer>()

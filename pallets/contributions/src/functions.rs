@@ -30,6 +30,10 @@ use crate::{
 	Pallet, Pending, PendingDaos,
 };
 
+/// What an attestation that passed every check is about: the contribution and its DAO's
+/// terms.
+pub type Attested<T> = (ContributionOf<T>, DaoTerms<BalanceOf<T>, BlockNumberFor<T>>);
+
 /// What is stored as the reason of a valid contribution scored below the DAO's minimum.
 pub const BELOW_MIN_SCORE: &[u8] = b"overall score below the DAO's minimum";
 
@@ -307,7 +311,7 @@ impl<T: Config> Pallet<T> {
 	pub fn check_attestation(
 		attestation: &Attestation<BlockNumberFor<T>>,
 		signature: &sr25519::Signature,
-	) -> Result<(ContributionOf<T>, DaoTerms<BalanceOf<T>, BlockNumberFor<T>>), Error<T>> {
+	) -> Result<Attested<T>, Error<T>> {
 		let contribution = Contributions::<T>::get(attestation.contribution_id)
 			.ok_or(Error::<T>::UnknownContribution)?;
 		ensure!(contribution.status == ContributionStatus::Pending, Error::<T>::AlreadyAttested);

@@ -217,7 +217,7 @@ impl<T: Config> Pallet<T> {
 	/// operator's list does not allow). Contributions whose URL's host is not on the list are
 	/// passed over.
 	fn next_job(dao_id: DaoId, now: u64, allowed: Option<&[Vec<u8>]>) -> Option<Job<T>> {
-		let may_call = |url: &[u8]| allowed.map_or(true, |list| allowed_by(list, url));
+		let may_call = |url: &[u8]| allowed.is_none_or(|list| allowed_by(list, url));
 		let mut endpoint = T::Daos::collective_endpoint(dao_id).filter(|e| !e.is_empty())?;
 		if !may_call(&endpoint) {
 			return None;

@@ -253,7 +253,7 @@ fn forged_and_mismatched_attestations_are_refused_with_distinct_errors() {
 		let mut raised = good.clone();
 		raised.scores.overall = Permill::one();
 		assert_noop!(
-			Contributions::attest(RuntimeOrigin::none(), raised, signature.clone()),
+			Contributions::attest(RuntimeOrigin::none(), raised, signature),
 			Error::<Test>::BadSignature
 		);
 		// The same attestation signed for another chain (another genesis hash).

@@ -186,7 +186,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Refuses a key set of which either key is registered by another DAO than `dao_id`.
 	fn ensure_keys_free(dao_id: DaoId, c: &Collective<UriOf<T>>) -> Result<(), Error<T>> {
-		let free = |owner: Option<DaoId>| owner.map_or(true, |owner| owner == dao_id);
+		let free = |owner: Option<DaoId>| owner.is_none_or(|owner| owner == dao_id);
 		ensure!(
 			free(EncryptionKeys::<T>::get(c.encryption_key))
 				&& free(AttestationSigners::<T>::get(c.attestation_signer)),

@@ -143,7 +143,7 @@ impl<T: Config> Pallet<T> {
 		T::Currency::transfer(&Self::reward_pot(dao_id), &who, amount, Preservation::Preserve)?;
 
 		// What is left is the fraction of a planck no claim can pay yet.
-		holding.unclaimed = holding.unclaimed % U256::from(MAGNITUDE);
+		holding.unclaimed %= U256::from(MAGNITUDE);
 		Self::store(dao_id, &who, holding, &mut pool);
 		Rewards::<T>::insert(dao_id, pool);
 		Self::deposit_event(Event::RewardsClaimed { dao_id, who, amount });

@@ -27,7 +27,6 @@ fn tx_extension() -> TxExtension {
 		frame_metadata_hash_extension::CheckMetadataHash::new(false),
 		frame_system::WeightReclaim::new(),
 	)
-		.into()
 }
 
 /// How many copies of `xt` one block takes: limited by normal-class weight and by length.

@@ -98,7 +98,7 @@ pub fn view(id: u64, c: &chain::ContributionInfo, token: &Token) -> Contribution
 			},
 		},
 		ContributionStatus::Rejected { scores, reason, slashed, at } => Status::Rejected {
-			reason: chain::text(&reason),
+			reason: chain::text(reason),
 			slashed: Amount::coop(*slashed).to_string(),
 			at: *at,
 			overall: permill(scores.overall.deconstruct()),
@@ -142,8 +142,8 @@ pub async fn run(global: &Global, out: &mut impl Write) -> Result<()> {
 	let mut rows = Vec::new();
 	for id in at.contributions_of(&who).await? {
 		if let Some(c) = at.contribution(id).await? {
-			if !tokens.contains_key(&c.dao_id) {
-				tokens.insert(c.dao_id, Token::of(&existing_dao(&at, c.dao_id).await?));
+			if let std::collections::btree_map::Entry::Vacant(e) = tokens.entry(c.dao_id) {
+				e.insert(Token::of(&existing_dao(&at, c.dao_id).await?));
 			}
 			rows.push(view(id, &c, &tokens[&c.dao_id]));
 		}

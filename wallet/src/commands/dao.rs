@@ -13,6 +13,8 @@ use crate::{
 	Global,
 };
 
+// Parsed once per run: boxing `create`'s arguments would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(clap::Subcommand)]
 pub enum Command {
 	List,
