@@ -144,7 +144,10 @@ impl fmt::Debug for Chain {
 
 impl Chain {
 	/// Connects to the node at `url` (`ws://` or `wss://`; plain `ws://` is for a node on this
-	/// machine or a trusted network).
+	/// machine or a trusted network). Deadlines are jsonrpsee's defaults, which subxt keeps: 10 s
+	/// to connect, 60 s for each request, 10 MB at most per answer; a node that stalls costs
+	/// the caller at most that, per call. `submit` waits for inclusion with no deadline of its
+	/// own (a transaction may take many blocks): callers that must not wait bound it.
 	pub async fn connect(url: &str) -> Result<Chain> {
 		let unreachable =
 			|e: &dyn fmt::Display| Error::Unreachable { url: url.into(), why: e.to_string() };
