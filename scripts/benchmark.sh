@@ -24,17 +24,20 @@ declare -A outputs=(
 	[pallet_contributions]=pallets/contributions/src/weights.rs
 	[pallet_data_daos]=pallets/data-daos/src/weights.rs
 	[pallet_dataset_tokens]=pallets/dataset-tokens/src/weights.rs
+	[pallet_dao_governance]=pallets/governance/src/weights.rs
+	[pallet_access_grants]=pallets/access-grants/src/weights.rs
 	[frame_system_extensions]=runtime/src/weights/frame_system_extensions.rs
 	[pallet_transaction_payment]=runtime/src/weights/pallet_transaction_payment.rs
 )
 # Weights from the median-slopes analysis: on a shared 2-core machine a few repeats run far
 # slower than the rest, and least squares lets them set the weight (seen here: a mean of
 # 541 µs against a median of 214 µs). The raw results stay in $CARGO_TARGET_DIR.
-# Steps and repeats per pallet. Dataset tokens: two steps, i.e. exactly 10 and 100,000
-# holders, to show reward deposits and claims do not grow with the number of holders (each
-# step sets 100,000 holders up, so fifty would take hours).
-declare -A steps=([pallet_dataset_tokens]=2)
-declare -A repeats=([pallet_dataset_tokens]=5)
+# Steps and repeats per pallet. Dataset tokens, governance and access grants: two steps, i.e.
+# exactly 10 and 100,000 holders, to show reward deposits and claims, votes, closes and
+# purchases do not grow with the number of holders (each step sets 100,000 holders up, so
+# fifty would take hours).
+declare -A steps=([pallet_dataset_tokens]=2 [pallet_dao_governance]=2 [pallet_access_grants]=2)
+declare -A repeats=([pallet_dataset_tokens]=5 [pallet_dao_governance]=5 [pallet_access_grants]=5)
 # Contributions in the synthetic state `db` measures on (1.25 million keys in all, see
 # e2e/js/tools/synthetic-state.mjs): more than the chain will hold for a long while.
 db_contributions=${DB_BENCH_CONTRIBUTIONS:-250000}

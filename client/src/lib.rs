@@ -57,6 +57,26 @@ pub use subxt_signer::sr25519::Keypair;
 	substitute_type(
 		path = "datacoop_primitives::contribution::Verdict",
 		with = "::subxt::utils::Static<::datacoop_primitives::contribution::Verdict>"
+	),
+	substitute_type(
+		path = "datacoop_primitives::governance::Scope",
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::Scope>"
+	),
+	substitute_type(
+		path = "datacoop_primitives::governance::Offer<A>",
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::Offer<A>>"
+	),
+	substitute_type(
+		path = "datacoop_primitives::governance::GrantInfo<A, B, C>",
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::GrantInfo<A, B, C>>"
+	),
+	substitute_type(
+		path = "datacoop_primitives::governance::ProposalInfo<A, B, C>",
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::ProposalInfo<A, B, C>>"
+	),
+	substitute_type(
+		path = "datacoop_primitives::governance::VoteInfo<A, B>",
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::VoteInfo<A, B>>"
 	)
 )]
 pub mod api {}
@@ -72,9 +92,20 @@ pub type ContributionInfo =
 pub type Status = datacoop_primitives::contribution::StatusInfo<u128, u32>;
 /// What a collective server signs about a contribution.
 pub type Attestation = datacoop_primitives::contribution::Attestation<u32>;
+/// An open proposal as the chain shows it.
+pub type ProposalInfo = datacoop_primitives::governance::ProposalInfo<AccountId32, u128, u32>;
+/// What a proposal does, as a proposal shows it.
+pub type Action = datacoop_primitives::governance::Action<AccountId32, u128, u32, Vec<u8>>;
+/// One of a holder's running votes.
+pub type VoteInfo = datacoop_primitives::governance::VoteInfo<u128, u32>;
+/// A grant as the chain shows it.
+pub type GrantInfo = datacoop_primitives::governance::GrantInfo<AccountId32, u128, u32>;
+/// A DAO's standing offer.
+pub type Offer = datacoop_primitives::governance::Offer<u128>;
 pub use datacoop_primitives::{
 	contribution::{Scores, Verdict},
 	dao::DaoStatus,
+	governance::Scope,
 };
 
 /// The subxt client, for what this crate does not wrap.
@@ -357,6 +388,15 @@ impl At {
 		pallet.error_variants()?.iter().find(|v| v.name == error).map(|v| v.index)
 	}
 
+	/// `Pallet::Error` for a module error (`DispatchError::Module { index, error }`) in this
+	/// chain's metadata: what an event carrying a failed action's result names.
+	pub fn module_error(&self, pallet_index: u8, error: [u8; 4]) -> Option<String> {
+		let metadata = self.inner.metadata();
+		let pallet = metadata.pallet_by_error_index(pallet_index)?;
+		let variant = pallet.error_variant_by_index(error[0])?;
+		Some(format!("{}::{}", pallet.name(), variant.name))
+	}
+
 	/// DAO `id`, if it exists.
 	pub async fn dao(&self, id: u32) -> Result<Option<DaoInfo>> {
 		let call = api::runtime_apis().data_daos_api().dao(id);
@@ -481,6 +521,79 @@ impl At {
 		}
 		ids.sort_unstable();
 		Ok(ids)
+	}
+}
+
+impl At {
+	/// Open proposal `id`, if there is one.
+	pub async fn proposal(&self, id: u32) -> Result<Option<ProposalInfo>> {
+		let call = api::runtime_apis().governance_api().proposal(id);
+		let p =
+			self.inner.runtime_apis().call(call).await.map_err(|e| self.read("a proposal", e))?;
+		Ok(p.map(|p| p.0))
+	}
+
+	/// DAO `dao`'s open proposals, oldest first.
+	pub async fn proposals(&self, dao: u32) -> Result<Vec<ProposalInfo>> {
+		let call = api::runtime_apis().governance_api().proposals(dao);
+		let all =
+			self.inner.runtime_apis().call(call).await.map_err(|e| self.read("proposals", e))?;
+		Ok(all.into_iter().map(|p| p.0).collect())
+	}
+
+	/// `who`'s votes in DAO `dao` whose tokens are still frozen.
+	pub async fn votes(&self, dao: u32, who: &AccountId32) -> Result<Vec<VoteInfo>> {
+		let call = api::runtime_apis().governance_api().votes(dao, *who);
+		let all = self.inner.runtime_apis().call(call).await.map_err(|e| self.read("votes", e))?;
+		Ok(all.into_iter().map(|v| v.0).collect())
+	}
+
+	/// `who`'s grant to DAO `dao`'s data, if it holds at this block.
+	pub async fn live_grant(&self, dao: u32, who: &AccountId32) -> Result<Option<GrantInfo>> {
+		let call = api::runtime_apis().access_grants_api().live_grant(dao, *who);
+		let g = self.inner.runtime_apis().call(call).await.map_err(|e| self.read("a grant", e))?;
+		Ok(g.map(|g| g.0))
+	}
+
+	/// Grant `id`, live or expired, until it is pruned.
+	pub async fn grant(&self, id: u64) -> Result<Option<GrantInfo>> {
+		let call = api::runtime_apis().access_grants_api().grant(id);
+		let g = self.inner.runtime_apis().call(call).await.map_err(|e| self.read("a grant", e))?;
+		Ok(g.map(|g| g.0))
+	}
+
+	/// DAO `dao`'s grants, live or expired but not pruned, by id.
+	pub async fn grants(&self, dao: u32) -> Result<Vec<GrantInfo>> {
+		let what = "a DAO's grants";
+		let mut entries = self
+			.inner
+			.storage()
+			.iter(api::storage().access_grants().grant_of(), (dao,))
+			.await
+			.map_err(|e| self.read(what, e))?;
+		let mut grants = Vec::new();
+		while let Some(kv) = entries.next().await {
+			let kv = kv.map_err(|e| self.read(what, e))?;
+			let id = kv.value().decode().map_err(|e| self.read(what, e))?;
+			if let Some(grant) = self.grant(id).await? {
+				grants.push(grant);
+			}
+		}
+		grants.sort_by_key(|g| g.id);
+		Ok(grants)
+	}
+
+	/// DAO `dao`'s standing offers.
+	pub async fn offers(&self, dao: u32) -> Result<Vec<Offer>> {
+		let call = api::runtime_apis().access_grants_api().offers(dao);
+		let all = self.inner.runtime_apis().call(call).await.map_err(|e| self.read("offers", e))?;
+		Ok(all.into_iter().map(|o| o.0).collect())
+	}
+
+	/// What DAO `dao`'s treasury could spend.
+	pub async fn treasury_balance(&self, dao: u32) -> Result<u128> {
+		let call = api::runtime_apis().access_grants_api().treasury_balance(dao);
+		self.inner.runtime_apis().call(call).await.map_err(|e| self.read("a treasury", e))
 	}
 }
 

@@ -136,6 +136,9 @@ pub mod dao {
 		pub quorum: Permill,
 		/// Share of the votes cast that must be ayes for a proposal to pass.
 		pub approval_threshold: Permill,
+		/// Share of every access fee paid to the token holders (pro rata); the rest goes to
+		/// the DAO's treasury.
+		pub holders_share: Permill,
 	}
 
 	/// Whether a DAO takes new contributions.
@@ -163,8 +166,11 @@ pub mod dao {
 	/// change what the wallet, the collective server or polkadot.js decode.
 	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 	pub struct DaoInfo<AccountId, Balance, BlockNumber> {
-		/// Who may change it.
+		/// Who created it and pays its deposit; may change it until `governed`.
 		pub admin: AccountId,
+		/// Whether only its token holders' governance (and the chain's force origin) may
+		/// change it: true once the admin handed it over.
+		pub governed: bool,
 		/// Native tokens held from `admin` for the record.
 		pub deposit: Balance,
 		/// Human-readable name (UTF-8).
@@ -400,6 +406,177 @@ pub mod contribution {
 	}
 }
 
+/// Governance and access: what token holders vote on, and the grants and offers that let a
+/// data consumer use a DAO's data.
+pub mod governance {
+	use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+	use scale_info::TypeInfo;
+
+	use crate::dao::{Collective, DaoId, DaoRules};
+
+	/// A proposal's id: sequential from 0 across all DAOs.
+	pub type ProposalId = u32;
+
+	/// A grant's id: sequential from 0 across all DAOs.
+	pub type GrantId = u64;
+
+	/// What a grant lets its grantee have from the DAO's collective server.
+	#[derive(
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
+		MaxEncodedLen,
+		Debug,
+	)]
+	pub enum Scope {
+		/// The records themselves.
+		Full,
+		/// The records with the fields the DAO's rules mark private removed or pseudonymised.
+		Anonymized,
+		/// Answers to aggregate queries only, over groups of at least `min_group_size`
+		/// contributions.
+		Aggregate { min_group_size: u32 },
+	}
+
+	impl Scope {
+		/// Which of the three kinds this is: a DAO has at most one offer per kind.
+		pub fn kind(&self) -> u8 {
+			match self {
+				Scope::Full => 0,
+				Scope::Anonymized => 1,
+				Scope::Aggregate { .. } => 2,
+			}
+		}
+	}
+
+	/// What a passed proposal does. `Endpoint` is a `Vec<u8>` in calls and a bounded vector
+	/// in storage, as for [`Collective`].
+	#[derive(
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+	)]
+	pub enum Action<AccountId, Balance, BlockNumber, Endpoint> {
+		/// Grant `grantee` (the proposer) `scope` for `duration` blocks from the close, for
+		/// `fee` native tokens held from the proposer while the vote runs.
+		GrantAccess { grantee: AccountId, scope: Scope, duration: BlockNumber, fee: Balance },
+		/// End grant `grant_id` now; its fee is not returned.
+		RevokeAccess { grant_id: GrantId },
+		/// Let anyone buy `scope` at `price_per_day` for up to `max_days` at once, without a
+		/// vote (replaces the offer of the same kind).
+		SetOffer { scope: Scope, price_per_day: Balance, max_days: u32 },
+		/// Withdraw the offer of `scope`'s kind.
+		RemoveOffer { scope: Scope },
+		/// Replace the DAO's rules.
+		UpdateRules { rules: DaoRules<Balance, BlockNumber> },
+		/// Replace the DAO's collective server.
+		UpdateCollective { collective: Collective<Endpoint> },
+		/// Close the DAO to new contributions, proposals and purchases.
+		Retire,
+		/// Pay `amount` from the DAO's treasury to `to`.
+		TreasurySpend { to: AccountId, amount: Balance },
+	}
+
+	/// A standing price at which anyone may buy access to a DAO's data.
+	#[derive(
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+	)]
+	pub struct Offer<Balance> {
+		/// What a buyer gets.
+		pub scope: Scope,
+		/// Native tokens per day of access.
+		pub price_per_day: Balance,
+		/// The most days one purchase may buy.
+		pub max_days: u32,
+	}
+
+	/// Whether a vote of `ayes` against `nays` passes: the votes cast reach `quorum` of
+	/// `supply` and the ayes reach `approval_threshold` of the votes cast (both "at least"),
+	/// with at least one aye. Exact (compared in 256 bits). The governance pallet decides
+	/// with it; clients use it to say whether a proposal would pass if closed now.
+	pub fn passes(
+		ayes: u128,
+		nays: u128,
+		supply: u128,
+		quorum: sp_runtime::Permill,
+		approval_threshold: sp_runtime::Permill,
+	) -> bool {
+		use sp_core::U256;
+		let per = |p: sp_runtime::Permill| U256::from(p.deconstruct());
+		let million = U256::from(sp_runtime::Permill::one().deconstruct());
+		let cast = U256::from(ayes) + U256::from(nays);
+		ayes > 0
+			&& cast * million >= per(quorum) * U256::from(supply)
+			&& U256::from(ayes) * million >= per(approval_threshold) * cast
+	}
+
+	/// A proposal as the runtime API `GovernanceApi::proposal` returns it: open (its vote
+	/// runs, or ran and nobody closed it yet).
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub struct ProposalInfo<AccountId, Balance, BlockNumber> {
+		/// Its id.
+		pub id: ProposalId,
+		/// The DAO it is for.
+		pub dao_id: DaoId,
+		/// Who proposed it.
+		pub proposer: AccountId,
+		/// What it does if it passes.
+		pub action: Action<AccountId, Balance, BlockNumber, alloc::vec::Vec<u8>>,
+		/// Where it is explained (UTF-8).
+		pub description_uri: alloc::vec::Vec<u8>,
+		/// Held from the proposer until the close.
+		pub deposit: Balance,
+		/// A GrantAccess fee held from the proposer until the close.
+		pub escrow: Balance,
+		/// The first block in which votes are no longer taken and it may be closed.
+		pub ends: BlockNumber,
+		/// The share of the token supply that must vote.
+		pub quorum: sp_runtime::Permill,
+		/// The share of the votes cast that must be ayes.
+		pub approval_threshold: sp_runtime::Permill,
+		/// Tokens voting aye.
+		pub ayes: Balance,
+		/// Tokens voting nay.
+		pub nays: Balance,
+	}
+
+	/// One of a holder's votes whose period may not have ended, as the runtime API
+	/// `GovernanceApi::votes` returns it.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub struct VoteInfo<Balance, BlockNumber> {
+		/// The proposal voted on.
+		pub proposal_id: ProposalId,
+		/// Aye or nay.
+		pub aye: bool,
+		/// Tokens the vote counts and freezes.
+		pub amount: Balance,
+		/// The proposal's end, after which the freeze may be lifted (`unlock`).
+		pub ends: BlockNumber,
+	}
+
+	/// A grant as the runtime API `AccessGrantsApi::live_grant` returns it.
+	#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+	pub struct GrantInfo<AccountId, Balance, BlockNumber> {
+		/// Its id.
+		pub id: GrantId,
+		/// The DAO whose data it opens.
+		pub dao_id: DaoId,
+		/// Who may use the data.
+		pub grantee: AccountId,
+		/// What they may have.
+		pub scope: Scope,
+		/// The block it began in.
+		pub starts: BlockNumber,
+		/// The first block in which it no longer holds.
+		pub expires: BlockNumber,
+		/// Native tokens paid for it so far (a purchase that extends it adds its price).
+		pub paid: Balance,
+	}
+}
+
 pub mod url;
 
 /// How the pallets reach each other: through these traits, never through each other's storage.
@@ -439,9 +616,107 @@ pub mod traits {
 		/// Mints `amount` of DAO `dao_id`'s token to `who` for an accepted contribution.
 		fn mint(dao_id: DaoId, who: &AccountId, amount: Balance) -> DispatchResult;
 	}
+
+	/// What governance and access grants need of the dataset-token ledger: votes weigh
+	/// balances, a vote freezes the tokens that cast it, fees go to the holders.
+	pub trait TokenHolders<AccountId, Balance> {
+		/// `who`'s tokens of DAO `dao_id`.
+		fn balance(dao_id: DaoId, who: &AccountId) -> Balance;
+		/// All of DAO `dao_id`'s tokens.
+		fn total_supply(dao_id: DaoId) -> Balance;
+		/// How many of `who`'s tokens of DAO `dao_id` are frozen.
+		fn frozen(dao_id: DaoId, who: &AccountId) -> Balance;
+		/// Keeps at least `amount` of `who`'s tokens of DAO `dao_id` from being transferred
+		/// (replacing any earlier freeze; zero lifts it). Fails if `who` holds less.
+		fn set_freeze(dao_id: DaoId, who: &AccountId, amount: Balance) -> DispatchResult;
+		/// Pays `amount` native tokens from `from` to every holder of DAO `dao_id`'s token,
+		/// pro rata. Fails if nobody holds it.
+		fn deposit_rewards(dao_id: DaoId, from: &AccountId, amount: Balance) -> DispatchResult;
+	}
+
+	/// What a DAO's governance may change in its registration, once the vote passed.
+	pub trait DaoAdmin<Balance, BlockNumber> {
+		/// Replaces DAO `dao_id`'s rules.
+		fn update_rules(dao_id: DaoId, rules: DaoRules<Balance, BlockNumber>) -> DispatchResult;
+		/// Replaces DAO `dao_id`'s collective server.
+		fn update_collective(
+			dao_id: DaoId,
+			collective: crate::dao::Collective<alloc::vec::Vec<u8>>,
+		) -> DispatchResult;
+		/// Closes DAO `dao_id` to new contributions.
+		fn retire(dao_id: DaoId) -> DispatchResult;
+	}
+
+	/// What a DAO's governance may do with its grants, offers and treasury, once the vote
+	/// passed.
+	pub trait AccessControl<AccountId, Balance, BlockNumber> {
+		/// Grants `grantee` `scope` of DAO `dao_id` for `duration` blocks, `fee` paid by the
+		/// grantee (split between holders and treasury by the DAO's rules).
+		fn grant(
+			dao_id: DaoId,
+			grantee: &AccountId,
+			scope: crate::governance::Scope,
+			duration: BlockNumber,
+			fee: Balance,
+		) -> DispatchResult;
+		/// Ends grant `grant_id` of DAO `dao_id`.
+		fn revoke(dao_id: DaoId, grant_id: crate::governance::GrantId) -> DispatchResult;
+		/// Sets DAO `dao_id`'s offer of `offer.scope`'s kind.
+		fn set_offer(dao_id: DaoId, offer: crate::governance::Offer<Balance>) -> DispatchResult;
+		/// Withdraws DAO `dao_id`'s offer of `scope`'s kind.
+		fn remove_offer(dao_id: DaoId, scope: crate::governance::Scope) -> DispatchResult;
+		/// Pays `amount` from DAO `dao_id`'s treasury to `to`.
+		fn spend(dao_id: DaoId, to: &AccountId, amount: Balance) -> DispatchResult;
+	}
 }
 
 sp_api::decl_runtime_apis! {
+	/// A DAO's open proposals and a holder's votes, as views.
+	pub trait GovernanceApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+		BlockNumber: codec::Codec,
+	{
+		/// Open proposal `id`, if there is one.
+		fn proposal(
+			id: governance::ProposalId,
+		) -> Option<governance::ProposalInfo<AccountId, Balance, BlockNumber>>;
+		/// DAO `dao_id`'s open proposals, oldest first. Reads every open proposal of the chain:
+		/// for clients, not for on-chain logic.
+		fn proposals(
+			dao_id: dao::DaoId,
+		) -> alloc::vec::Vec<governance::ProposalInfo<AccountId, Balance, BlockNumber>>;
+		/// `who`'s votes in DAO `dao_id` whose tokens are still frozen.
+		fn votes(
+			dao_id: dao::DaoId,
+			who: AccountId,
+		) -> alloc::vec::Vec<governance::VoteInfo<Balance, BlockNumber>>;
+	}
+
+	/// Who may use a DAO's data, at what price, and what its treasury holds: what the
+	/// collective server asks before it releases anything, and what wallets show.
+	pub trait AccessGrantsApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+		BlockNumber: codec::Codec,
+	{
+		/// `who`'s grant to DAO `dao_id`'s data, if it holds now (not expired, not revoked).
+		fn live_grant(
+			dao_id: dao::DaoId,
+			who: AccountId,
+		) -> Option<governance::GrantInfo<AccountId, Balance, BlockNumber>>;
+		/// Grant `grant_id`, live or expired, until it is pruned.
+		fn grant(
+			grant_id: governance::GrantId,
+		) -> Option<governance::GrantInfo<AccountId, Balance, BlockNumber>>;
+		/// DAO `dao_id`'s standing offers.
+		fn offers(dao_id: dao::DaoId) -> alloc::vec::Vec<governance::Offer<Balance>>;
+		/// What DAO `dao_id`'s treasury could spend now.
+		fn treasury_balance(dao_id: dao::DaoId) -> Balance;
+	}
+
 	/// Read a data DAO and its dataset token from the runtime: what polkadot.js (`api.call`),
 	/// the wallet and the collective server use instead of decoding storage themselves. The
 	/// DAO comes as a [`dao::DaoInfo`] view, not the pallet's stored record.
@@ -488,6 +763,26 @@ sp_api::decl_runtime_apis! {
 			dao_id: dao::DaoId,
 			fingerprint: Hash,
 		) -> Option<contribution::ContributionId>;
+	}
+}
+
+#[cfg(test)]
+mod governance_tests {
+	use super::governance::passes;
+	use sp_runtime::Permill;
+
+	#[test]
+	fn a_vote_passes_at_the_quorum_and_threshold_exactly_and_not_below() {
+		let (q, a) = (Permill::from_percent(20), Permill::from_percent(50));
+		// 100 of 500 is exactly the quorum; 50 of 100 exactly the threshold.
+		assert!(passes(50, 50, 500, q, a));
+		assert!(!passes(49, 50, 500, q, a));
+		assert!(!passes(50, 49, 500, q, a));
+		// No ayes never passes, even with a zero supply.
+		assert!(!passes(0, 0, 0, q, a));
+		// The largest balances do not overflow.
+		assert!(passes(u128::MAX, 0, u128::MAX, Permill::one(), Permill::one()));
+		assert!(!passes(u128::MAX - 1, 0, u128::MAX, Permill::one(), Permill::one()));
 	}
 }
 

@@ -19,13 +19,14 @@ use sp_version::RuntimeVersion;
 use datacoop_primitives::{
 	contribution::{ContributionId, ContributionInfo},
 	dao::{DaoId, DaoInfo},
+	governance::{GrantId, GrantInfo, Offer, ProposalId, ProposalInfo, VoteInfo},
 	Hash,
 };
 
 use crate::{
-	AccountId, Aura, Balance, Block, BlockNumber, Contributions, DataDaos, DatasetTokens,
-	Executive, Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
-	SessionKeys, System, TransactionPayment, VERSION,
+	AccessGrants, AccountId, Aura, Balance, Block, BlockNumber, Contributions, DaoGovernance,
+	DataDaos, DatasetTokens, Executive, Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -171,6 +172,38 @@ impl_runtime_apis! {
 
 		fn claimable_rewards(dao_id: DaoId, who: AccountId) -> Balance {
 			DatasetTokens::claimable(dao_id, &who)
+		}
+	}
+
+	impl datacoop_primitives::GovernanceApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn proposal(id: ProposalId) -> Option<ProposalInfo<AccountId, Balance, BlockNumber>> {
+			DaoGovernance::proposal_info(id)
+		}
+
+		fn proposals(dao_id: DaoId) -> Vec<ProposalInfo<AccountId, Balance, BlockNumber>> {
+			DaoGovernance::proposals_of(dao_id)
+		}
+
+		fn votes(dao_id: DaoId, who: AccountId) -> Vec<VoteInfo<Balance, BlockNumber>> {
+			DaoGovernance::votes_of(dao_id, &who)
+		}
+	}
+
+	impl datacoop_primitives::AccessGrantsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn live_grant(dao_id: DaoId, who: AccountId) -> Option<GrantInfo<AccountId, Balance, BlockNumber>> {
+			AccessGrants::live_grant(dao_id, &who)
+		}
+
+		fn grant(grant_id: GrantId) -> Option<GrantInfo<AccountId, Balance, BlockNumber>> {
+			AccessGrants::grant_info(grant_id)
+		}
+
+		fn offers(dao_id: DaoId) -> Vec<Offer<Balance>> {
+			AccessGrants::offers(dao_id)
+		}
+
+		fn treasury_balance(dao_id: DaoId) -> Balance {
+			AccessGrants::treasury_balance(dao_id)
 		}
 	}
 

@@ -7,7 +7,8 @@ pub use frame_system_benchmarking::{
 };
 
 pub use crate::{
-	Balances, Contributions, DataDaos, DatasetTokens, Runtime, Sudo, Timestamp, TransactionPayment,
+	AccessGrants, Balances, Contributions, DaoGovernance, DataDaos, DatasetTokens, Runtime, Sudo,
+	Timestamp, TransactionPayment,
 };
 
 frame_benchmarking::define_benchmarks!(
@@ -21,6 +22,8 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_data_daos, DataDaos]
 	[pallet_contributions, Contributions]
 	[pallet_dataset_tokens, DatasetTokens]
+	[pallet_dao_governance, DaoGovernance]
+	[pallet_access_grants, AccessGrants]
 );
 
 /// Fees are burned here, so the fee benchmark needs no set-up (no block author to pay).

@@ -14,10 +14,15 @@ use crate::{AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SudoConfig
 /// What every endowed dev account starts with: a million COOP.
 pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
 
+/// Blocks a governance vote lasts at least on the development chain: 30 seconds, so a vote
+/// can be tried, and tested end to end, without waiting the ten minutes of other chains.
+pub const DEV_MIN_VOTING_PERIOD: u32 = 5;
+
 fn genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
+	dev_min_voting_period: Option<u32>,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -31,7 +36,10 @@ fn genesis(
 		},
 		sudo: SudoConfig { key: Some(root) },
 		// Both presets run their collective and storage servers beside the validators.
-		data_daos: pallet_data_daos::GenesisConfig { allow_local_urls: true },
+		data_daos: pallet_data_daos::GenesisConfig {
+			allow_local_urls: true,
+			dev_min_voting_period,
+		},
 	})
 }
 
@@ -49,12 +57,13 @@ fn dev_accounts() -> Vec<AccountId> {
 		.collect()
 }
 
-/// `--dev`: one validator (Alice), dev accounts funded, sudo Alice.
+/// `--dev`: one validator (Alice), dev accounts funded, sudo Alice, votes of 30 seconds.
 pub fn development_config_genesis() -> Value {
 	genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		Some(DEV_MIN_VOTING_PERIOD),
 	)
 }
 
@@ -70,6 +79,7 @@ pub fn local_config_genesis() -> Value {
 		],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		None,
 	)
 }
 

@@ -73,10 +73,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("datacoop"),
 	impl_name: alloc::borrow::Cow::Borrowed("datacoop-node"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -157,11 +157,15 @@ mod runtime {
 	pub type Sudo = pallet_sudo;
 
 	// Data DAOs: 10..=19, filled by the pallets of ../shared/DESIGN.md as they land:
-	// 13 DaoGovernance, 14 AccessGrants, 15 PersonalServers.
+	// 15 PersonalServers next.
 	#[runtime::pallet_index(10)]
 	pub type DataDaos = pallet_data_daos;
 	#[runtime::pallet_index(11)]
 	pub type Contributions = pallet_contributions;
 	#[runtime::pallet_index(12)]
 	pub type DatasetTokens = pallet_dataset_tokens;
+	#[runtime::pallet_index(13)]
+	pub type DaoGovernance = pallet_dao_governance;
+	#[runtime::pallet_index(14)]
+	pub type AccessGrants = pallet_access_grants;
 }

@@ -4,8 +4,8 @@
 
 use anyhow::{anyhow, Result};
 pub use datacoop_client::{
-	api as datacoop, text, At, Chain, ContributionInfo, DaoInfo, Events, Keypair,
-	Status as ContributionStatus,
+	api as datacoop, text, Action, At, Chain, ContributionInfo, DaoInfo, DaoRules, Events,
+	GrantInfo, Keypair, Offer, ProposalInfo, Status as ContributionStatus, VoteInfo,
 };
 
 /// Connects to the node at `url`.

@@ -14,14 +14,17 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand};
 use subxt::utils::AccountId32;
 
-use commands::{balance, contribute, contributions, dao, envelope, key, parse_address, rewards};
+use commands::{
+	access, balance, contribute, contributions, dao, envelope, key, parse_address, proposal,
+	rewards,
+};
 use keystore::{Account, Keystore};
 
 #[derive(Parser)]
 #[command(
 	name = "datacoop",
 	version,
-	about = "The Datacoop wallet: keys, data DAOs, contributions, dataset tokens and rewards."
+	about = "The Datacoop wallet: keys, data DAOs, contributions, dataset tokens, rewards, governance and access to data."
 )]
 struct Cli {
 	#[command(flatten)]
@@ -58,9 +61,21 @@ enum Command {
 	/// Accounts: generate, import, list, inspect.
 	#[command(subcommand)]
 	Key(key::Command),
-	/// Data DAOs: list, show, create.
+	/// Data DAOs: list, show, create, hand over to the token holders.
 	#[command(subcommand)]
 	Dao(dao::Command),
+	/// A DAO's governance: propose, list, show, vote, close, unlock.
+	#[command(subcommand)]
+	Proposal(proposal::Command),
+	/// Access to a DAO's data: grants (list, show, buy at an offer, prune).
+	#[command(subcommand)]
+	Grant(access::GrantCommand),
+	/// What a DAO sells access at.
+	#[command(subcommand)]
+	Offer(access::OfferCommand),
+	/// A DAO's treasury.
+	#[command(subcommand)]
+	Treasury(access::TreasuryCommand),
 	/// Encrypt FILE for a DAO while uploading it, submit it, and report its status.
 	Contribute(contribute::Args),
 	/// My contributions and their status.
@@ -114,6 +129,10 @@ async fn run(cli: &Cli, out: &mut impl Write) -> Result<()> {
 	match &cli.command {
 		Command::Key(command) => key::run(command, global, out),
 		Command::Dao(command) => dao::run(command, global, out).await,
+		Command::Proposal(command) => proposal::run(command, global, out).await,
+		Command::Grant(command) => access::grant(command, global, out).await,
+		Command::Offer(command) => access::offer(command, global, out).await,
+		Command::Treasury(command) => access::treasury(command, global, out).await,
 		Command::Contribute(args) => contribute::run(args, global, out).await,
 		Command::Contributions => contributions::run(global, out).await,
 		Command::Cancel(args) => contributions::cancel(args, global, out).await,
@@ -222,6 +241,34 @@ mod tests {
 		// global flags go anywhere
 		let cli = parse(&["balance", "--url", "ws://x:1", "--json"]).unwrap();
 		assert_eq!(cli.global.url, "ws://x:1");
+	}
+
+	#[test]
+	fn governance_and_access_arguments_are_checked_before_anything_runs() {
+		let grant = |extra: &[&str]| {
+			let base = ["proposal", "create", "--dao", "0", "grant-access"];
+			parse(&[&base[..], extra].concat())
+		};
+		assert!(grant(&["--scope", "full", "--duration", "7d", "--fee", "10COOP"]).is_ok());
+		assert!(grant(&["--scope", "all", "--duration", "7d", "--fee", "1"]).is_err());
+		assert!(grant(&["--scope", "full", "--duration", "7", "--fee", "1"]).is_err());
+		assert!(grant(&["--scope", "full", "--duration", "7d", "--fee", "ten"]).is_err());
+		assert!(parse(&["proposal", "vote", "3", "yes"]).is_err(), "aye or nay");
+		assert!(parse(&["proposal", "vote", "3", "aye", "--amount", "5"]).is_ok());
+		assert!(parse(&["grant", "show"]).is_err(), "an id or --dao");
+		assert!(parse(&["grant", "show", "4", "--dao", "1"]).is_err(), "not both");
+		assert!(parse(&["grant", "buy", "--dao", "0", "--scope", "aggregate:0", "--days", "1"])
+			.is_err());
+		let cli =
+			parse(&["proposal", "create", "--dao", "2", "update-rules", "--quorum", "300000"])
+				.unwrap();
+		let Command::Proposal(proposal::Command::Create(args)) = cli.command else {
+			panic!("not proposal create")
+		};
+		let proposal::ActionArgs::UpdateRules(change) = args.action else {
+			panic!("not update-rules")
+		};
+		assert_eq!((change.quorum, change.approval), (Some(300_000), None));
 	}
 
 	const PHRASE: &str = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";

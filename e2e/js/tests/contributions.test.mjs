@@ -59,7 +59,8 @@ async function createDao () {
       contributionDeposit: 2n * UNIT,
       votingPeriod: 100,
       quorum: 200_000,
-      approvalThreshold: 500_000
+      approvalThreshold: 500_000,
+      holdersShare: 800_000
     }), alice);
   assert.equal(error, undefined);
   return events.find(({ event }) => api.events.dataDaos.Created.is(event)).event.data.daoId.toNumber();

@@ -33,7 +33,8 @@ const rules = {
   contributionDeposit: 1_000_000_000_000n,
   votingPeriod: 100,
   quorum: 200_000,
-  approvalThreshold: 500_000
+  approvalThreshold: 500_000,
+  holdersShare: 800_000
 };
 
 const send = (tx, signer) => sendTx(api, tx, signer);

@@ -482,6 +482,7 @@ impl Ctx {
 				voting_period: 100,
 				quorum: Permill::from_percent(20),
 				approval_threshold: Permill::from_percent(50),
+				holders_share: Permill::from_percent(80),
 			}),
 		);
 		let events = at

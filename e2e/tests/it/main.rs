@@ -4,9 +4,11 @@
 //! - `dev_chain`: `datacoop-node --dev`, blocks, finality, a transfer, bad input;
 //! - `local_testnet`: `scripts/local-testnet.sh`, four validators, one killed and restarted;
 //! - `wallet`: the `datacoop` wallet against the node and storage;
-//! - `contribution_path`: node, storage, collective and wallet together, judging contributions.
+//! - `contribution_path`: node, storage, collective and wallet together, judging contributions;
+//! - `governance`: the wallet's proposals, votes, grants, offers and treasury on the node.
 
 mod contribution_path;
 mod dev_chain;
+mod governance;
 mod local_testnet;
 mod wallet;

@@ -7,7 +7,7 @@ use datacoop_e2e::{binary, client::Wait, fixtures, start_storage, Node, Wallet};
 use serde_json::Value;
 
 /// A file of `len` bytes in `dir` (neither all zeros nor repetitive).
-fn write_file(dir: &std::path::Path, name: &str, len: usize) -> PathBuf {
+pub(crate) fn write_file(dir: &std::path::Path, name: &str, len: usize) -> PathBuf {
 	let path = dir.join(name);
 	std::fs::write(&path, fixtures::bytes(len)).unwrap();
 	path
@@ -46,7 +46,7 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 
 	// //Alice creates a DAO through the wallet.
 	let collective = datacoop_envelope::Identity::generate().unwrap();
-	let dao = create_dao(&w, "Chat exports", "Chat", "CHAT", &collective);
+	let dao = create_dao(&w, "Chat exports", "Chat", "CHAT", &collective, &[]);
 	let shown = w.json(&["dao", "show", &dao]);
 	assert_eq!(shown["token_symbol"], "CHAT");
 	assert_eq!(w.json(&["dao", "list"]).as_array().unwrap().len(), 1);
@@ -210,7 +210,7 @@ async fn storage_gc_removes_only_blobs_no_contribution_references() {
 	let w = Wallet::new(node.url(), storage.clone());
 	let files = tempfile::tempdir().unwrap();
 	let collective = datacoop_envelope::Identity::generate().unwrap();
-	let dao = create_dao(&w, "GC", "Gc", "GC", &collective);
+	let dao = create_dao(&w, "GC", "Gc", "GC", &collective, &[]);
 	// //Bob's contribution: its blob is referenced on chain (Pending)
 	let file = write_file(files.path(), "export.json", 20_000);
 	let c = w.json(&[
@@ -267,7 +267,7 @@ async fn storage_gc_removes_only_blobs_no_contribution_references() {
 
 /// Signs an attestation for contribution `id` with //Charlie's key (the DAO's registered
 /// signer), as the collective server will, and relays it unsigned.
-async fn attest(node: &Node, id: u64, ciphertext_hash: &Value) {
+pub(crate) async fn attest(node: &Node, id: u64, ciphertext_hash: &Value) {
 	let chain = node.chain().await.unwrap();
 	let at = chain.at_finalized().await.unwrap();
 	let hash: [u8; 32] = hex::decode(ciphertext_hash.as_str().unwrap().trim_start_matches("0x"))
@@ -319,15 +319,17 @@ fn walk(dir: PathBuf) -> usize {
 }
 
 /// //Alice creates a DAO through the wallet, encrypted to `collective`, taking 400 bytes to
-/// 1 MB (its signer and endpoint serve nothing: these tests attest by hand); its id.
-fn create_dao(
+/// 1 MB (its signer and endpoint serve nothing: these tests attest by hand), with `extra`
+/// flags of `dao create`; its id.
+pub(crate) fn create_dao(
 	w: &Wallet,
 	name: &str,
 	token: &str,
 	symbol: &str,
 	collective: &datacoop_envelope::Identity,
+	extra: &[&str],
 ) -> String {
-	let created = w.json(&[
+	let args = [
 		"--account",
 		"//Alice",
 		"dao",
@@ -352,6 +354,7 @@ fn create_dao(
 		"1000000",
 		"--reward",
 		"10000000000000",
-	]);
+	];
+	let created = w.json(&[&args[..], extra].concat());
 	created["id"].as_u64().unwrap().to_string()
 }

@@ -148,6 +148,7 @@ pub fn rules() -> DaoRules<Balance, BlockNumber> {
 		voting_period: 10,
 		quorum: Permill::from_percent(20),
 		approval_threshold: Permill::from_percent(50),
+		holders_share: Permill::from_percent(80),
 	}
 }
 

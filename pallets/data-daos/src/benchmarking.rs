@@ -35,6 +35,7 @@ fn rules<T: Config>() -> RulesOf<T> {
 		voting_period: T::MinVotingPeriod::get(),
 		quorum: Permill::from_percent(20),
 		approval_threshold: Permill::from_percent(50),
+		holders_share: Permill::from_percent(80),
 	}
 }
 
@@ -127,6 +128,17 @@ mod benchmarks {
 		_(RawOrigin::Signed(admin), dao_id);
 
 		assert!(Pallet::<T>::active_dao(dao_id).is_err());
+	}
+
+	#[benchmark]
+	fn hand_over() {
+		let admin = funded::<T>();
+		let dao_id = create_dao::<T>(&admin);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(admin), dao_id);
+
+		assert!(Governed::<T>::contains_key(dao_id));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

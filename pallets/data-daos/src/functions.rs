@@ -19,8 +19,9 @@ use sp_runtime::{
 };
 
 use crate::{
-	AllowLocalUrls, AttestationSigners, BalanceOf, Config, Dao, DaoOf, Daos, EncryptionKeys, Error,
-	Event, HoldReason, NextDaoId, Pallet, RulesOf, StoredToken, UriOf,
+	AllowLocalUrls, AttestationSigners, BalanceOf, Config, Dao, DaoOf, Daos, DevMinVotingPeriod,
+	EncryptionKeys, Error, Event, Governed, HoldReason, NextDaoId, Pallet, RulesOf, StoredToken,
+	UriOf,
 };
 
 impl<T: Config> Pallet<T> {
@@ -30,6 +31,7 @@ impl<T: Config> Pallet<T> {
 	) -> Option<DaoInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
 		let dao = Daos::<T>::get(dao_id)?;
 		Some(DaoInfo {
+			governed: Governed::<T>::contains_key(dao_id),
 			admin: dao.admin,
 			deposit: dao.deposit,
 			name: dao.name.into_inner(),
@@ -58,7 +60,8 @@ impl<T: Config> Pallet<T> {
 		Ok(dao)
 	}
 
-	/// Checks that `origin` is the admin of `dao_id` (or the force origin) and returns the DAO.
+	/// Checks that `origin` is the force origin, or the admin of `dao_id` while it is not
+	/// handed over, and returns the DAO.
 	pub(crate) fn ensure_admin(
 		origin: OriginFor<T>,
 		dao_id: DaoId,
@@ -67,8 +70,16 @@ impl<T: Config> Pallet<T> {
 		if T::ForceOrigin::try_origin(origin.clone()).is_err() {
 			let who = ensure_signed(origin)?;
 			ensure!(who == dao.admin, Error::<T>::NotAdmin);
+			ensure!(!Governed::<T>::contains_key(dao_id), Error::<T>::Governed);
 		}
 		Ok(dao)
+	}
+
+	pub(crate) fn do_hand_over(dao_id: DaoId) -> DispatchResult {
+		ensure!(!Governed::<T>::contains_key(dao_id), Error::<T>::Governed);
+		Governed::<T>::insert(dao_id, ());
+		Self::deposit_event(Event::HandedOver { dao_id });
+		Ok(())
 	}
 
 	/// Public for the runtime's benchmark helper, which creates DAOs for other pallets'
@@ -240,7 +251,9 @@ impl<T: Config> Pallet<T> {
 			rules.contribution_deposit >= T::MinContributionDeposit::get(),
 			Error::<T>::ContributionDepositTooLow
 		);
-		ensure!(rules.voting_period >= T::MinVotingPeriod::get(), Error::<T>::VotingPeriodTooShort);
+		let min_voting_period =
+			DevMinVotingPeriod::<T>::get().unwrap_or_else(T::MinVotingPeriod::get);
+		ensure!(rules.voting_period >= min_voting_period, Error::<T>::VotingPeriodTooShort);
 		ensure!(
 			rules.quorum > Permill::zero() && rules.approval_threshold > Permill::zero(),
 			Error::<T>::InvalidThreshold
@@ -274,6 +287,10 @@ impl<T: Config> Pallet<T> {
 			count += 1;
 		}
 		ensure!(count == next, "DAO ids are not contiguous from 0");
+		ensure!(
+			Governed::<T>::iter_keys().all(Daos::<T>::contains_key),
+			"a DAO that does not exist is marked governed"
+		);
 		ensure!(
 			EncryptionKeys::<T>::iter().count() as u32 == count
 				&& AttestationSigners::<T>::iter().count() as u32 == count,

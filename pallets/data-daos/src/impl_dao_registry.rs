@@ -1,12 +1,36 @@
-//! What other pallets read of a DAO, through `datacoop_primitives::traits::DaoRegistry`.
+//! What other pallets read of a DAO, through `datacoop_primitives::traits::DaoRegistry`, and
+//! what a DAO's governance changes in it, through `DaoAdmin`.
 
+use alloc::vec::Vec;
 use datacoop_primitives::{
-	dao::{DaoId, DaoStatus},
-	traits::{DaoRegistry, DaoTerms},
+	dao::{Collective, DaoId, DaoRules, DaoStatus},
+	traits::{DaoAdmin, DaoRegistry, DaoTerms},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::DispatchResult;
 
-use crate::{AllowLocalUrls, BalanceOf, Config, Daos, Pallet};
+use crate::{AllowLocalUrls, BalanceOf, Config, Daos, Error, Pallet};
+
+/// Governance acts on the holders' vote, which is authority enough: no origin is checked.
+impl<T: Config> DaoAdmin<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
+	fn update_rules(
+		dao_id: DaoId,
+		rules: DaoRules<BalanceOf<T>, BlockNumberFor<T>>,
+	) -> DispatchResult {
+		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
+		Self::do_update_rules(dao_id, dao, rules)
+	}
+
+	fn update_collective(dao_id: DaoId, collective: Collective<Vec<u8>>) -> DispatchResult {
+		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
+		Self::do_update_collective(dao_id, dao, collective)
+	}
+
+	fn retire(dao_id: DaoId) -> DispatchResult {
+		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
+		Self::do_retire(dao_id, dao)
+	}
+}
 
 impl<T: Config> DaoRegistry<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 	fn dao_terms(dao_id: DaoId) -> Option<DaoTerms<BalanceOf<T>, BlockNumberFor<T>>> {

@@ -17,7 +17,11 @@
 //!
 //! - [`Pallet::create`]: anyone; registers a DAO with sequential id and holds the deposit.
 //! - [`Pallet::update_collective`], [`Pallet::update_rules`], [`Pallet::retire`]: the DAO's
-//!   admin (its creator now, its governance once that exists) or `ForceOrigin`.
+//!   admin until it hands the DAO over, or `ForceOrigin`.
+//! - [`Pallet::hand_over`]: the admin gives up those powers for good; from then on only the
+//!   DAO's token holders change it, through proposals in `pallet-dao-governance` (which
+//!   reaches this pallet through `DaoAdmin`), and `ForceOrigin` in an emergency. Governance
+//!   may act before a hand-over too: the holders always have the last word.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -128,6 +132,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type AttestationSigners<T> = StorageMap<_, Blake2_128Concat, [u8; 32], DaoId>;
 
+	/// DAOs whose admin handed them over to their token holders' governance.
+	#[pallet::storage]
+	pub type Governed<T> = StorageMap<_, Twox64Concat, DaoId, ()>;
+
 	/// Whether collective endpoints and contribution URLs may name local hosts (loopback,
 	/// private and link-local addresses, `localhost`): set in the genesis of development
 	/// chains only, whose servers run beside the validator. Elsewhere a URL on chain could
@@ -135,11 +143,19 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type AllowLocalUrls<T> = StorageValue<_, bool, ValueQuery>;
 
+	/// A shorter minimum voting period than `MinVotingPeriod`, in blocks: set in the genesis
+	/// of the development chain only, so that a governance vote can be tried (and tested
+	/// end to end) in seconds rather than ten minutes.
+	#[pallet::storage]
+	pub type DevMinVotingPeriod<T: Config> = StorageValue<_, BlockNumberFor<T>>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// See [`AllowLocalUrls`].
 		pub allow_local_urls: bool,
+		/// See [`DevMinVotingPeriod`].
+		pub dev_min_voting_period: Option<u32>,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -148,6 +164,9 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			AllowLocalUrls::<T>::put(self.allow_local_urls);
+			if let Some(blocks) = self.dev_min_voting_period {
+				DevMinVotingPeriod::<T>::put(BlockNumberFor::<T>::from(blocks));
+			}
 		}
 	}
 
@@ -164,6 +183,8 @@ pub mod pallet {
 		DepositUpdated { dao_id: DaoId, old: BalanceOf<T>, new: BalanceOf<T> },
 		/// A DAO stopped taking contributions.
 		Retired { dao_id: DaoId },
+		/// A DAO's admin handed it over: only its governance (or the force origin) changes it.
+		HandedOver { dao_id: DaoId },
 	}
 
 	#[pallet::error]
@@ -195,7 +216,8 @@ pub mod pallet {
 		ContributionSizeTooLarge,
 		/// A contribution at full score must earn something.
 		ZeroReward,
-		/// The voting period is shorter than `MinVotingPeriod`.
+		/// The voting period is shorter than `MinVotingPeriod` (or the development chain's
+		/// shorter minimum).
 		VotingPeriodTooShort,
 		/// Quorum and approval threshold must be above zero.
 		InvalidThreshold,
@@ -211,6 +233,8 @@ pub mod pallet {
 		LocalEndpoint,
 		/// The contribution deposit is below the chain's `MinContributionDeposit`.
 		ContributionDepositTooLow,
+		/// The DAO was handed over to its token holders: propose the change in its governance.
+		Governed,
 	}
 
 	#[pallet::hooks]
@@ -276,6 +300,16 @@ pub mod pallet {
 		pub fn retire(origin: OriginFor<T>, dao_id: DaoId) -> DispatchResult {
 			let dao = Self::ensure_admin(origin, dao_id)?;
 			Self::do_retire(dao_id, dao)
+		}
+
+		/// Gives the DAO to its token holders for good: from now on its rules, collective and
+		/// retirement change only through its governance (or the force origin). The admin
+		/// keeps paying the DAO deposit, which stays held for as long as the DAO exists.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::hand_over())]
+		pub fn hand_over(origin: OriginFor<T>, dao_id: DaoId) -> DispatchResult {
+			Self::ensure_admin(origin, dao_id)?;
+			Self::do_hand_over(dao_id)
 		}
 	}
 

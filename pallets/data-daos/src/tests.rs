@@ -34,6 +34,7 @@ fn rules() -> RulesOf<Test> {
 		voting_period: 20,
 		quorum: Permill::from_percent(20),
 		approval_threshold: Permill::from_percent(50),
+		holders_share: Permill::from_percent(80),
 	}
 }
 
@@ -454,5 +455,46 @@ fn try_state_catches_a_collective_key_registered_to_no_dao() {
 		assert_ok!(DataDaos::do_try_state());
 		EncryptionKeys::<Test>::insert([55u8; 32], 0);
 		assert!(DataDaos::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn only_a_development_genesis_shortens_the_voting_period() {
+	build_and_execute(|| {
+		let short = || {
+			DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, {
+				let mut r = rules();
+				r.voting_period = 5;
+				r
+			})
+		};
+		assert_ok!(create(ALICE));
+		assert_noop!(short(), Error::<Test>::VotingPeriodTooShort);
+		crate::DevMinVotingPeriod::<Test>::put(5);
+		assert_ok!(short());
+	});
+}
+
+#[test]
+fn after_the_hand_over_the_admin_changes_nothing_and_root_still_may() {
+	build_and_execute(|| {
+		assert_ok!(create(ALICE));
+		assert_noop!(DataDaos::hand_over(RuntimeOrigin::signed(BOB), 0), Error::<Test>::NotAdmin);
+		assert_ok!(DataDaos::hand_over(RuntimeOrigin::signed(ALICE), 0));
+		System::assert_last_event(Event::HandedOver { dao_id: 0 }.into());
+		assert!(DataDaos::dao_info(0).unwrap().governed);
+		assert_noop!(
+			DataDaos::update_rules(RuntimeOrigin::signed(ALICE), 0, rules()),
+			Error::<Test>::Governed
+		);
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(7)),
+			Error::<Test>::Governed
+		);
+		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::Governed);
+		assert_noop!(DataDaos::hand_over(RuntimeOrigin::root(), 0), Error::<Test>::Governed);
+		assert_ok!(DataDaos::retire(RuntimeOrigin::root(), 0));
+		// The deposit stays held from the creator.
+		assert_eq!(held(ALICE), Daos::<Test>::get(0).unwrap().deposit);
 	});
 }

@@ -40,6 +40,7 @@ pub trait WeightInfo {
 	fn update_collective() -> Weight;
 	fn update_rules() -> Weight;
 	fn retire() -> Weight;
+	fn hand_over() -> Weight;
 }
 
 /// Weights for `pallet_data_daos` on the runtime's database weights.
@@ -87,6 +88,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `DataDaos::Daos` (r:1 w:0)
+	/// Storage: `DataDaos::Governed` (r:1 w:1)
+	/// Provisional until scripts/benchmark.sh runs again: retire's figures (one more read).
+	fn hand_over() -> Weight {
+		Weight::from_parts(25_768_000, 4351)
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
 }
 
 /// The same weights on ParityDB's costs, for mock runtimes in tests.
@@ -131,6 +140,14 @@ impl WeightInfo for () {
 		// Minimum execution time: 23_604_000 picoseconds.
 		Weight::from_parts(25_768_000, 4351)
 			.saturating_add(ParityDbWeight::get().reads(1))
+			.saturating_add(ParityDbWeight::get().writes(1))
+	}
+	/// Storage: `DataDaos::Daos` (r:1 w:0)
+	/// Storage: `DataDaos::Governed` (r:1 w:1)
+	/// Provisional until scripts/benchmark.sh runs again: retire's figures (one more read).
+	fn hand_over() -> Weight {
+		Weight::from_parts(25_768_000, 4351)
+			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 }

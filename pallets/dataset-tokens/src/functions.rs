@@ -16,8 +16,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, Config, Error, Event, Holding, Holdings, Pallet, RewardPool, Rewards, TotalSupply,
-	MAGNITUDE,
+	BalanceOf, Config, Error, Event, Frozen, Holding, Holdings, Pallet, RewardPool, Rewards,
+	TotalSupply, MAGNITUDE,
 };
 
 impl<T: Config> Pallet<T> {
@@ -79,6 +79,9 @@ impl<T: Config> Pallet<T> {
 		sender.balance =
 			sender.balance.checked_sub(&amount).ok_or(Error::<T>::InsufficientBalance)?;
 		receiver.balance = receiver.balance.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+		// Tokens that voted in an open proposal stay put, or they could vote again elsewhere.
+		let frozen = Frozen::<T>::get(dao_id, &from).unwrap_or_default();
+		ensure!(sender.balance >= frozen, Error::<T>::TokensFrozen);
 		let min = T::MinHolding::get();
 		ensure!(sender.balance.is_zero() || sender.balance >= min, Error::<T>::BelowMinHolding);
 		ensure!(receiver.balance >= min, Error::<T>::BelowMinHolding);
@@ -148,6 +151,17 @@ impl<T: Config> Pallet<T> {
 		Rewards::<T>::insert(dao_id, pool);
 		Self::deposit_event(Event::RewardsClaimed { dao_id, who, amount });
 		Ok(amount)
+	}
+
+	/// Freezes `amount` of `who`'s tokens of DAO `dao_id` (zero lifts the freeze).
+	pub fn set_freeze(dao_id: DaoId, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		if amount.is_zero() {
+			Frozen::<T>::remove(dao_id, who);
+		} else {
+			ensure!(Self::balance(dao_id, who) >= amount, Error::<T>::InsufficientBalance);
+			Frozen::<T>::insert(dao_id, who, amount);
+		}
+		Ok(())
 	}
 
 	/// Moves everything `holding` earned since it was last settled into `unclaimed`, to the
@@ -253,6 +267,10 @@ impl<T: Config> Pallet<T> {
 			ensure!(pot >= deposited - claimed, "the pot holds less than is owed");
 		}
 		ensure!(totals.values().all(|t| t.owed.is_zero()), "rewards owed without a deposit");
+		for (dao_id, who, frozen) in Frozen::<T>::iter() {
+			ensure!(!frozen.is_zero(), "a zero freeze is stored");
+			ensure!(frozen <= Self::balance(dao_id, &who), "more tokens frozen than held");
+		}
 		Ok(())
 	}
 }

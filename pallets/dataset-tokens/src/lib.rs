@@ -34,6 +34,9 @@
 //! - [`Pallet::deposit_rewards`]: anyone pays native tokens to all holders of a DAO's token.
 //! - [`Pallet::claim_rewards`]: a holder takes what they are owed.
 //! - [`Pallet::mint`] (for other pallets, not a call): mint for an accepted contribution.
+//! - Through `TokenHolders` (for governance and access grants): balances and supply, the
+//!   freeze that keeps tokens which voted in an open proposal from moving (so a token votes
+//!   once per proposal), and fee deposits.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -144,6 +147,13 @@ pub mod pallet {
 		Holding<BalanceOf<T>>,
 	>;
 
+	/// Tokens a holder may not transfer: those that cast a vote in a proposal still open
+	/// (the largest of its votes in the DAO), set by governance through `TokenHolders`.
+	/// Always above zero and at most the holder's balance.
+	#[pallet::storage]
+	pub type Frozen<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, DaoId, Blake2_128Concat, T::AccountId, BalanceOf<T>>;
+
 	/// Each DAO's reward accounting, in one record: every reward call reads it once.
 	#[pallet::storage]
 	pub type Rewards<T: Config> =
@@ -180,6 +190,9 @@ pub mod pallet {
 		NothingToClaim,
 		/// A total would overflow.
 		Overflow,
+		/// These tokens voted in a proposal that is still open: they move once its vote ends
+		/// (`DaoGovernance::unlock`).
+		TokensFrozen,
 	}
 
 	#[pallet::hooks]

@@ -274,3 +274,25 @@ fn a_reward_debt_that_would_overflow_fails_the_call_instead_of_saturating() {
 		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 50));
 	});
 }
+
+#[test]
+fn frozen_tokens_do_not_move_and_the_rest_do() {
+	use datacoop_primitives::traits::TokenHolders;
+	build_and_execute(|| {
+		assert_ok!(DatasetTokens::mint(DAO, &ALICE, 300));
+		assert_ok!(<DatasetTokens as TokenHolders<_, _>>::set_freeze(DAO, &ALICE, 200));
+		// 101 would leave 199 < 200 frozen.
+		assert_noop!(
+			DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 101),
+			Error::<Test>::TokensFrozen
+		);
+		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 100));
+		// A freeze above the balance is refused; zero lifts it.
+		assert_noop!(
+			<DatasetTokens as TokenHolders<_, _>>::set_freeze(DAO, &ALICE, 201),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_ok!(<DatasetTokens as TokenHolders<_, _>>::set_freeze(DAO, &ALICE, 0));
+		assert_ok!(DatasetTokens::transfer(RuntimeOrigin::signed(ALICE), DAO, BOB, 200));
+	});
+}

@@ -109,6 +109,9 @@ where
 }
 
 #[cfg(feature = "runtime-benchmarks")]
+pub(crate) use benchmark_helper::DaoFactory;
+
+#[cfg(feature = "runtime-benchmarks")]
 mod benchmark_helper {
 	use datacoop_primitives::dao::{Collective, DaoId, DaoRules, TokenInfo};
 	use frame_support::traits::fungible::Mutate;
@@ -143,6 +146,7 @@ mod benchmark_helper {
 					voting_period: 10 * MINUTES,
 					quorum: Permill::from_percent(20),
 					approval_threshold: Permill::from_percent(50),
+					holders_share: Permill::from_percent(80),
 				},
 			)
 			.expect("a valid DAO")

@@ -3,6 +3,7 @@
 mod admin;
 mod consensus;
 mod daos;
+mod governance;
 mod monetary;
 mod system;
 

@@ -47,6 +47,10 @@ impl ExtBuilder {
 				.expect("Contributions invariants");
 			pallet_dataset_tokens::Pallet::<Runtime>::do_try_state()
 				.expect("DatasetTokens invariants");
+			pallet_dao_governance::Pallet::<Runtime>::do_try_state()
+				.expect("DaoGovernance invariants");
+			pallet_access_grants::Pallet::<Runtime>::do_try_state()
+				.expect("AccessGrants invariants");
 		});
 	}
 }

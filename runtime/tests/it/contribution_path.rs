@@ -32,11 +32,11 @@ fn record_deposit() -> u128 {
 	<Runtime as pallet_contributions::Config>::RecordDeposit::get()
 }
 
-fn collective_key() -> sr25519::Pair {
+pub(crate) fn collective_key() -> sr25519::Pair {
 	sr25519::Pair::from_string("//DatacoopCollective", None).unwrap()
 }
 
-fn create_dao() -> u32 {
+pub(crate) fn create_dao() -> u32 {
 	assert_ok!(DataDaos::create(
 		RuntimeOrigin::signed(account(Alice)),
 		b"Reddit comments 2026".to_vec(),
@@ -57,12 +57,13 @@ fn create_dao() -> u32 {
 			voting_period: 10 * MINUTES,
 			quorum: Permill::from_percent(20),
 			approval_threshold: Permill::from_percent(50),
+			holders_share: Permill::from_percent(80),
 		},
 	));
 	pallet_data_daos::NextDaoId::<Runtime>::get() - 1
 }
 
-fn attestation(
+pub(crate) fn attestation(
 	dao_id: u32,
 	contribution_id: u64,
 	ciphertext: H256,
@@ -91,7 +92,10 @@ fn attestation(
 }
 
 /// The unsigned extrinsic a relay would send: the attestation signed by `key` for this chain.
-fn attest_xt(attestation: &Attestation<BlockNumber>, key: &sr25519::Pair) -> UncheckedExtrinsic {
+pub(crate) fn attest_xt(
+	attestation: &Attestation<BlockNumber>,
+	key: &sr25519::Pair,
+) -> UncheckedExtrinsic {
 	let signature = key.sign(&signing_payload(attestation, &System::block_hash(0)));
 	let call = RuntimeCall::Contributions(pallet_contributions::Call::attest {
 		attestation: attestation.clone(),

@@ -18,8 +18,15 @@ use crate::{
 #[derive(clap::Subcommand)]
 pub enum Command {
 	List,
-	Show { id: u32 },
+	Show {
+		id: u32,
+	},
 	Create(CreateArgs),
+	/// Give the DAO to its token holders for good: from then on only their proposals (see
+	/// `datacoop proposal`) change its rules, collective or retirement.
+	HandOver {
+		id: u32,
+	},
 }
 
 #[derive(clap::Args)]
@@ -62,6 +69,10 @@ pub struct CreateArgs {
 	pub quorum: u32,
 	#[arg(long, default_value_t = 500_000)]
 	pub approval: u32,
+	/// Share of every access fee paid to the token holders, in parts per million; the rest
+	/// goes to the DAO's treasury.
+	#[arg(long, default_value_t = 800_000)]
+	pub holders_share: u32,
 }
 
 pub async fn run(command: &Command, global: &Global, out: &mut impl Write) -> Result<()> {
@@ -81,6 +92,58 @@ pub async fn run(command: &Command, global: &Global, out: &mut impl Write) -> Re
 			print(out, global.json, &Shown(view(*id, &existing_dao(&at, *id).await?)))
 		},
 		Command::Create(args) => create(args, &client, global, out).await,
+		Command::HandOver { id } => {
+			let dao = existing_dao(&at, *id).await?;
+			if dao.governed {
+				return Err(anyhow!("DAO #{id} is already governed by its token holders"));
+			}
+			let account = global.account()?;
+			if dao.admin != account.account_id() {
+				return Err(anyhow!("only DAO #{id}'s admin {} may hand it over", dao.admin));
+			}
+			let tx = rt::transactions().data_daos().hand_over(*id);
+			chain::submit(&client, &tx, &account.keypair).await?;
+			print(out, global.json, &HandedOver { id: *id })
+		},
+	}
+}
+
+/// A collective server as typed on the command line: its encryption key (age1…), its
+/// attestation signer (0x + 64 hex digits, or an SS58 address), its endpoint and measurement.
+pub(super) fn collective(
+	key: &str,
+	signer: &str,
+	endpoint: &str,
+	measurement: &str,
+) -> Result<rt::runtime_types::datacoop_primitives::dao::Collective<Vec<u8>>> {
+	let key: Recipient = key.parse().map_err(|e| anyhow!("--collective-key: {e}"))?;
+	let signer = if let Some(hex) = signer.strip_prefix("0x") {
+		let mut b = [0u8; 32];
+		hex::decode_to_slice(hex, &mut b)
+			.map_err(|_| anyhow!("--signer: 0x + 64 hex digits, or an SS58 address"))?;
+		b
+	} else {
+		parse_address(signer)?.0
+	};
+	let measurement: BlobHash =
+		measurement.parse().map_err(|_| anyhow!("--measurement: 0x + 64 hex digits"))?;
+	Ok(rt::runtime_types::datacoop_primitives::dao::Collective {
+		encryption_key: key.to_bytes(),
+		attestation_signer: signer,
+		endpoint: endpoint.as_bytes().to_vec(),
+		measurement: subxt::utils::H256(measurement.0),
+	})
+}
+
+/// A DAO handed over to its holders.
+#[derive(Serialize)]
+struct HandedOver {
+	id: u32,
+}
+
+impl fmt::Display for HandedOver {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		write!(f, "DAO #{} is governed by its token holders now", self.id)
 	}
 }
 
@@ -93,6 +156,8 @@ struct DaoView {
 	token_name: String,
 	token_symbol: String,
 	admin: String,
+	/// Whether only its holders' proposals change it.
+	governed: bool,
 	status: &'static str,
 	collective: CollectiveView,
 	rules: RulesView,
@@ -109,13 +174,32 @@ struct CollectiveView {
 }
 
 #[derive(Serialize)]
-struct RulesView {
+pub(super) struct RulesView {
 	min_contribution_size: u64,
 	max_contribution_size: u64,
 	reward_at_full_score: Amount,
 	min_score: String,
 	/// In COOP, for people (`1 COOP`), in JSON too.
 	contribution_deposit: String,
+	voting_period_blocks: u32,
+	quorum: String,
+	approval_threshold: String,
+	holders_share: String,
+}
+
+/// `rules` as the wallet shows them, dataset-token amounts in `token`.
+pub(super) fn rules_view(rules: &chain::DaoRules, token: &Token) -> RulesView {
+	RulesView {
+		min_contribution_size: rules.min_contribution_size,
+		max_contribution_size: rules.max_contribution_size,
+		reward_at_full_score: token.amount(rules.reward_at_full_score),
+		min_score: permill(rules.min_score.deconstruct()),
+		contribution_deposit: Amount::coop(rules.contribution_deposit).to_string(),
+		voting_period_blocks: rules.voting_period,
+		quorum: permill(rules.quorum.deconstruct()),
+		approval_threshold: permill(rules.approval_threshold.deconstruct()),
+		holders_share: permill(rules.holders_share.deconstruct()),
+	}
 }
 
 fn view(id: u32, d: &chain::DaoInfo) -> DaoView {
@@ -127,6 +211,7 @@ fn view(id: u32, d: &chain::DaoInfo) -> DaoView {
 		token_name: chain::text(&d.token.name),
 		token_symbol: chain::text(&d.token.symbol),
 		admin: d.admin.to_string(),
+		governed: d.governed,
 		status: match d.status {
 			DaoStatus::Active => "active",
 			DaoStatus::Retired => "retired",
@@ -137,13 +222,7 @@ fn view(id: u32, d: &chain::DaoInfo) -> DaoView {
 			endpoint: chain::text(&d.collective.endpoint),
 			measurement: format!("{:?}", d.collective.measurement),
 		},
-		rules: RulesView {
-			min_contribution_size: d.rules.min_contribution_size,
-			max_contribution_size: d.rules.max_contribution_size,
-			reward_at_full_score: Token::of(d).amount(d.rules.reward_at_full_score),
-			min_score: permill(d.rules.min_score.deconstruct()),
-			contribution_deposit: Amount::coop(d.rules.contribution_deposit).to_string(),
-		},
+		rules: rules_view(&d.rules, &Token::of(d)),
 		created_at: d.created_at,
 	}
 }
@@ -183,28 +262,21 @@ async fn create(
 	global: &Global,
 	out: &mut impl Write,
 ) -> Result<()> {
-	for (flag, parts) in
-		[("--min-score", args.min_score), ("--quorum", args.quorum), ("--approval", args.approval)]
-	{
+	for (flag, parts) in [
+		("--min-score", args.min_score),
+		("--quorum", args.quorum),
+		("--approval", args.approval),
+		("--holders-share", args.holders_share),
+	] {
 		if parts > 1_000_000 {
 			return Err(anyhow!("{flag}: parts per million, at most 1000000 (100%), not {parts}"));
 		}
 	}
 	let account = global.account()?;
-	let key: Recipient =
-		args.collective_key.parse().map_err(|e| anyhow!("--collective-key: {e}"))?;
-	let signer = if let Some(hex) = args.signer.strip_prefix("0x") {
-		let mut b = [0u8; 32];
-		hex::decode_to_slice(hex, &mut b)
-			.map_err(|_| anyhow!("--signer: 0x + 64 hex digits, or an SS58 address"))?;
-		b
-	} else {
-		parse_address(&args.signer)?.0
-	};
-	let measurement: BlobHash =
-		args.measurement.parse().map_err(|_| anyhow!("--measurement: 0x + 64 hex digits"))?;
+	let collective =
+		collective(&args.collective_key, &args.signer, &args.endpoint, &args.measurement)?;
 	use datacoop_client::{subxt::utils::Static, DaoRules};
-	use rt::runtime_types::datacoop_primitives::dao::{Collective, TokenInfo};
+	use rt::runtime_types::datacoop_primitives::dao::TokenInfo;
 	use sp_runtime::Permill;
 	let tx = rt::transactions().data_daos().create(
 		args.name.clone().into_bytes(),
@@ -213,12 +285,7 @@ async fn create(
 			name: args.token_name.clone().into_bytes(),
 			symbol: args.token_symbol.clone().into_bytes(),
 		},
-		Collective {
-			encryption_key: key.to_bytes(),
-			attestation_signer: signer,
-			endpoint: args.endpoint.clone().into_bytes(),
-			measurement: subxt::utils::H256(measurement.0),
-		},
+		collective,
 		Static(DaoRules {
 			min_contribution_size: args.min_size,
 			max_contribution_size: args.max_size,
@@ -228,6 +295,7 @@ async fn create(
 			voting_period: args.voting_period,
 			quorum: Permill::from_parts(args.quorum),
 			approval_threshold: Permill::from_parts(args.approval),
+			holders_share: Permill::from_parts(args.holders_share),
 		}),
 	);
 	let events = chain::submit(client, &tx, &account.keypair).await?;

@@ -9,23 +9,27 @@
 //! | `contributions.rs`  | `contributions`, `cancel`, `decrypt`              |
 //! | `balance.rs`        | `balance`, `transfer`                             |
 //! | `rewards.rs`        | `rewards show`, `rewards claim`                   |
+//! | `proposal.rs`       | `proposal create`, `list`, `show`, `vote`, `close`, `unlock` |
+//! | `access.rs`         | `grant list`, `show`, `buy`, `prune`; `offer list`; `treasury show` |
 //! | `envelope.rs`       | `encrypt`, `decrypt-file` (offline)               |
 //!
 //! Every command builds a typed view of its result (`Serialize` for `--json`, `Display` for
 //! people) and hands it to [`print`]; none prints anything else to standard output.
 
+pub mod access;
 pub mod balance;
 pub mod contribute;
 pub mod contributions;
 pub mod dao;
 pub mod envelope;
 pub mod key;
+pub mod proposal;
 pub mod rewards;
 
 use std::{fmt, io::Write};
 
 use anyhow::{anyhow, Result};
-use datacoop_primitives::token;
+use datacoop_primitives::{governance::Scope, token};
 use serde::{Serialize, Serializer};
 use subxt::utils::AccountId32;
 use zeroize::Zeroizing;
@@ -162,6 +166,107 @@ pub fn parse_address(s: &str) -> Result<AccountId32> {
 	s.parse::<AccountId32>().map_err(|_| anyhow!("{s}: not an SS58 address"))
 }
 
+/// A COOP amount as typed: `12.5COOP` or `12.5 COOP` (any case), or an integer of planck
+/// (10^-12 COOP), as `transfer` takes.
+pub fn parse_coop(s: &str) -> Result<u128, String> {
+	let s = s.trim();
+	let lower = s.to_ascii_lowercase();
+	let Some(number) = lower.strip_suffix("coop").map(str::trim) else {
+		return s.parse().map_err(|_| {
+			format!("{s}: an amount is planck (an integer) or COOP with the unit, e.g. 12.5COOP")
+		});
+	};
+	let decimals = usize::from(token::DECIMALS);
+	let (whole, fraction) = match number.split_once('.') {
+		Some((whole, fraction)) => (whole, Some(fraction)),
+		None => (number, None),
+	};
+	let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+	if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+		return Err(format!("{s}: not an amount of COOP, e.g. 12.5COOP"));
+	}
+	let fraction = fraction.unwrap_or("");
+	if fraction.len() > decimals {
+		return Err(format!("{s}: COOP has {decimals} decimal places"));
+	}
+	let padded = format!("{whole}{fraction:0<decimals$}");
+	padded.parse().map_err(|_| format!("{s}: too large"))
+}
+
+/// A scope as typed: `full`, `anonymized`, or `aggregate:N` (answers over groups of at
+/// least N contributions).
+pub fn parse_scope(s: &str) -> Result<Scope, String> {
+	match s {
+		"full" => Ok(Scope::Full),
+		"anonymized" => Ok(Scope::Anonymized),
+		_ => match s.strip_prefix("aggregate:").map(str::parse::<u32>) {
+			Some(Ok(n)) if n > 0 => Ok(Scope::Aggregate { min_group_size: n }),
+			_ => Err(format!("{s}: a scope is full, anonymized or aggregate:N (N at least 1)")),
+		},
+	}
+}
+
+/// A scope as people read it (and `parse_scope` takes it back).
+pub fn scope_name(scope: &Scope) -> String {
+	match scope {
+		Scope::Full => "full".into(),
+		Scope::Anonymized => "anonymized".into(),
+		Scope::Aggregate { min_group_size } => format!("aggregate:{min_group_size}"),
+	}
+}
+
+/// A duration as typed: days (`7d`), hours (`12h`) or blocks (`600b`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duration {
+	Days(u32),
+	Hours(u32),
+	Blocks(u32),
+}
+
+impl std::str::FromStr for Duration {
+	type Err = String;
+	fn from_str(s: &str) -> Result<Duration, String> {
+		let bad = || format!("{s}: a duration is days (7d), hours (12h) or blocks (600b)");
+		let (number, unit) = s.split_at(s.len().saturating_sub(1));
+		let n: u32 = number.parse().map_err(|_| bad())?;
+		match unit {
+			"d" => Ok(Duration::Days(n)),
+			"h" => Ok(Duration::Hours(n)),
+			"b" => Ok(Duration::Blocks(n)),
+			_ => Err(bad()),
+		}
+	}
+}
+
+impl Duration {
+	/// In blocks of `block_time_ms` (read from the chain), rounded up.
+	pub fn blocks(self, block_time_ms: u64) -> Result<u32> {
+		let ms = match self {
+			Duration::Blocks(n) => return Ok(n),
+			Duration::Days(n) => u64::from(n) * 86_400_000,
+			Duration::Hours(n) => u64::from(n) * 3_600_000,
+		};
+		let block_time_ms = block_time_ms.max(1);
+		u32::try_from(ms.div_ceil(block_time_ms)).map_err(|_| anyhow!("{self:?}: too long"))
+	}
+}
+
+/// `blocks` blocks of `block_time_ms` as people read a span: `7d`, `3h 20m`, `45s`.
+pub fn span(blocks: u32, block_time_ms: u64) -> String {
+	let secs = u64::from(blocks) * block_time_ms / 1000;
+	let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60, secs % 60);
+	let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "m"), (s, "s")]
+		.into_iter()
+		.filter(|(n, _)| *n > 0)
+		.map(|(n, unit)| format!("{n}{unit}"))
+		.collect();
+	if parts.is_empty() {
+		"0s".into()
+	} else {
+		parts.join(" ")
+	}
+}
+
 /// DAO `id`, read at `at`; an error saying where to look if there is none.
 pub async fn existing_dao(at: &chain::At, id: u32) -> Result<chain::DaoInfo> {
 	at.dao(id).await?.ok_or_else(|| anyhow!("there is no DAO #{id}: see `datacoop dao list`"))
@@ -237,6 +342,39 @@ mod tests {
 		};
 		assert_eq!(printed(&List::new(vec![], "none yet")), "none yet\n[]\n");
 		assert_eq!(printed(&List::new(vec![1, 2], "none yet")), "1\n2\n[1,2]\n");
+	}
+
+	#[test]
+	fn coop_amounts_parse_with_their_unit_or_as_planck() {
+		assert_eq!(parse_coop("12.5COOP"), Ok(12_500_000_000_000));
+		assert_eq!(parse_coop("1 coop"), Ok(1_000_000_000_000));
+		assert_eq!(parse_coop("0.000000000001COOP"), Ok(1));
+		assert_eq!(parse_coop("1500"), Ok(1_500));
+		for bad in ["", "COOP", "1.COOP", ".5COOP", "1.0000000000001COOP", "-1", "1e3COOP", "x"] {
+			assert!(parse_coop(bad).is_err(), "{bad}");
+		}
+		assert!(parse_coop("999999999999999999999999999999COOP").is_err());
+	}
+
+	#[test]
+	fn scopes_and_durations_parse_as_typed() {
+		assert_eq!(parse_scope("full"), Ok(Scope::Full));
+		assert_eq!(parse_scope("aggregate:10"), Ok(Scope::Aggregate { min_group_size: 10 }));
+		for bad in ["", "Full", "aggregate", "aggregate:0", "aggregate:-1"] {
+			assert!(parse_scope(bad).is_err(), "{bad}");
+		}
+		let scope = Scope::Aggregate { min_group_size: 7 };
+		assert_eq!(parse_scope(&scope_name(&scope)), Ok(scope));
+		let blocks = |s: &str| s.parse::<Duration>().unwrap().blocks(6_000).unwrap();
+		assert_eq!(blocks("7d"), 7 * 14_400);
+		assert_eq!(blocks("1h"), 600);
+		assert_eq!(blocks("42b"), 42);
+		for bad in ["", "7", "d", "7w", "-1d", "1.5d"] {
+			assert!(bad.parse::<Duration>().is_err(), "{bad}");
+		}
+		assert_eq!(span(14_400, 6_000), "1d");
+		assert_eq!(span(605, 6_000), "1h 30s");
+		assert_eq!(span(0, 6_000), "0s");
 	}
 
 	#[test]
