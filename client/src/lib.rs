@@ -27,16 +27,19 @@ pub use subxt::{
 };
 pub use subxt_signer::sr25519::Keypair;
 
-/// The chain's calls, storage, constants, events and runtime APIs.
+/// The chain's calls, storage, constants, events and runtime APIs. Substituted types take
+/// this chain's concrete parameters (accounts, `u128` balances, `u32` blocks): inside a
+/// generated generic type (a proposal's action holds rules and a scope) a generic `Static<T>`
+/// would need codec bounds the generated code does not give.
 #[subxt::subxt(
 	runtime_metadata_path = "../artifacts/datacoop.scale",
 	substitute_type(
 		path = "datacoop_primitives::dao::DaoInfo<A, B, C>",
-		with = "::subxt::utils::Static<::datacoop_primitives::dao::DaoInfo<A, B, C>>"
+		with = "::subxt::utils::Static<::datacoop_primitives::dao::DaoInfo<::subxt::utils::AccountId32, u128, u32>>"
 	),
 	substitute_type(
 		path = "datacoop_primitives::dao::DaoRules<A, B>",
-		with = "::subxt::utils::Static<::datacoop_primitives::dao::DaoRules<A, B>>"
+		with = "::subxt::utils::Static<::datacoop_primitives::dao::DaoRules<u128, u32>>"
 	),
 	substitute_type(
 		path = "datacoop_primitives::dao::DaoStatus",
@@ -44,11 +47,11 @@ pub use subxt_signer::sr25519::Keypair;
 	),
 	substitute_type(
 		path = "datacoop_primitives::contribution::ContributionInfo<A, B, C>",
-		with = "::subxt::utils::Static<::datacoop_primitives::contribution::ContributionInfo<A, B, C>>"
+		with = "::subxt::utils::Static<::datacoop_primitives::contribution::ContributionInfo<::subxt::utils::AccountId32, u128, u32>>"
 	),
 	substitute_type(
 		path = "datacoop_primitives::contribution::Attestation<A>",
-		with = "::subxt::utils::Static<::datacoop_primitives::contribution::Attestation<A>>"
+		with = "::subxt::utils::Static<::datacoop_primitives::contribution::Attestation<u32>>"
 	),
 	substitute_type(
 		path = "datacoop_primitives::contribution::Scores",
@@ -64,19 +67,19 @@ pub use subxt_signer::sr25519::Keypair;
 	),
 	substitute_type(
 		path = "datacoop_primitives::governance::Offer<A>",
-		with = "::subxt::utils::Static<::datacoop_primitives::governance::Offer<A>>"
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::Offer<u128>>"
 	),
 	substitute_type(
 		path = "datacoop_primitives::governance::GrantInfo<A, B, C>",
-		with = "::subxt::utils::Static<::datacoop_primitives::governance::GrantInfo<A, B, C>>"
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::GrantInfo<::subxt::utils::AccountId32, u128, u32>>"
 	),
 	substitute_type(
 		path = "datacoop_primitives::governance::ProposalInfo<A, B, C>",
-		with = "::subxt::utils::Static<::datacoop_primitives::governance::ProposalInfo<A, B, C>>"
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::ProposalInfo<::subxt::utils::AccountId32, u128, u32>>"
 	),
 	substitute_type(
 		path = "datacoop_primitives::governance::VoteInfo<A, B>",
-		with = "::subxt::utils::Static<::datacoop_primitives::governance::VoteInfo<A, B>>"
+		with = "::subxt::utils::Static<::datacoop_primitives::governance::VoteInfo<u128, u32>>"
 	)
 )]
 pub mod api {}

@@ -5,7 +5,7 @@
 use anyhow::{anyhow, Result};
 pub use datacoop_client::{
 	api as datacoop, text, Action, At, Chain, ContributionInfo, DaoInfo, DaoRules, Events,
-	GrantInfo, Keypair, Offer, ProposalInfo, Status as ContributionStatus, VoteInfo,
+	GrantInfo, Keypair, ProposalInfo, Status as ContributionStatus,
 };
 
 /// Connects to the node at `url`.

@@ -81,8 +81,8 @@ test('a granted fee reaches the holders pro rata, after a transfer mid-vote, and
       rewardAtFullScore: 1_000n * UNIT,
       minScore: 500_000,
       contributionDeposit: 2n * UNIT,
-      // The development chain's shortest vote: 5 blocks, 30 seconds.
-      votingPeriod: 5,
+      // Over a minute: the votes below take a block each (the development chain allows 5).
+      votingPeriod: 12,
       quorum: 200_000,
       approvalThreshold: 500_000,
       holdersShare: 800_000
@@ -131,8 +131,9 @@ test('a granted fee reaches the holders pro rata, after a transfer mid-vote, and
   const bobsVotes = await api.call.governanceApi.votes(daoId, keys.Bob.address);
   assert.equal(bobsVotes[0].amount.toBigInt(), 500n * UNIT);
   // Charlie votes his 900, Dave votes nay with his 600.
-  assert.equal((await vote('Charlie', id, true)).error, undefined);
-  assert.equal((await vote('Dave', id, false)).error, undefined);
+  const [charlie, dave] = await Promise.all([vote('Charlie', id, true), vote('Dave', id, false)]);
+  assert.equal(charlie.error, undefined);
+  assert.equal(dave.error, undefined);
   const tally = (await api.call.governanceApi.proposal(id)).unwrap();
   assert.equal(tally.ayes.toBigInt(), 1_400n * UNIT);
   assert.equal(tally.nays.toBigInt(), 600n * UNIT);

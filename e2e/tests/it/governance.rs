@@ -1,5 +1,5 @@
 //! Governance and paid access through the `datacoop` wallet, against the real node
-//! (`--dev`, whose votes may last 5 blocks) and storage: two contributors earn a DAO's tokens,
+//! (`--dev`, whose votes may be short) and storage: two contributors earn a DAO's tokens,
 //! a data consumer proposes a paid grant, the holders vote, the proposal is closed, the fee
 //! reaches holders and treasury; then the holders set an offer and anyone buys at it.
 
@@ -11,6 +11,9 @@ use serde_json::Value;
 use crate::wallet::{attest, create_dao, write_file};
 
 const UNIT: u128 = 1_000_000_000_000;
+/// A minute of blocks: each wallet command waits for finality (two or three blocks), and a
+/// proposal's first votes must land before its end.
+const VOTING_PERIOD: &str = "10";
 
 fn planck(v: &Value) -> u128 {
 	v.as_str().unwrap_or_else(|| panic!("an amount, not {v}")).parse().unwrap()
@@ -33,8 +36,14 @@ async fn holders_govern_and_sell_access_through_the_wallet() {
 	let w = Wallet::new(node.url(), storage);
 	let files = tempfile::tempdir().unwrap();
 	let collective = datacoop_envelope::Identity::generate().unwrap();
-	let dao =
-		create_dao(&w, "Chat exports", "Chat", "CHAT", &collective, &["--voting-period", "5"]);
+	let dao = create_dao(
+		&w,
+		"Chat exports",
+		"Chat",
+		"CHAT",
+		&collective,
+		&["--voting-period", VOTING_PERIOD],
+	);
 	assert_eq!(w.json(&["dao", "show", &dao])["rules"]["holders_share"], "80.0%");
 
 	// Bob and Charlie contribute; the collective accepts both at 80%: 8 CHAT each.
@@ -72,23 +81,23 @@ async fn holders_govern_and_sell_access_through_the_wallet() {
 		"100COOP",
 	]);
 	let id = p["id"].to_string();
+	// Bob votes with all his tokens at once: they cannot move until the vote ends.
+	let voted = w.json(&["--account", "//Bob", "proposal", "vote", &id, "aye"]);
+	assert_eq!(planck(&voted["amount"]), 8 * UNIT);
 	let shown = w.json(&["proposal", "show", &id]);
 	assert_eq!(shown["action"]["type"], "grant_access");
 	assert_eq!(shown["action"]["duration_blocks"], 600);
 	assert_eq!(planck(&shown["escrow"]), 100 * UNIT);
-	assert_eq!(shown["passing"], false);
+	assert_eq!(planck(&shown["ayes"]), 8 * UNIT);
+	assert_eq!(shown["passing"], true);
 	assert_eq!(w.json(&["proposal", "list", "--dao", &dao]).as_array().unwrap().len(), 1);
-	let e = w.fails(&["--account", "//Dave", "proposal", "close", &id]);
-	assert!(e.contains("still voting"), "{e}");
-
-	// Bob votes with all his tokens: they cannot move until the vote ends.
-	let voted = w.json(&["--account", "//Bob", "proposal", "vote", &id, "aye"]);
-	assert_eq!(planck(&voted["amount"]), 8 * UNIT);
 	let charlie = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
 	let e = w.fails(&["--account", "//Bob", "transfer", charlie, "1", "--dao", &dao]);
 	assert!(e.contains("TokensFrozen"), "{e}");
 	let e = w.fails(&["--account", "//Eve", "proposal", "vote", &id, "aye"]);
 	assert!(e.contains("no tokens"), "{e}");
+	let e = w.fails(&["--account", "//Dave", "proposal", "close", &id]);
+	assert!(e.contains("still voting"), "{e}");
 
 	wait_for_end(&w, &id);
 	assert_eq!(w.json(&["proposal", "show", &id])["passing"], true);

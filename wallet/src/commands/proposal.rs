@@ -469,7 +469,7 @@ async fn create(
 	global: &Global,
 	out: &mut impl Write,
 ) -> Result<()> {
-	use rt::runtime_types::datacoop_primitives::governance::Action as A;
+	use rt::dao_governance::calls::propose::Action as A;
 	let dao = existing_dao(at, args.dao).await?;
 	let account = global.account()?;
 	let action = match &args.action {
