@@ -21,7 +21,7 @@
 //! - [`Pallet::hand_over`]: the admin gives up those powers for good; from then on only the
 //!   DAO's token holders change it, through proposals in `pallet-dao-governance` (which
 //!   reaches this pallet through `DaoAdmin`), and `ForceOrigin` in an emergency. Governance
-//!   may act before a hand-over too: the holders always have the last word.
+//!   may act before a hand-over too (and the admin may then change the DAO again).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

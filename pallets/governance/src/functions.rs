@@ -110,7 +110,13 @@ impl<T: Config> Pallet<T> {
 		let description_uri =
 			BoundedVec::try_from(description_uri).map_err(|_| Error::<T>::DescriptionTooLong)?;
 		let terms = T::Daos::dao_terms(dao_id).ok_or(Error::<T>::UnknownDao)?;
-		ensure!(terms.active, Error::<T>::DaoRetired);
+		// A retired DAO takes no new business, but its holders still wind it down: they may
+		// spend what its treasury holds, end grants and withdraw offers.
+		let winding_down = matches!(
+			action,
+			Action::TreasurySpend { .. } | Action::RevokeAccess { .. } | Action::RemoveOffer { .. }
+		);
+		ensure!(terms.active || winding_down, Error::<T>::DaoRetired);
 		let (action, escrow) = Self::checked_action(&proposer, action)?;
 
 		let now = frame_system::Pallet::<T>::block_number();

@@ -429,3 +429,33 @@ fn each_dao_votes_with_its_own_token() {
 		assert_noop!(vote(CONSUMER, id, true, None), Error::<Test>::NoTokens);
 	});
 }
+
+#[test]
+fn a_retired_dao_still_spends_its_treasury_and_ends_grants() {
+	build_and_execute(|| {
+		let dao = dao_with_holders();
+		let id = propose(CONSUMER, dao, grant_access(Scope::Full));
+		assert_ok!(vote(ALICE, id, true, None));
+		assert_eq!(close_at_end(id), (true, Some(Ok(()))));
+		let grant = AccessGrants::live_grant(dao, &CONSUMER).expect("granted");
+		assert_ok!(DataDaos::retire(RuntimeOrigin::signed(ADMIN), dao));
+
+		// No new business...
+		let p = |action: CallAction| {
+			Governance::propose(RuntimeOrigin::signed(ALICE), dao, action, Vec::new())
+		};
+		assert_noop!(p(grant_access(Scope::Full)), Error::<Test>::DaoRetired);
+		let offer = Action::SetOffer { scope: Scope::Full, price_per_day: 1, max_days: 1 };
+		assert_noop!(p(offer), Error::<Test>::DaoRetired);
+		// ...but what the treasury holds is not locked away for good, and grants can end.
+		let spend = propose(ALICE, dao, Action::TreasurySpend { to: BOB, amount: 200 });
+		let revoke = propose(ALICE, dao, Action::RevokeAccess { grant_id: grant.id });
+		assert_ok!(vote(ALICE, spend, true, None));
+		assert_ok!(vote(ALICE, revoke, true, None));
+		let bob = Balances::balance(&BOB);
+		assert_eq!(close_at_end(spend), (true, Some(Ok(()))));
+		assert_eq!(close_at_end(revoke), (true, Some(Ok(()))));
+		assert_eq!(Balances::balance(&BOB), bob + 200);
+		assert!(AccessGrants::live_grant(dao, &CONSUMER).is_none());
+	});
+}

@@ -41,9 +41,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `AccessGrants::Grants` (r:0 w:1), `DatasetTokens::Rewards` (r:1 w:1),
 	/// `System::Account` (r:3 w:3)
 	fn close(_h: u32, ) -> Weight {
-		Weight::from_parts(350_000_000, 12_000)
-			.saturating_add(T::DbWeight::get().reads(10))
-			.saturating_add(T::DbWeight::get().writes(10))
+		// A passed GrantAccess pays through `DatasetTokens::deposit_rewards` (measured 1.15 ms)
+		// and `AccessGrants::buy`'s other work: charged as a purchase plus the proposal's own.
+		Weight::from_parts(1_600_000_000, 14_000)
+			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().writes(12))
 	}
 	/// Storage: `DaoGovernance::Voting` (r:1 w:1), `DatasetTokens::Frozen` (r:0 w:1)
 	fn unlock() -> Weight {
@@ -75,9 +77,11 @@ impl WeightInfo for () {
 	/// `AccessGrants::Grants` (r:0 w:1), `DatasetTokens::Rewards` (r:1 w:1),
 	/// `System::Account` (r:3 w:3)
 	fn close(_h: u32, ) -> Weight {
-		Weight::from_parts(350_000_000, 12_000)
-			.saturating_add(ParityDbWeight::get().reads(10))
-			.saturating_add(ParityDbWeight::get().writes(10))
+		// A passed GrantAccess pays through `DatasetTokens::deposit_rewards` (measured 1.15 ms)
+		// and `AccessGrants::buy`'s other work: charged as a purchase plus the proposal's own.
+		Weight::from_parts(1_600_000_000, 14_000)
+			.saturating_add(ParityDbWeight::get().reads(12))
+			.saturating_add(ParityDbWeight::get().writes(12))
 	}
 	/// Storage: `DaoGovernance::Voting` (r:1 w:1), `DatasetTokens::Frozen` (r:0 w:1)
 	fn unlock() -> Weight {

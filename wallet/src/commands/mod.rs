@@ -227,13 +227,16 @@ impl std::str::FromStr for Duration {
 	type Err = String;
 	fn from_str(s: &str) -> Result<Duration, String> {
 		let bad = || format!("{s}: a duration is days (7d), hours (12h) or blocks (600b)");
-		let (number, unit) = s.split_at(s.len().saturating_sub(1));
-		let n: u32 = number.parse().map_err(|_| bad())?;
-		match unit {
-			"d" => Ok(Duration::Days(n)),
-			"h" => Ok(Duration::Hours(n)),
-			"b" => Ok(Duration::Blocks(n)),
-			_ => Err(bad()),
+		// By suffix, never by byte index: the last character may take several bytes.
+		let parse = |number: &str| number.parse::<u32>().map_err(|_| bad());
+		if let Some(n) = s.strip_suffix('d') {
+			parse(n).map(Duration::Days)
+		} else if let Some(n) = s.strip_suffix('h') {
+			parse(n).map(Duration::Hours)
+		} else if let Some(n) = s.strip_suffix('b') {
+			parse(n).map(Duration::Blocks)
+		} else {
+			Err(bad())
 		}
 	}
 }
@@ -369,7 +372,7 @@ mod tests {
 		assert_eq!(blocks("7d"), 7 * 14_400);
 		assert_eq!(blocks("1h"), 600);
 		assert_eq!(blocks("42b"), 42);
-		for bad in ["", "7", "d", "7w", "-1d", "1.5d"] {
+		for bad in ["", "7", "d", "7w", "-1d", "1.5d", "1µ", "µ", "7dd"] {
 			assert!(bad.parse::<Duration>().is_err(), "{bad}");
 		}
 		assert_eq!(span(14_400, 6_000), "1d");

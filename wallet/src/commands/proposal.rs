@@ -391,14 +391,15 @@ pub async fn run(command: &Command, global: &Global, out: &mut impl Write) -> Re
 		},
 		Command::Vote(args) => {
 			let account = global.account()?;
-			let p = open_proposal(&at, args.id).await?;
-			// Read at the best block: a vote in a block not final yet is still a vote.
+			// Read at the best block: a proposal or a vote in a block not final yet counts
+			// already, and a short vote may end before its proposal is final.
 			let best = client.at_best().await?;
+			let p = open_proposal(&best, args.id).await?;
 			if best.number() >= p.ends {
 				bail!("proposal #{}'s vote ended at block {}: close it instead", p.id, p.ends);
 			}
 			let held = best.token_balance(p.dao_id, &account.account_id()).await?;
-			let token = Token::of(&existing_dao(&at, p.dao_id).await?);
+			let token = Token::of(&existing_dao(&best, p.dao_id).await?);
 			let amount = args.amount.unwrap_or(held);
 			if held == 0 {
 				bail!("I hold no tokens of DAO #{}: nothing to vote with", p.dao_id);
@@ -413,8 +414,8 @@ pub async fn run(command: &Command, global: &Global, out: &mut impl Write) -> Re
 		},
 		Command::Close { id } => {
 			let account = global.account()?;
-			let p = open_proposal(&at, *id).await?;
 			let best = client.at_best().await?;
+			let p = open_proposal(&best, *id).await?;
 			if best.number() < p.ends {
 				let left = span(p.ends - best.number(), at.block_time_ms()?);
 				bail!("proposal #{id} is still voting until block {} ({left} left)", p.ends);
