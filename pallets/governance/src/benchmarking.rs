@@ -10,8 +10,8 @@ use datacoop_primitives::{
 };
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get};
-use frame_system::RawOrigin;
-use sp_runtime::traits::{Bounded, One};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_runtime::traits::{Bounded, One, Saturating};
 
 use crate::*;
 
@@ -27,8 +27,9 @@ where
 	who
 }
 
-/// A DAO with `h` holders, `voter` among them, and another DAO with the other
-/// `BENCHMARKED_HOLDERS - h`. Setup events are cleared (see dataset-tokens' benchmarks).
+/// A DAO with `h` holders, `voter` among them with more than half the supply (so its vote
+/// alone passes a proposal), and another DAO with the other `BENCHMARKED_HOLDERS - h`. Setup
+/// events are cleared (see dataset-tokens' benchmarks).
 fn dao_with_holders<T: Config>(h: u32, voter: &T::AccountId) -> DaoId
 where
 	T::Currency: Mutate<T::AccountId>,
@@ -42,9 +43,15 @@ where
 	for i in h..BENCHMARKED_HOLDERS {
 		T::BenchmarkHelper::mint(other, &account("holder", i, 0), TOKENS.into());
 	}
-	T::BenchmarkHelper::mint(dao, voter, TOKENS.into());
+	T::BenchmarkHelper::mint(dao, voter, voter_tokens::<T>(h));
 	frame_system::Pallet::<T>::reset_events();
 	dao
+}
+
+/// The voter's tokens in a DAO of `h` holders: as many as all the others together, and one
+/// holding more.
+fn voter_tokens<T: Config>(h: u32) -> BalanceOf<T> {
+	BalanceOf::<T>::from(TOKENS).saturating_mul(h.into())
 }
 
 fn grant_access<T: Config>(consumer: &T::AccountId) -> CallActionOf<T> {
@@ -127,7 +134,7 @@ mod benchmarks {
 			<T as Config>::RuntimeEvent::from(Event::<T>::Closed {
 				proposal_id: id,
 				dao_id: dao,
-				ayes: TOKENS.into(),
+				ayes: voter_tokens::<T>(h),
 				nays: 0u32.into(),
 				passed: true,
 				result: Some(Ok(())),
