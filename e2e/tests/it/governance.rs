@@ -19,6 +19,11 @@ fn planck(v: &Value) -> u128 {
 	v.as_str().unwrap_or_else(|| panic!("an amount, not {v}")).parse().unwrap()
 }
 
+/// `datacoop grant buy` as //Eve types it.
+fn eve_buys<'a>(dao: &'a str, scope: &'a str, days: &'a str) -> [&'a str; 10] {
+	["--account", "//Eve", "grant", "buy", "--dao", dao, "--scope", scope, "--days", days]
+}
+
 /// Waits until proposal `id`'s vote has ended in the finalized chain (what the wallet reads).
 fn wait_for_end(w: &Wallet, id: &str) {
 	let deadline = Instant::now() + Duration::from_secs(120);
@@ -142,44 +147,11 @@ async fn holders_govern_and_sell_access_through_the_wallet() {
 	w.json(&["--account", "//Charlie", "proposal", "close", &id]);
 	let offers = w.json(&["offer", "list", "--dao", &dao]);
 	assert_eq!(offers[0]["scope"], "anonymized");
-	let e = w.fails(&[
-		"--account",
-		"//Eve",
-		"grant",
-		"buy",
-		"--dao",
-		&dao,
-		"--scope",
-		"full",
-		"--days",
-		"1",
-	]);
+	let e = w.fails(&eve_buys(&dao, "full", "1"));
 	assert!(e.contains("offers no full access"), "{e}");
-	let e = w.fails(&[
-		"--account",
-		"//Eve",
-		"grant",
-		"buy",
-		"--dao",
-		&dao,
-		"--scope",
-		"anonymized",
-		"--days",
-		"11",
-	]);
+	let e = w.fails(&eve_buys(&dao, "anonymized", "11"));
 	assert!(e.contains("1 to 10"), "{e}");
-	let bought = w.json(&[
-		"--account",
-		"//Eve",
-		"grant",
-		"buy",
-		"--dao",
-		&dao,
-		"--scope",
-		"anonymized",
-		"--days",
-		"2",
-	]);
+	let bought = w.json(&eve_buys(&dao, "anonymized", "2"));
 	assert_eq!(planck(&bought["price"]), 2 * UNIT);
 	assert_eq!(bought["grant"]["scope"], "anonymized");
 	assert_eq!(w.json(&["grant", "list", "--dao", &dao]).as_array().unwrap().len(), 2);
