@@ -452,6 +452,13 @@ pub mod governance {
 				Scope::Aggregate { .. } => 2,
 			}
 		}
+
+		/// Whether a grant or an offer may have this scope: an aggregate scope's smallest
+		/// group must be at least one contribution (zero is a mistake, not a setting, and is
+		/// refused rather than quietly read as one).
+		pub fn is_valid(&self) -> bool {
+			!matches!(self, Scope::Aggregate { min_group_size: 0 })
+		}
 	}
 
 	/// What a passed proposal does. `Endpoint` is a `Vec<u8>` in calls and a bounded vector
@@ -645,6 +652,9 @@ pub mod traits {
 		) -> DispatchResult;
 		/// Closes DAO `dao_id` to new contributions.
 		fn retire(dao_id: DaoId) -> DispatchResult;
+		/// Whether `rules` are rules a DAO may have (what `update_rules` will check): so a
+		/// proposal that could never apply is refused before anyone votes on it.
+		fn check_rules(rules: &DaoRules<Balance, BlockNumber>) -> DispatchResult;
 	}
 
 	/// What a DAO's governance may do with its grants, offers and treasury, once the vote
@@ -667,6 +677,12 @@ pub mod traits {
 		fn remove_offer(dao_id: DaoId, scope: crate::governance::Scope) -> DispatchResult;
 		/// Pays `amount` from DAO `dao_id`'s treasury to `to`.
 		fn spend(dao_id: DaoId, to: &AccountId, amount: Balance) -> DispatchResult;
+		/// Whether a grant of `scope` for `duration` blocks could be made (what `grant`
+		/// checks of its arguments): checked when it is proposed, before anyone votes.
+		fn check_grant(scope: &crate::governance::Scope, duration: BlockNumber) -> DispatchResult;
+		/// Whether `offer` could be set (what `set_offer` checks of it): checked when it is
+		/// proposed.
+		fn check_offer(offer: &crate::governance::Offer<Balance>) -> DispatchResult;
 	}
 }
 

@@ -175,11 +175,13 @@ test('the holders set an offer, and anyone buys access at it without a vote', as
   assert.equal(offers.length, 1);
   assert.equal(offers[0].scope.asAggregate.minGroupSize.toNumber(), 10);
   const scope = { Aggregate: { minGroupSize: 10 } };
-  // More days than the offer allows, or a scope not on offer: refused, nothing paid.
-  assert.equal((await send(api.tx.accessGrants.buy(daoId, scope, 31), keys.Eve)).error, 'accessGrants.InvalidDays');
-  assert.equal((await send(api.tx.accessGrants.buy(daoId, 'Full', 1), keys.Eve)).error, 'accessGrants.NoOffer');
+  // More days than the offer allows, a scope not on offer, or a price above the buyer's limit
+  // (3 days at 10 COOP is 30): refused, nothing paid.
+  assert.equal((await send(api.tx.accessGrants.buy(daoId, scope, 31, 310n * UNIT), keys.Eve)).error, 'accessGrants.InvalidDays');
+  assert.equal((await send(api.tx.accessGrants.buy(daoId, 'Full', 1, 10n * UNIT), keys.Eve)).error, 'accessGrants.NoOffer');
+  assert.equal((await send(api.tx.accessGrants.buy(daoId, scope, 3, 30n * UNIT - 1n), keys.Eve)).error, 'accessGrants.PriceAboveLimit');
   const treasury = (await api.call.accessGrantsApi.treasuryBalance(daoId)).toBigInt();
-  await ok(api.tx.accessGrants.buy(daoId, scope, 3), keys.Eve);
+  await ok(api.tx.accessGrants.buy(daoId, scope, 3, 30n * UNIT), keys.Eve);
   const grant = (await api.call.accessGrantsApi.liveGrant(daoId, keys.Eve.address)).unwrap();
   assert.equal(grant.paid.toBigInt(), 30n * UNIT);
   assert.ok(grant.scope.isAggregate);

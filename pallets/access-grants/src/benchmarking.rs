@@ -67,7 +67,7 @@ mod benchmarks {
 		assert!(T::Currency::balance(&Pallet::<T>::treasury(dao_id)).is_zero());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), dao_id, Scope::Full, 1);
+		_(RawOrigin::Signed(caller.clone()), dao_id, Scope::Full, 1, PRICE_PER_DAY.into());
 
 		let grant = Pallet::<T>::live_grant(dao_id, &caller).expect("a live grant");
 		assert_eq!(grant.paid, BalanceOf::<T>::from(PRICE_PER_DAY));
@@ -80,7 +80,8 @@ mod benchmarks {
 		T::BenchmarkHelper::mint(dao_id, &account("holder", 0, 0), HOLDING.into());
 		let grantee = funded::<T>("consumer", 0);
 		let grant_id =
-			Pallet::<T>::do_buy(grantee.clone(), dao_id, Scope::Full, 1).expect("a valid purchase");
+			Pallet::<T>::do_buy(grantee.clone(), dao_id, Scope::Full, 1, PRICE_PER_DAY.into())
+				.expect("a valid purchase");
 		let expires = Grants::<T>::get(grant_id).expect("the grant").expires;
 		frame_system::Pallet::<T>::set_block_number(expires);
 		let caller = funded::<T>("pruner", 0);

@@ -69,6 +69,7 @@ impl<T: Config> Pallet<T> {
 		dao_id: DaoId,
 		scope: Scope,
 		days: u32,
+		max_price: BalanceOf<T>,
 	) -> Result<GrantId, DispatchError> {
 		let holders_share = Self::active_dao_share(dao_id)?;
 		let offer = Offers::<T>::get(dao_id, scope.kind())
@@ -76,6 +77,7 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::NoOffer)?;
 		ensure!((1..=offer.max_days).contains(&days), Error::<T>::InvalidDays);
 		let price = offer.price_per_day.checked_mul(&days.into()).ok_or(Error::<T>::Overflow)?;
+		ensure!(price <= max_price, Error::<T>::PriceAboveLimit);
 		let duration =
 			T::BlocksPerDay::get().checked_mul(&days.into()).ok_or(Error::<T>::Overflow)?;
 		Self::issue(dao_id, holders_share, who, scope, duration, price)
@@ -92,6 +94,34 @@ impl<T: Config> Pallet<T> {
 	) -> Result<GrantId, DispatchError> {
 		let holders_share = Self::active_dao_share(dao_id)?;
 		Self::issue(dao_id, holders_share, grantee, scope, duration, fee)
+	}
+
+	/// What a grant's own terms must be, whoever makes it: a valid scope, and at least a
+	/// block and at most `MaxGrantDuration`.
+	pub(crate) fn check_grant(scope: &Scope, duration: BlockNumberFor<T>) -> DispatchResult {
+		ensure!(scope.is_valid(), Error::<T>::InvalidScope);
+		ensure!(
+			!duration.is_zero() && duration <= T::MaxGrantDuration::get(),
+			Error::<T>::InvalidDuration
+		);
+		Ok(())
+	}
+
+	/// What an offer must be: a valid scope, a price and days above zero, and every purchase
+	/// it allows possible (no longer than `MaxGrantDuration`, at a price that is a balance).
+	pub(crate) fn check_offer(offer: &OfferOf<T>) -> DispatchResult {
+		ensure!(offer.scope.is_valid(), Error::<T>::InvalidScope);
+		ensure!(!offer.price_per_day.is_zero() && offer.max_days > 0, Error::<T>::InvalidOffer);
+		let longest = T::BlocksPerDay::get().checked_mul(&offer.max_days.into());
+		ensure!(
+			longest.is_some_and(|blocks| blocks <= T::MaxGrantDuration::get()),
+			Error::<T>::InvalidOffer
+		);
+		ensure!(
+			offer.price_per_day.checked_mul(&offer.max_days.into()).is_some(),
+			Error::<T>::InvalidOffer
+		);
+		Ok(())
 	}
 
 	/// The share of fees DAO `dao_id` pays its token holders, if it exists and is active.
@@ -113,10 +143,7 @@ impl<T: Config> Pallet<T> {
 		duration: BlockNumberFor<T>,
 		fee: BalanceOf<T>,
 	) -> Result<GrantId, DispatchError> {
-		ensure!(
-			!duration.is_zero() && duration <= T::MaxGrantDuration::get(),
-			Error::<T>::InvalidDuration
-		);
+		Self::check_grant(&scope, duration)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		match GrantOf::<T>::get(dao_id, &grantee).and_then(Grants::<T>::get) {
 			Some(mut grant) if grant.is_live(now) => {
@@ -138,9 +165,10 @@ impl<T: Config> Pallet<T> {
 				let next = grant_id.checked_add(1).ok_or(Error::<T>::NoMoreGrantIds)?;
 				let expires = now.checked_add(&duration).ok_or(Error::<T>::Overflow)?;
 				// An expired grant's deposit is still held: the new grant takes it over.
-				if expired.is_none() {
-					Self::hold_deposit(&grantee)?;
-				}
+				let deposit = match &expired {
+					Some(old) => old.deposit,
+					None => Self::hold_deposit(&grantee)?,
+				};
 				Self::pay_fee(dao_id, holders_share, &grantee, fee)?;
 
 				if let Some(old) = expired {
@@ -161,6 +189,7 @@ impl<T: Config> Pallet<T> {
 						starts: now,
 						expires,
 						paid: fee,
+						deposit,
 					},
 				);
 				GrantOf::<T>::insert(dao_id, &grantee, grant_id);
@@ -222,13 +251,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	fn hold_deposit(who: &T::AccountId) -> DispatchResult {
+	/// Holds `GrantDeposit` from `who` and says how much that was.
+	fn hold_deposit(who: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
 		let deposit = T::GrantDeposit::get();
 		if !deposit.is_zero() {
 			T::Currency::hold(&HoldReason::GrantDeposit.into(), who, deposit)
 				.map_err(|_| Error::<T>::CannotPayDeposit)?;
 		}
-		Ok(())
+		Ok(deposit)
 	}
 
 	fn release_deposit(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
@@ -247,20 +277,22 @@ impl<T: Config> Pallet<T> {
 		let grant = Grants::<T>::get(grant_id).ok_or(Error::<T>::UnknownGrant)?;
 		ensure!(!grant.is_live(frame_system::Pallet::<T>::block_number()), Error::<T>::GrantLive);
 
-		let reward = if by == grant.grantee || T::PruneReward::get().is_zero() {
+		// The reward comes out of this grant's own deposit, never more than it.
+		let reward_due = T::PruneReward::get().min(grant.deposit);
+		let reward = if by == grant.grantee || reward_due.is_zero() {
 			Zero::zero()
 		} else {
 			T::Currency::transfer_on_hold(
 				&HoldReason::GrantDeposit.into(),
 				&grant.grantee,
 				&by,
-				T::PruneReward::get(),
+				reward_due,
 				Precision::BestEffort,
 				Restriction::Free,
 				Fortitude::Polite,
 			)?
 		};
-		Self::release_deposit(&grant.grantee, T::GrantDeposit::get().saturating_sub(reward))?;
+		Self::release_deposit(&grant.grantee, grant.deposit.saturating_sub(reward))?;
 
 		Grants::<T>::remove(grant_id);
 		GrantOf::<T>::remove(grant.dao_id, &grant.grantee);
@@ -272,7 +304,7 @@ impl<T: Config> Pallet<T> {
 		let grant = Grants::<T>::get(grant_id).ok_or(Error::<T>::UnknownGrant)?;
 		ensure!(grant.dao_id == dao_id, Error::<T>::WrongDao);
 		// The deposit paid for the record, which goes now; the fee is not returned.
-		Self::release_deposit(&grant.grantee, T::GrantDeposit::get())?;
+		Self::release_deposit(&grant.grantee, grant.deposit)?;
 
 		Grants::<T>::remove(grant_id);
 		GrantOf::<T>::remove(dao_id, &grant.grantee);
@@ -282,18 +314,7 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_set_offer(dao_id: DaoId, offer: OfferOf<T>) -> DispatchResult {
 		ensure!(T::Daos::dao_terms(dao_id).is_some(), Error::<T>::UnknownDao);
-		ensure!(!offer.price_per_day.is_zero() && offer.max_days > 0, Error::<T>::InvalidOffer);
-		// Every purchase the offer allows must be possible: no longer than MaxGrantDuration,
-		// at a price that is a balance.
-		let longest = T::BlocksPerDay::get().checked_mul(&offer.max_days.into());
-		ensure!(
-			longest.is_some_and(|blocks| blocks <= T::MaxGrantDuration::get()),
-			Error::<T>::InvalidOffer
-		);
-		ensure!(
-			offer.price_per_day.checked_mul(&offer.max_days.into()).is_some(),
-			Error::<T>::InvalidOffer
-		);
+		Self::check_offer(&offer)?;
 
 		Offers::<T>::insert(dao_id, offer.scope.kind(), &offer);
 		Self::deposit_event(Event::OfferSet { dao_id, offer });
@@ -323,14 +344,14 @@ impl<T: Config> Pallet<T> {
 	/// Invariants: every grant is stored under its own id, below `NextGrantId`, ends after it
 	/// starts, and is the one `GrantOf` names for its DAO and grantee; every `GrantOf` entry
 	/// names a grant of that DAO and grantee (so one record per pair); what is held from each
-	/// grantee is `GrantDeposit` per grant; every offer is stored under its scope's kind,
-	/// with a price and days above zero.
+	/// grantee is the sum of their grants' deposits; every offer is stored under its scope's
+	/// kind, with a valid scope and a price and days above zero.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
 		let next = NextGrantId::<T>::get();
-		let mut grants_of: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (id, grant) in Grants::<T>::iter() {
 			ensure!(grant.id == id, "a grant is stored under another id");
 			ensure!(id < next, "a grant id is not below NextGrantId");
@@ -339,7 +360,9 @@ impl<T: Config> Pallet<T> {
 				GrantOf::<T>::get(grant.dao_id, &grant.grantee) == Some(id),
 				"a grant is not the one GrantOf names for its DAO and grantee"
 			);
-			*grants_of.entry(grant.grantee).or_default() += 1;
+			ensure!(grant.scope.is_valid(), "a grant has an invalid scope");
+			let held = deposits.entry(grant.grantee).or_insert_with(Zero::zero);
+			*held = held.saturating_add(grant.deposit);
 		}
 		for (dao_id, grantee, id) in GrantOf::<T>::iter() {
 			let grant = Grants::<T>::get(id).ok_or("GrantOf names no grant")?;
@@ -348,15 +371,15 @@ impl<T: Config> Pallet<T> {
 				"GrantOf names a grant of another DAO or grantee"
 			);
 		}
-		for (grantee, count) in grants_of {
+		for (grantee, held) in deposits {
 			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::GrantDeposit.into(), &grantee)
-					== T::GrantDeposit::get().saturating_mul(count.into()),
-				"held grant deposits are not GrantDeposit per grant"
+				T::Currency::balance_on_hold(&HoldReason::GrantDeposit.into(), &grantee) == held,
+				"held grant deposits are not the sum of the grants' deposits"
 			);
 		}
 		for (_, kind, offer) in Offers::<T>::iter() {
 			ensure!(kind == offer.scope.kind(), "an offer is stored under another kind");
+			ensure!(offer.scope.is_valid(), "an offer has an invalid scope");
 			ensure!(!offer.price_per_day.is_zero(), "an offer is free");
 			ensure!(offer.max_days > 0, "an offer sells no days");
 		}

@@ -43,4 +43,12 @@ impl<T: Config> AccessControl<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for
 	fn spend(dao_id: DaoId, to: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		Self::do_spend(dao_id, to, amount)
 	}
+
+	fn check_grant(scope: &Scope, duration: BlockNumberFor<T>) -> DispatchResult {
+		Self::check_grant(scope, duration)
+	}
+
+	fn check_offer(offer: &Offer<BalanceOf<T>>) -> DispatchResult {
+		Self::check_offer(offer)
+	}
 }

@@ -258,6 +258,10 @@ pub mod pallet {
 		ZeroAmount,
 		/// Every grant id is taken.
 		NoMoreGrantIds,
+		/// The offer's price for these days is above the buyer's `max_price`.
+		PriceAboveLimit,
+		/// An aggregate scope's minimum group size must be at least one.
+		InvalidScope,
 	}
 
 	#[pallet::hooks]
@@ -283,14 +287,21 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Buys `days` days of `scope` of DAO `dao_id`'s data at its standing offer, paying
-		/// the price at once (split between the DAO's token holders and its treasury). Holds
-		/// the grant deposit for a new grant; extends a live grant of the same scope; replaces
-		/// an expired one.
+		/// the price at once (split between the DAO's token holders and its treasury), if
+		/// that price is at most `max_price` (an offer changed by a vote closed just before
+		/// cannot charge more than the buyer agreed to). Holds the grant deposit for a new
+		/// grant; extends a live grant of the same scope; replaces an expired one.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::buy(BENCHMARKED_HOLDERS))]
-		pub fn buy(origin: OriginFor<T>, dao_id: DaoId, scope: Scope, days: u32) -> DispatchResult {
+		pub fn buy(
+			origin: OriginFor<T>,
+			dao_id: DaoId,
+			scope: Scope,
+			days: u32,
+			max_price: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_buy(who, dao_id, scope, days).map(|_| ())
+			Self::do_buy(who, dao_id, scope, days, max_price).map(|_| ())
 		}
 
 		/// Removes expired grant `grant_id`. The caller is paid `PruneReward` from its

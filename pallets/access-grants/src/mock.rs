@@ -74,12 +74,16 @@ impl pallet_data_daos::Config for Test {
 	type MaxContributionSize = ConstU64<{ 1 << 30 }>;
 	type MinContributionDeposit = ConstU128<10>;
 	type MinVotingPeriod = ConstU64<10>;
+	type MaxVotingPeriod = ConstU64<100_000>;
 	type WeightInfo = ();
 }
 
 parameter_types! {
 	pub const TokensPalletId: PalletId = PalletId(*b"dc/tokns");
 	pub const GrantsPalletId: PalletId = PalletId(*b"dc/grant");
+	/// `GrantDeposit`, which a test may change (as a runtime upgrade would) to see that
+	/// grants made before keep the deposit they were made with.
+	pub static GrantDepositNow: Balance = GRANT_DEPOSIT;
 }
 
 impl pallet_dataset_tokens::Config for Test {
@@ -98,7 +102,7 @@ impl pallet_access_grants::Config for Test {
 	type Tokens = DatasetTokens;
 	type PalletId = GrantsPalletId;
 	type BlocksPerDay = ConstU64<BLOCKS_PER_DAY>;
-	type GrantDeposit = ConstU128<GRANT_DEPOSIT>;
+	type GrantDeposit = GrantDepositNow;
 	type PruneReward = ConstU128<PRUNE_REWARD>;
 	type MaxGrantDuration = ConstU64<MAX_GRANT_DURATION>;
 	type WeightInfo = ();

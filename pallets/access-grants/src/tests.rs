@@ -28,7 +28,7 @@ fn free(who: u64) -> Balance {
 }
 
 fn buy(who: u64, dao_id: DaoId, scope: Scope, days: u32) -> DispatchResult {
-	AccessGrants::buy(RuntimeOrigin::signed(who), dao_id, scope, days)
+	AccessGrants::buy(RuntimeOrigin::signed(who), dao_id, scope, days, u128::MAX)
 }
 
 fn offer(scope: Scope, price_per_day: Balance, max_days: u32) -> Offer<Balance> {
@@ -249,6 +249,11 @@ fn a_purchase_is_refused_for_each_bad_input_and_changes_nothing() {
 			buy(CONSUMER, dao, Scope::Aggregate { min_group_size: 5 }, 1),
 			Error::<Test>::NoOffer
 		);
+		// A price above the buyer's limit: 2 days at 100 is 200.
+		assert_noop!(
+			AccessGrants::buy(RuntimeOrigin::signed(CONSUMER), dao, Scope::Full, 2, 199),
+			Error::<Test>::PriceAboveLimit
+		);
 		assert_noop!(buy(CONSUMER, dao, Scope::Full, 0), Error::<Test>::InvalidDays);
 		assert_noop!(buy(CONSUMER, dao, Scope::Full, 31), Error::<Test>::InvalidDays);
 		// Poor can pay the deposit but not the price (with the existential deposits).
@@ -424,6 +429,11 @@ fn offers_are_checked_replaced_by_kind_and_removed() {
 			AccessGrants::set_offer(9, offer(Scope::Full, 100, 30)),
 			Error::<Test>::UnknownDao
 		);
+		// Aggregate answers over groups of zero contributions are not a scope.
+		assert_noop!(
+			AccessGrants::set_offer(dao, offer(Scope::Aggregate { min_group_size: 0 }, 20, 30)),
+			Error::<Test>::InvalidScope
+		);
 
 		let aggregate = offer(Scope::Aggregate { min_group_size: 10 }, 20, 100);
 		assert_ok!(AccessGrants::set_offer(dao, aggregate.clone()));
@@ -468,5 +478,79 @@ fn try_state_catches_a_deposit_not_held() {
 			frame_support::traits::tokens::Precision::Exact
 		));
 		assert!(AccessGrants::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn a_buyer_pays_at_most_the_price_they_agreed_to_when_the_offer_changes() {
+	build_and_execute(|| {
+		let dao = dao_with_holders();
+		// The buyer saw 100 a day and agreed to 300 for 3 days; a vote raises the price
+		// before the purchase is in a block.
+		assert_ok!(AccessGrants::set_offer(dao, offer(Scope::Full, 150, 30)));
+		let before = free(CONSUMER);
+		assert_noop!(
+			AccessGrants::buy(RuntimeOrigin::signed(CONSUMER), dao, Scope::Full, 3, 300),
+			Error::<Test>::PriceAboveLimit
+		);
+		assert_eq!(free(CONSUMER), before);
+		// A lower price than the limit is what is paid.
+		assert_ok!(AccessGrants::set_offer(dao, offer(Scope::Full, 90, 30)));
+		assert_ok!(AccessGrants::buy(RuntimeOrigin::signed(CONSUMER), dao, Scope::Full, 3, 300));
+		assert_eq!(AccessGrants::live_grant(dao, &CONSUMER).unwrap().paid, 270);
+	});
+}
+
+#[test]
+fn governance_cannot_grant_aggregate_answers_over_groups_of_zero() {
+	build_and_execute(|| {
+		let dao = dao_with_holders();
+		assert_noop!(
+			AccessGrants::grant(dao, &CONSUMER, Scope::Aggregate { min_group_size: 0 }, 10, 0),
+			Error::<Test>::InvalidScope
+		);
+		assert_eq!(
+			<AccessGrants as AccessControl<_, _, _>>::check_grant(
+				&Scope::Full,
+				MAX_GRANT_DURATION + 1
+			),
+			Err(Error::<Test>::InvalidDuration.into())
+		);
+		assert_ok!(<AccessGrants as AccessControl<_, _, _>>::check_grant(
+			&Scope::Aggregate { min_group_size: 1 },
+			MAX_GRANT_DURATION
+		));
+	});
+}
+
+#[test]
+fn a_grant_releases_the_deposit_it_was_made_with_after_the_deposit_changes() {
+	build_and_execute(|| {
+		let dao = dao_with_holders();
+		assert_ok!(buy(CONSUMER, dao, Scope::Full, 1));
+		assert_ok!(buy(DAVE, dao, Scope::Anonymized, 1));
+		assert_eq!(held(CONSUMER), GRANT_DEPOSIT);
+		// A runtime upgrade doubles the deposit: grants made before keep theirs.
+		GrantDepositNow::set(2 * GRANT_DEPOSIT);
+		System::set_block_number(System::block_number() + BLOCKS_PER_DAY);
+
+		// The grantee prunes their own: all of what was held comes back, no more.
+		let consumer_free = free(CONSUMER);
+		let grant = GrantOf::<Test>::get(dao, CONSUMER).unwrap();
+		assert_ok!(AccessGrants::prune(RuntimeOrigin::signed(CONSUMER), grant));
+		assert_eq!((held(CONSUMER), free(CONSUMER)), (0, consumer_free + GRANT_DEPOSIT));
+
+		// Someone else prunes: the reward and the rest add up to what was held.
+		let (dave_free, bob_free) = (free(DAVE), free(BOB));
+		let grant = GrantOf::<Test>::get(dao, DAVE).unwrap();
+		assert_ok!(AccessGrants::prune(RuntimeOrigin::signed(BOB), grant));
+		assert_eq!(held(DAVE), 0);
+		assert_eq!(free(BOB), bob_free + PRUNE_REWARD);
+		assert_eq!(free(DAVE), dave_free + GRANT_DEPOSIT - PRUNE_REWARD);
+
+		// A new grant holds the new deposit.
+		assert_ok!(buy(CONSUMER, dao, Scope::Full, 1));
+		assert_eq!(held(CONSUMER), 2 * GRANT_DEPOSIT);
+		GrantDepositNow::set(GRANT_DEPOSIT);
 	});
 }

@@ -39,6 +39,9 @@ pub struct Grant<T: Config> {
 	pub expires: BlockNumberFor<T>,
 	/// Native tokens paid for it so far (each extension adds its fee).
 	pub paid: BalanceOf<T>,
+	/// Native tokens held from the grantee for this record (`GrantDeposit` when it was
+	/// made), released when it goes: stored so a new `GrantDeposit` needs no migration.
+	pub deposit: BalanceOf<T>,
 }
 
 impl<T: Config> Grant<T> {

@@ -75,6 +75,7 @@ impl pallet_data_daos::Config for Test {
 	type MaxContributionSize = MaxContributionSize;
 	type MinContributionDeposit = frame_support::traits::ConstU128<10>;
 	type MinVotingPeriod = frame_support::traits::ConstU64<10>;
+	type MaxVotingPeriod = frame_support::traits::ConstU64<100_000>;
 	type WeightInfo = ();
 }
 
@@ -197,7 +198,7 @@ pub fn attestation(
 		contribution_id,
 		contributor,
 		ciphertext_hash,
-		fingerprint: H256::repeat_byte(contribution_id as u8 + 0xf0),
+		fingerprint: H256::repeat_byte((contribution_id as u8).wrapping_add(0xf0)),
 		scores: Scores {
 			authenticity: Permill::one(),
 			ownership: Permill::from_percent(90),

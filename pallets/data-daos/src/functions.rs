@@ -236,7 +236,7 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	fn check_rules(rules: &RulesOf<T>) -> DispatchResult {
+	pub(crate) fn check_rules(rules: &RulesOf<T>) -> DispatchResult {
 		ensure!(
 			rules.min_contribution_size > 0
 				&& rules.min_contribution_size <= rules.max_contribution_size,
@@ -254,6 +254,7 @@ impl<T: Config> Pallet<T> {
 		let min_voting_period =
 			DevMinVotingPeriod::<T>::get().unwrap_or_else(T::MinVotingPeriod::get);
 		ensure!(rules.voting_period >= min_voting_period, Error::<T>::VotingPeriodTooShort);
+		ensure!(rules.voting_period <= T::MaxVotingPeriod::get(), Error::<T>::VotingPeriodTooLong);
 		ensure!(
 			rules.quorum > Permill::zero() && rules.approval_threshold > Permill::zero(),
 			Error::<T>::InvalidThreshold

@@ -30,6 +30,10 @@ impl<T: Config> DaoAdmin<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
 		Self::do_retire(dao_id, dao)
 	}
+
+	fn check_rules(rules: &DaoRules<BalanceOf<T>, BlockNumberFor<T>>) -> DispatchResult {
+		Self::check_rules(rules)
+	}
 }
 
 impl<T: Config> DaoRegistry<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {

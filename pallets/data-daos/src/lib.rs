@@ -104,6 +104,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinVotingPeriod: Get<BlockNumberFor<Self>>;
 
+		/// Longest governance voting period a DAO may choose: a vote freezes its tokens this
+		/// long at most, and a proposal's end block never overflows.
+		#[pallet::constant]
+		type MaxVotingPeriod: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -219,6 +224,8 @@ pub mod pallet {
 		/// The voting period is shorter than `MinVotingPeriod` (or the development chain's
 		/// shorter minimum).
 		VotingPeriodTooShort,
+		/// The voting period is longer than `MaxVotingPeriod`.
+		VotingPeriodTooLong,
 		/// Quorum and approval threshold must be above zero.
 		InvalidThreshold,
 		/// The creator cannot pay the DAO deposit.

@@ -64,6 +64,7 @@ impl pallet_data_daos::Config for Test {
 	type MaxContributionSize = MaxContributionSize;
 	type MinContributionDeposit = MinContributionDeposit;
 	type MinVotingPeriod = frame_support::traits::ConstU64<10>;
+	type MaxVotingPeriod = frame_support::traits::ConstU64<100_000>;
 	type WeightInfo = ();
 }
 

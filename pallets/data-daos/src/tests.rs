@@ -194,6 +194,18 @@ fn create_rejects_bad_input_without_changing_anything() {
 			attempt(ok_name(), ok_uri(), token(), collective(7), with(&|r| r.voting_period = 9)),
 			Error::<Test>::VotingPeriodTooShort
 		);
+		// A vote may freeze its tokens for at most MaxVotingPeriod (100,000 blocks here).
+		assert_noop!(
+			attempt(
+				ok_name(),
+				ok_uri(),
+				token(),
+				collective(7),
+				with(&|r| r.voting_period = 100_001)
+			),
+			Error::<Test>::VotingPeriodTooLong
+		);
+		assert_ok!(DataDaos::check_rules(&with(&|r| r.voting_period = 100_000)));
 		assert_noop!(
 			attempt(
 				ok_name(),

@@ -19,8 +19,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	ActionOf, BalanceOf, CallActionOf, Config, Error, Event, HoldReason, NextProposalId, Pallet,
-	Proposal, ProposalOf, Proposals, VoteRecord, Voting,
+	ActionOf, BalanceOf, CallActionOf, Config, DaoProposals, Error, Event, HoldReason,
+	NextProposalId, Pallet, Proposal, ProposalOf, Proposals, VoteRecord, Voting,
 };
 
 impl<T: Config> Pallet<T> {
@@ -31,14 +31,13 @@ impl<T: Config> Pallet<T> {
 		Proposals::<T>::get(id).map(|p| Self::info(id, p))
 	}
 
-	/// DAO `dao_id`'s open proposals, oldest first. Iterates every open proposal: for runtime
-	/// APIs, never for calls.
+	/// DAO `dao_id`'s open proposals, oldest first. Walks that DAO's open proposals: for
+	/// runtime APIs, never for calls.
 	pub fn proposals_of(
 		dao_id: DaoId,
 	) -> Vec<ProposalInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-		let mut all: Vec<_> = Proposals::<T>::iter()
-			.filter(|(_, p)| p.dao_id == dao_id)
-			.map(|(id, p)| Self::info(id, p))
+		let mut all: Vec<_> = DaoProposals::<T>::iter_key_prefix(dao_id)
+			.filter_map(|id| Proposals::<T>::get(id).map(|p| Self::info(id, p)))
 			.collect();
 		all.sort_by_key(|p| p.id);
 		all
@@ -148,32 +147,41 @@ impl<T: Config> Pallet<T> {
 				nays: Zero::zero(),
 			},
 		);
+		DaoProposals::<T>::insert(dao_id, proposal_id, ());
 		NextProposalId::<T>::put(next);
 		Self::deposit_event(Event::Proposed { proposal_id, dao_id, proposer, ends });
 		Ok(proposal_id)
 	}
 
 	/// Checks what can be checked of an action before the vote, bounds it for storage, and
-	/// says what fee it escrows.
+	/// says what fee it escrows. The checks are those the action meets when it runs (the
+	/// access-grant and DAO pallets say what they accept): a proposal that could never apply
+	/// is refused now, not after a vote. What depends on the state at the close (a treasury's
+	/// balance, a grant still existing, keys still free) is checked then.
 	fn checked_action(
 		proposer: &T::AccountId,
 		action: CallActionOf<T>,
-	) -> Result<(ActionOf<T>, BalanceOf<T>), Error<T>> {
+	) -> Result<(ActionOf<T>, BalanceOf<T>), DispatchError> {
 		let mut escrow = Zero::zero();
 		let action = match action {
 			Action::GrantAccess { grantee, scope, duration, fee } => {
 				ensure!(&grantee == proposer, Error::<T>::GrantForOther);
 				ensure!(!duration.is_zero(), Error::<T>::ZeroDuration);
+				T::Access::check_grant(&scope, duration)?;
 				escrow = fee;
 				Action::GrantAccess { grantee, scope, duration, fee }
 			},
 			Action::RevokeAccess { grant_id } => Action::RevokeAccess { grant_id },
 			Action::SetOffer { scope, price_per_day, max_days } => {
 				ensure!(!price_per_day.is_zero() && max_days > 0, Error::<T>::InvalidOffer);
+				T::Access::check_offer(&Offer { scope, price_per_day, max_days })?;
 				Action::SetOffer { scope, price_per_day, max_days }
 			},
 			Action::RemoveOffer { scope } => Action::RemoveOffer { scope },
-			Action::UpdateRules { rules } => Action::UpdateRules { rules },
+			Action::UpdateRules { rules } => {
+				T::Admin::check_rules(&rules)?;
+				Action::UpdateRules { rules }
+			},
 			Action::UpdateCollective { collective } => Action::UpdateCollective {
 				collective: Collective {
 					encryption_key: collective.encryption_key,
@@ -277,6 +285,7 @@ impl<T: Config> Pallet<T> {
 		let result = passed.then(|| with_storage_layer(|| Self::execute(dao_id, proposal.action)));
 
 		Proposals::<T>::remove(proposal_id);
+		DaoProposals::<T>::remove(dao_id, proposal_id);
 		Self::deposit_event(Event::Closed { proposal_id, dao_id, ayes, nays, passed, result });
 		Ok(())
 	}
@@ -339,7 +348,7 @@ impl<T: Config> Pallet<T> {
 	/// voting is exactly the sum of the recorded votes on it; every holder's frozen tokens are
 	/// the largest of their recorded votes, and no empty vote list is stored; what is held
 	/// from each account as proposal deposits and escrow is exactly what its open proposals
-	/// hold.
+	/// hold; `DaoProposals` lists exactly the open proposals, each under its own DAO.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
@@ -364,8 +373,18 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let mut held: BTreeMap<T::AccountId, (BalanceOf<T>, BalanceOf<T>)> = BTreeMap::new();
+		for (dao_id, id, ()) in DaoProposals::<T>::iter() {
+			ensure!(
+				Proposals::<T>::get(id).is_some_and(|p| p.dao_id == dao_id),
+				"DaoProposals lists a proposal that is not open, or under another DAO"
+			);
+		}
 		for (id, p) in Proposals::<T>::iter() {
 			ensure!(id < next, "a proposal id is not below NextProposalId");
+			ensure!(
+				DaoProposals::<T>::contains_key(p.dao_id, id),
+				"an open proposal is missing from DaoProposals"
+			);
 			if p.ends > now {
 				let (ayes, nays) = tallies.remove(&id).unwrap_or_default();
 				ensure!(

@@ -145,6 +145,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Proposals<T: Config> = StorageMap<_, Twox64Concat, ProposalId, ProposalOf<T>>;
 
+	/// The ids of each DAO's open proposals: what a client's listing of one DAO walks, so
+	/// it reads that DAO's proposals only. Twox64Concat is safe: both ids are sequential.
+	#[pallet::storage]
+	pub type DaoProposals<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, DaoId, Twox64Concat, ProposalId, ()>;
+
 	/// Each holder's votes in a DAO whose voting periods may not have ended: what their
 	/// tokens' freeze is made of. Entries of ended periods go at the holder's next `vote` or
 	/// `unlock` in the DAO.

@@ -80,6 +80,7 @@ impl pallet_data_daos::Config for Test {
 	type MaxContributionSize = ConstU64<{ 1 << 30 }>;
 	type MinContributionDeposit = ConstU128<10>;
 	type MinVotingPeriod = ConstU64<10>;
+	type MaxVotingPeriod = ConstU64<100_000>;
 	type WeightInfo = ();
 }
 

@@ -3,7 +3,7 @@
 //! state the test leaves.
 
 use datacoop_primitives::{
-	dao::DaoId,
+	dao::{DaoId, DaoRules},
 	governance::{Action, Scope},
 };
 use frame_support::{
@@ -280,6 +280,47 @@ fn bad_proposals_are_refused_and_change_nothing() {
 		assert_noop!(p(CONSUMER, dao, no_time), Error::<Test>::ZeroDuration);
 		let free = Action::SetOffer { scope: Scope::Full, price_per_day: 0, max_days: 5 };
 		assert_noop!(p(ALICE, dao, free), Error::<Test>::InvalidOffer);
+		// What the access-grant and DAO pallets would refuse at the close is refused now,
+		// before anyone votes: a grant longer than MaxGrantDuration (a year here), an offer
+		// whose longest purchase costs more than a balance holds, aggregate answers over
+		// groups of zero, rules the DAO registry refuses.
+		let too_long = Action::GrantAccess {
+			grantee: CONSUMER,
+			scope: Scope::Full,
+			duration: 365 * DAY + 1,
+			fee: 1,
+		};
+		assert_noop!(
+			p(CONSUMER, dao, too_long),
+			pallet_access_grants::Error::<Test>::InvalidDuration
+		);
+		let overflowing =
+			Action::SetOffer { scope: Scope::Full, price_per_day: Balance::MAX, max_days: 2 };
+		assert_noop!(p(ALICE, dao, overflowing), pallet_access_grants::Error::<Test>::InvalidOffer);
+		let groups_of_none = grant_access(Scope::Aggregate { min_group_size: 0 });
+		assert_noop!(
+			p(CONSUMER, dao, groups_of_none),
+			pallet_access_grants::Error::<Test>::InvalidScope
+		);
+		let offer_of_none = Action::SetOffer {
+			scope: Scope::Aggregate { min_group_size: 0 },
+			price_per_day: 1,
+			max_days: 1,
+		};
+		assert_noop!(
+			p(ALICE, dao, offer_of_none),
+			pallet_access_grants::Error::<Test>::InvalidScope
+		);
+		let forever = DaoRules { voting_period: 100_001, ..rules() };
+		assert_noop!(
+			p(ALICE, dao, Action::UpdateRules { rules: forever }),
+			pallet_data_daos::Error::<Test>::VotingPeriodTooLong
+		);
+		let unreachable = DaoRules { quorum: Permill::zero(), ..rules() };
+		assert_noop!(
+			p(ALICE, dao, Action::UpdateRules { rules: unreachable }),
+			pallet_data_daos::Error::<Test>::InvalidThreshold
+		);
 		let nothing = Action::TreasurySpend { to: ALICE, amount: 0 };
 		assert_noop!(p(ALICE, dao, nothing), Error::<Test>::ZeroAmount);
 		let mut far = collective(9);
@@ -387,7 +428,13 @@ fn governance_sets_offers_revokes_grants_spends_and_retires() {
 		assert_eq!(close_at_end(id), (true, Some(Ok(()))));
 
 		// Anyone buys at the offer, without a vote: 3 days for 300.
-		assert_ok!(AccessGrants::buy(RuntimeOrigin::signed(CONSUMER), dao, Scope::Anonymized, 3));
+		assert_ok!(AccessGrants::buy(
+			RuntimeOrigin::signed(CONSUMER),
+			dao,
+			Scope::Anonymized,
+			3,
+			300
+		));
 		let grant = AccessGrants::live_grant(dao, &CONSUMER).expect("bought");
 		assert_eq!(grant.paid, 300);
 		assert_eq!(AccessGrants::treasury_balance(dao), 60);
@@ -457,5 +504,36 @@ fn a_retired_dao_still_spends_its_treasury_and_ends_grants() {
 		assert_eq!(close_at_end(revoke), (true, Some(Ok(()))));
 		assert_eq!(Balances::balance(&BOB), bob + 200);
 		assert!(AccessGrants::live_grant(dao, &CONSUMER).is_none());
+	});
+}
+
+#[test]
+fn a_daos_open_proposals_are_listed_from_its_own_index() {
+	build_and_execute(|| {
+		let dao = dao_with_holders();
+		let other = create_dao(ADMIN, 2);
+		let first = propose(CONSUMER, dao, grant_access(Scope::Full));
+		let elsewhere = propose(ALICE, other, Action::Retire);
+		let second = propose(ALICE, dao, Action::Retire);
+		let ids = |dao| Governance::proposals_of(dao).into_iter().map(|p| p.id).collect::<Vec<_>>();
+		assert_eq!(ids(dao), vec![first, second]);
+		assert_eq!(ids(other), vec![elsewhere]);
+
+		// Closing takes a proposal out of its DAO's list, and only there.
+		close_at_end(first);
+		assert_eq!(ids(dao), vec![second]);
+		assert_eq!(ids(other), vec![elsewhere]);
+		assert!(!crate::DaoProposals::<Test>::contains_key(dao, first));
+	});
+}
+
+#[test]
+fn try_state_catches_an_open_proposal_missing_from_its_daos_index() {
+	new_test_ext().execute_with(|| {
+		let dao = dao_with_holders();
+		let id = propose(CONSUMER, dao, grant_access(Scope::Full));
+		assert_ok!(Governance::do_try_state());
+		crate::DaoProposals::<Test>::remove(dao, id);
+		assert!(Governance::do_try_state().is_err());
 	});
 }

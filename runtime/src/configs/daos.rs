@@ -6,7 +6,7 @@ use sp_runtime::{transaction_validity::TransactionPriority, Permill};
 
 use crate::{
 	AccountId, Balance, Balances, BlockNumber, DataDaos, DatasetTokens, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeHoldReason, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
+	RuntimeEvent, RuntimeHoldReason, DAYS, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
 };
 
 parameter_types! {
@@ -20,6 +20,8 @@ parameter_types! {
 	pub const MinContributionDeposit: Balance = UNIT;
 	/// Votes stay open for at least ten minutes.
 	pub const MinVotingPeriod: BlockNumber = 10 * MINUTES;
+	/// And for at most thirty days: how long a vote may freeze its tokens.
+	pub const MaxVotingPeriod: BlockNumber = 30 * DAYS;
 }
 
 impl pallet_data_daos::Config for Runtime {
@@ -36,6 +38,7 @@ impl pallet_data_daos::Config for Runtime {
 	type MaxContributionSize = MaxContributionSize;
 	type MinContributionDeposit = MinContributionDeposit;
 	type MinVotingPeriod = MinVotingPeriod;
+	type MaxVotingPeriod = MaxVotingPeriod;
 	type WeightInfo = pallet_data_daos::weights::SubstrateWeight<Runtime>;
 }
 

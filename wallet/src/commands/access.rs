@@ -210,7 +210,10 @@ pub async fn grant(command: &GrantCommand, global: &Global, out: &mut impl Write
 				.price_per_day
 				.checked_mul(u128::from(*days))
 				.ok_or_else(|| anyhow!("--days: the price overflows"))?;
-			let tx = rt::transactions().access_grants().buy(*dao, Static(*scope), *days);
+			// The price read here is the most the purchase may cost: if a vote changes the
+			// offer before the purchase is in a block, the chain refuses it (PriceAboveLimit)
+			// instead of charging the new price.
+			let tx = rt::transactions().access_grants().buy(*dao, Static(*scope), *days, price);
 			chain::submit(&client, &tx, &account.keypair).await?;
 			let after = client.at_best().await?;
 			let g = after
