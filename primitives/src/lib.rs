@@ -584,6 +584,7 @@ pub mod governance {
 	}
 }
 
+pub mod access;
 pub mod url;
 
 /// How the pallets reach each other: through these traits, never through each other's storage.

@@ -22,15 +22,16 @@
 
 use std::{fmt, str::FromStr};
 
+use datacoop_auth::{decimal, fixed_hex, header_fields, AuthError};
+pub use datacoop_auth::{
+	KeypairSigner as KeypairUploader, Signer as Uploader, MAX_SKEW, SIGNING_CONTEXT,
+};
+
 use crate::hash::BlobHash;
 
 /// The prefix of every signed upload message: no other message the account signs (a
 /// transaction, an attestation, a contribution statement) starts with it.
 pub const DOMAIN: &[u8] = b"datacoop/upload/v1";
-/// The signing context of sr25519 signatures in Substrate (polkadot.js, subxt-signer).
-pub const SIGNING_CONTEXT: &[u8] = b"substrate";
-/// How far a token's time may be from the service's clock, in seconds, either way.
-pub const MAX_SKEW: u64 = 300;
 /// The HTTP authorization scheme.
 pub const SCHEME: &str = "DatacoopUpload";
 
@@ -59,6 +60,16 @@ pub enum TokenError {
 	Replayed,
 	#[error("the body is longer than the {size} bytes the upload token allows")]
 	Exceeded { size: u64 },
+}
+
+impl From<AuthError> for TokenError {
+	fn from(e: AuthError) -> TokenError {
+		match e {
+			AuthError::Malformed(what) => TokenError::Malformed(what),
+			AuthError::BadSignature => TokenError::BadSignature,
+			AuthError::Stale { time, now } => TokenError::Stale { time, now },
+		}
+	}
 }
 
 impl UploadToken {
@@ -91,29 +102,13 @@ impl UploadToken {
 	/// Checks the signature over this upload (`hash`: the PUT's path; `None` for a POST), as
 	/// signed raw or wrapped in `<Bytes>` … `</Bytes>`.
 	pub fn verify(&self, hash: Option<&BlobHash>) -> Result<(), TokenError> {
-		let public = schnorrkel::PublicKey::from_bytes(&self.account)
-			.map_err(|_| TokenError::Malformed("the account is not an sr25519 public key"))?;
-		let signature = schnorrkel::Signature::from_bytes(&self.signature)
-			.map_err(|_| TokenError::Malformed("the signature is not an sr25519 signature"))?;
 		let message = message(&self.account, hash, self.size, self.time, &self.nonce);
-		if public.verify_simple(SIGNING_CONTEXT, &message, &signature).is_ok() {
-			return Ok(());
-		}
-		let mut wrapped = Vec::with_capacity(message.len() + 15);
-		wrapped.extend_from_slice(b"<Bytes>");
-		wrapped.extend_from_slice(&message);
-		wrapped.extend_from_slice(b"</Bytes>");
-		public
-			.verify_simple(SIGNING_CONTEXT, &wrapped, &signature)
-			.map_err(|_| TokenError::BadSignature)
+		Ok(datacoop_auth::verify(&self.account, &message, &self.signature)?)
 	}
 
 	/// Is the token's time within [`MAX_SKEW`] of `now`?
 	pub fn check_time(&self, now: u64) -> Result<(), TokenError> {
-		if self.time.abs_diff(now) > MAX_SKEW {
-			return Err(TokenError::Stale { time: self.time, now });
-		}
-		Ok(())
+		Ok(datacoop_auth::check_time(self.time, now)?)
 	}
 }
 
@@ -147,82 +142,25 @@ pub fn message(
 	m
 }
 
-/// Longest accepted header value: the scheme, 64 + 20 + 32 + 20 + 128 characters and the
-/// separators, with room to spare. Longer: refused before parsing.
-const MAX_HEADER: usize = 400;
-
 impl FromStr for UploadToken {
 	type Err = TokenError;
 
 	/// Parses an `Authorization` header value.
 	fn from_str(value: &str) -> Result<Self, TokenError> {
-		if value.len() > MAX_HEADER {
-			return Err(TokenError::Malformed("too long"));
-		}
-		let rest = value.strip_prefix(SCHEME).and_then(|r| r.strip_prefix(' ')).ok_or(
-			TokenError::Malformed(
-				"expected `DatacoopUpload <account>:<time>:<nonce>:<size>:<signature>`",
-			),
+		// At most MAX_HEADER characters: the scheme, 64 + 20 + 32 + 20 + 128 characters and
+		// the separators fit with room to spare.
+		let f = header_fields(
+			value,
+			SCHEME,
+			5,
+			"expected `DatacoopUpload <account>:<time>:<nonce>:<size>:<signature>`",
 		)?;
-		let mut parts = rest.trim().split(':');
-		let mut next = |what: &'static str| parts.next().ok_or(TokenError::Malformed(what));
-		let account = fixed_hex::<32>(next("no account")?, "the account is not 64 hex digits")?;
-		let time = decimal(next("no time")?, "the time is not a decimal number of seconds")?;
-		let nonce = fixed_hex::<16>(next("no nonce")?, "the nonce is not 32 hex digits")?;
-		let size = decimal(next("no size")?, "the size is not a decimal number of bytes")?;
-		let signature =
-			fixed_hex::<64>(next("no signature")?, "the signature is not 128 hex digits")?;
-		if parts.next().is_some() {
-			return Err(TokenError::Malformed("more than five fields"));
-		}
+		let account = fixed_hex::<32>(f[0], "the account is not 64 hex digits")?;
+		let time = decimal(f[1], "the time is not a decimal number of seconds")?;
+		let nonce = fixed_hex::<16>(f[2], "the nonce is not 32 hex digits")?;
+		let size = decimal(f[3], "the size is not a decimal number of bytes")?;
+		let signature = fixed_hex::<64>(f[4], "the signature is not 128 hex digits")?;
 		Ok(UploadToken { account, time, nonce, size, signature })
-	}
-}
-
-fn fixed_hex<const N: usize>(s: &str, what: &'static str) -> Result<[u8; N], TokenError> {
-	let mut out = [0u8; N];
-	if s.len() != 2 * N {
-		return Err(TokenError::Malformed(what));
-	}
-	hex::decode_to_slice(s, &mut out).map_err(|_| TokenError::Malformed(what))?;
-	Ok(out)
-}
-
-fn decimal(s: &str, what: &'static str) -> Result<u64, TokenError> {
-	if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
-		return Err(TokenError::Malformed(what));
-	}
-	s.parse().map_err(|_| TokenError::Malformed(what))
-}
-
-/// Who uploads: a chain account that signs upload tokens. The wallet implements it over its
-/// account's keypair; tests over a schnorrkel keypair.
-pub trait Uploader: Send + Sync {
-	/// The account's sr25519 public key.
-	fn account(&self) -> [u8; 32];
-	/// An sr25519 signature (context `substrate`) of `message`.
-	fn sign(&self, message: &[u8]) -> [u8; 64];
-}
-
-/// An [`Uploader`] over a schnorrkel keypair (what subxt-signer's sr25519 keypair holds).
-pub struct KeypairUploader(pub schnorrkel::Keypair);
-
-impl KeypairUploader {
-	/// The sr25519 keypair of a 32-byte seed (expanded as Substrate expands mini secret keys).
-	pub fn from_seed(seed: [u8; 32]) -> KeypairUploader {
-		let mini =
-			schnorrkel::MiniSecretKey::from_bytes(&seed).expect("32 bytes is a mini secret key");
-		KeypairUploader(mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519))
-	}
-}
-
-impl Uploader for KeypairUploader {
-	fn account(&self) -> [u8; 32] {
-		self.0.public.to_bytes()
-	}
-
-	fn sign(&self, message: &[u8]) -> [u8; 64] {
-		self.0.sign_simple(SIGNING_CONTEXT, message).to_bytes()
 	}
 }
 
