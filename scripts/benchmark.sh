@@ -46,6 +46,10 @@ targets=("$@")
 
 ensure_node_build_deps
 say "building datacoop-node with runtime benchmarks"
+# The benchmarking CLI depends on a test runtime whose wasm build looks itself up in our
+# workspace's `cargo metadata`, which (the CLI being optional) does not list it, and fails.
+# Its wasm serves only `benchmark storage --mode validate-block`, which we do not run: skip it.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 (cd "$repo" && cargo build --locked --release -p datacoop-node --features runtime-benchmarks >&2)
 bin="$CARGO_TARGET_DIR/datacoop-node-benchmarks"
 cp "$CARGO_TARGET_DIR/release/datacoop-node" "$bin"

@@ -31,7 +31,7 @@ fn rules<T: Config>() -> RulesOf<T> {
 		max_contribution_size: T::MaxContributionSize::get(),
 		reward_at_full_score: 1_000u32.into(),
 		min_score: Permill::from_percent(10),
-		contribution_deposit: 1_000u32.into(),
+		contribution_deposit: T::MinContributionDeposit::get(),
 		voting_period: T::MinVotingPeriod::get(),
 		quorum: Permill::from_percent(20),
 		approval_threshold: Permill::from_percent(50),

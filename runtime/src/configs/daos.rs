@@ -135,7 +135,9 @@ mod benchmark_helper {
 				b"ipfs://benchmark".to_vec(),
 				TokenInfo { name: b"Benchmark".to_vec(), symbol: b"BENCH".to_vec() },
 				Collective {
-					encryption_key: sp_io::hashing::blake2_256(&signer),
+					encryption_key:
+						<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&signer)
+							.0,
 					attestation_signer: signer,
 					endpoint: b"https://collective.example".to_vec(),
 					measurement,

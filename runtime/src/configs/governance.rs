@@ -76,7 +76,10 @@ mod benchmark_helper {
 			Balances::set_balance(admin, 1_000_000 * UNIT);
 			// A key set no other DAO has: derived from the next DAO id.
 			let next = pallet_data_daos::NextDaoId::<Runtime>::get();
-			let signer = sp_io::hashing::blake2_256(&next.to_le_bytes());
+			let signer = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(
+				&next.to_le_bytes(),
+			)
+			.0;
 			DaoFactory::create_dao(admin.clone(), signer, sp_core::H256::repeat_byte(1))
 		}
 	}
