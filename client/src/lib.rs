@@ -586,6 +586,37 @@ impl At {
 		Ok(grants)
 	}
 
+	/// The id of `who`'s grant to DAO `dao`'s data, live or expired but not pruned: tells an
+	/// expired grant (the id is still there, [`At::grant`] shows its expiry) from none.
+	pub async fn grant_of(&self, dao: u32, who: &AccountId32) -> Result<Option<u64>> {
+		let what = "a grant's id";
+		let v = self
+			.inner
+			.storage()
+			.try_fetch(api::storage().access_grants().grant_of(), (dao, *who))
+			.await
+			.map_err(|e| self.read(what, e))?;
+		v.map(|v| v.decode().map_err(|e| self.read(what, e))).transpose()
+	}
+
+	/// The ids of DAO `dao`'s accepted contributions, in no particular order: the chain keeps
+	/// each accepted contribution's fingerprint (and only theirs), so this walks those keys.
+	pub async fn accepted_contributions(&self, dao: u32) -> Result<Vec<u64>> {
+		let what = "a DAO's accepted contributions";
+		let mut entries = self
+			.inner
+			.storage()
+			.iter(api::storage().contributions().fingerprints(), (dao,))
+			.await
+			.map_err(|e| self.read(what, e))?;
+		let mut ids = Vec::new();
+		while let Some(kv) = entries.next().await {
+			let kv = kv.map_err(|e| self.read(what, e))?;
+			ids.push(kv.value().decode().map_err(|e| self.read(what, e))?);
+		}
+		Ok(ids)
+	}
+
 	/// DAO `dao`'s standing offers.
 	pub async fn offers(&self, dao: u32) -> Result<Vec<Offer>> {
 		let call = api::runtime_apis().access_grants_api().offers(dao);

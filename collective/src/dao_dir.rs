@@ -1,6 +1,6 @@
 //! A key set's directory, `DIR/daos/NAME/`: the DAO's sealed secrets (`secrets.json`), its
 //! rules (`rules.json`), the on-chain DAO it is bound to (`dao.json`, written by `bind`) and
-//! its index of past contributions (`index.redb`). The file names are known here only; the
+//! its index of past contributions (`index.redb`) and what it released (`access.redb`). The file names are known here only; the
 //! rest of the server asks a [`DaoDir`] for what it holds.
 
 use std::path::{Path, PathBuf};
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+	access_db::{AccessDb, AccessDbError},
 	sealed::{self, Sealer, Secrets},
 	Index, IndexError, Rules, RulesError,
 };
@@ -15,6 +16,7 @@ use crate::{
 const SECRETS_FILE: &str = "secrets.json";
 const RULES_FILE: &str = "rules.json";
 const INDEX_FILE: &str = "index.redb";
+const ACCESS_FILE: &str = "access.redb";
 /// The on-chain DAO the key set serves (`{"dao_id": N}`).
 const BINDING_FILE: &str = "dao.json";
 
@@ -47,6 +49,8 @@ pub enum SetupError {
 	SameDao { first: String, second: String, dao_id: u32 },
 	#[error("the index of {name:?}: {source}")]
 	Index { name: String, source: IndexError },
+	#[error("{name:?}: {source}")]
+	Access { name: String, source: AccessDbError },
 }
 
 fn file_error(path: &Path, e: impl std::fmt::Display) -> SetupError {
@@ -184,5 +188,12 @@ impl DaoDir {
 	pub fn index(&self) -> Result<Index, SetupError> {
 		Index::open(&self.file(INDEX_FILE))
 			.map_err(|source| SetupError::Index { name: self.name.clone(), source })
+	}
+
+	/// Opens the database of what the key set released of DAO `dao_id`'s data (nonces,
+	/// catalog, access log), created empty if there is none.
+	pub fn access_db(&self, dao_id: u32) -> Result<AccessDb, SetupError> {
+		AccessDb::open(&self.file(ACCESS_FILE), dao_id)
+			.map_err(|source| SetupError::Access { name: self.name.clone(), source })
 	}
 }

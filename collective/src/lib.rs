@@ -12,16 +12,20 @@
 //! The server around it:
 //! - [`sealed`]: a DAO's secrets at rest;
 //! - [`dao_dir`]: a key set's directory (secrets, rules, binding to a DAO, index);
+//! - [`access_db`]: request nonces, the catalog of accepted contributions, the access log;
 //! - [`measurement`]: what a DAO registers for this binary and its rules;
 //! - [`fetch`]: where blobs may be fetched from, and the fetch with its deadlines;
+//! - [`reseal`]: a contribution decrypted and encrypted again to a grantee, as a tar entry;
 //! - [`server`]: the HTTP service (`datacoop-collective run`).
 
+pub mod access_db;
 pub mod dao_dir;
 pub mod fetch;
 pub mod index;
 pub mod judge;
 pub mod measurement;
 pub mod records;
+pub mod reseal;
 pub mod rules;
 pub mod sealed;
 pub mod server;

@@ -143,6 +143,10 @@ struct Run {
 	/// Blocks an attestation may wait for inclusion.
 	#[arg(long, default_value_t = 20)]
 	validity: u32,
+	/// Exports streamed at once (each keeps a thread and two cores' worth of crypto busy);
+	/// more get 503.
+	#[arg(long, env = "DATACOOP_COLLECTIVE_EXPORTS", default_value_t = 2)]
+	exports: usize,
 }
 
 fn main() -> ExitCode {
@@ -388,6 +392,7 @@ async fn serve(cli: &Cli, run: &Run) -> Result<(), String> {
 		rate_per_second: run.rate,
 		burst: run.burst,
 		validity_blocks: run.validity,
+		exports: run.exports,
 	};
 	let served = key_sets.len();
 	let app =

@@ -150,10 +150,25 @@ pub fn decrypt<R: BufRead, W: Write>(
 /// The size of the encrypted file for a plaintext of `plaintext_len` bytes and
 /// `recipients` X25519 recipients: known before encrypting, e.g. to check a DAO's size rules.
 pub fn encrypted_len(plaintext_len: u64, recipients: usize) -> u64 {
-	// "age-encryption.org/v1\n", per stanza "-> X25519 <43>\n<43>\n", "--- <43>\n".
-	let header = 22 + 98 * recipients as u64 + 48;
+	let header = header_len(recipients);
 	let chunks = plaintext_len.div_ceil(CHUNK as u64).max(1);
 	header + stream::NONCE as u64 + plaintext_len + chunks * stream::TAG as u64
+}
+
+/// The length of the header of a file encrypted to `recipients` X25519 recipients (what
+/// comes before the payload nonce).
+pub fn header_len(recipients: usize) -> u64 {
+	// "age-encryption.org/v1\n", per stanza "-> X25519 <43>\n<43>\n", "--- <43>\n".
+	22 + 98 * recipients as u64 + 48
+}
+
+/// The plaintext length of a payload whose sealed chunks (what follows the 16-byte payload
+/// nonce) are `sealed_len` bytes, or `None` if no payload is that long: the inverse of
+/// [`encrypted_len`]'s payload part, to know a file's plaintext size before decrypting it.
+pub fn plaintext_len(sealed_len: u64) -> Option<u64> {
+	let sealed_chunk = (CHUNK + stream::TAG) as u64;
+	let chunks = sealed_len.div_ceil(sealed_chunk).max(1);
+	sealed_len.checked_sub(chunks * stream::TAG as u64)
 }
 
 fn file_key(identities: &[Identity], header: &header::Header) -> Result<Zeroizing<FileKey>, Error> {
@@ -171,4 +186,28 @@ fn file_key(identities: &[Identity], header: &header::Header) -> Result<Zeroizin
 		.verify_slice(&header.mac)
 		.map_err(|_| Error::HeaderMac)?;
 	Ok(file_key)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn plaintext_len_inverts_encrypted_len() {
+		let header_and_nonce = header_len(1) + stream::NONCE as u64;
+		for plain in [
+			0,
+			1,
+			100,
+			CHUNK as u64 - 1,
+			CHUNK as u64,
+			CHUNK as u64 + 1,
+			5 * CHUNK as u64,
+			123_456_789,
+		] {
+			let sealed = encrypted_len(plain, 1) - header_and_nonce;
+			assert_eq!(plaintext_len(sealed), Some(plain), "{plain}");
+		}
+		assert_eq!(plaintext_len(15), None);
+	}
 }

@@ -86,6 +86,19 @@ impl Account {
 	}
 }
 
+/// The account signs requests to services (storage upload tokens, the collective server's
+/// access requests) as it signs transactions: sr25519 with the `substrate` context, which is
+/// what `datacoop_auth::verify` checks.
+impl datacoop_auth::Signer for Account {
+	fn account(&self) -> [u8; 32] {
+		self.keypair.public_key().0
+	}
+
+	fn sign(&self, message: &[u8]) -> [u8; 64] {
+		self.keypair.sign(message).0
+	}
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct File {
 	version: u32,

@@ -5,6 +5,7 @@
 //! under `commands/` with its arguments and its `run`; see [`commands`] for the map.
 
 mod chain;
+mod collective;
 mod commands;
 mod keystore;
 
@@ -15,8 +16,8 @@ use clap::{Parser, Subcommand};
 use subxt::utils::AccountId32;
 
 use commands::{
-	access, balance, contribute, contributions, dao, envelope, key, parse_address, proposal,
-	rewards,
+	access, access_log, balance, contribute, contributions, dao, data, envelope, key,
+	parse_address, proposal, rewards,
 };
 use keystore::{Account, Keystore};
 
@@ -97,6 +98,11 @@ enum Command {
 	Encrypt(envelope::EncryptArgs),
 	/// Decrypt an age file (offline) with my account's key or an age identity file.
 	DecryptFile(envelope::DecryptFileArgs),
+	/// A DAO's data, from its collective server, as my grant allows: export.
+	#[command(subcommand)]
+	Data(data::DataCommand),
+	/// Who got a DAO's data: its collective server's signed access log (token holders only).
+	AccessLog(access_log::Args),
 }
 
 fn main() -> ExitCode {
@@ -142,6 +148,8 @@ async fn run(cli: &Cli, out: &mut impl Write) -> Result<()> {
 		Command::Rewards(command) => rewards::run(command, global, out).await,
 		Command::Encrypt(args) => envelope::encrypt(args, global, out),
 		Command::DecryptFile(args) => envelope::decrypt_file(args, global, out),
+		Command::Data(command) => data::run(command, global, out).await,
+		Command::AccessLog(args) => access_log::run(args, global, out).await,
 	}
 }
 
@@ -269,6 +277,27 @@ mod tests {
 			panic!("not update-rules")
 		};
 		assert_eq!((change.quorum, change.approval), (Some(300_000), None));
+	}
+
+	#[test]
+	fn data_arguments_are_checked_before_anything_runs() {
+		assert!(parse(&["data", "export", "-o", "out"]).is_err(), "--dao is required");
+		assert!(parse(&["data", "export", "--dao", "1"]).is_err(), "-o is required");
+		let export = |extra: &[&str]| {
+			parse(&[&["data", "export", "--dao", "1", "-o", "d"][..], extra].concat())
+		};
+		assert!(export(&["--since", "x"]).is_err(), "--since is a contribution id");
+		assert!(parse(&["access-log"]).is_err(), "--dao is required");
+		let cli = export(&["--since", "4", "--keep-age"]).unwrap();
+		let Command::Data(data::DataCommand::Export(args)) = cli.command else {
+			panic!("not data export")
+		};
+		assert_eq!((args.dao, args.since, args.keep_age), (1, Some(4), true));
+		assert_eq!(args.output, PathBuf::from("d"));
+		assert!(matches!(
+			parse(&["access-log", "--dao", "2", "--json"]).unwrap().command,
+			Command::AccessLog(access_log::Args { dao: 2 })
+		));
 	}
 
 	const PHRASE: &str = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";

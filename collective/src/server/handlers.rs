@@ -1,4 +1,5 @@
-//! The routes: `POST /v1/validate` (rate limited per client address), `GET /v1/health` and
+//! The routes: `POST /v1/validate`, `POST /v1/daos/{id}/export` and `GET
+//! /v1/daos/{id}/access-log` (rate limited per client address), `GET /v1/health` and
 //! `GET /v1/metrics`; the shapes of their answers; serving until shutdown.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -68,6 +69,8 @@ pub const SCALE: &str = "application/scale";
 pub fn router(app: Arc<App>) -> Router {
 	let limited = Router::new()
 		.route("/v1/validate", post(post_validate))
+		.route("/v1/daos/{id}/export", post(super::export::post_export))
+		.route("/v1/daos/{id}/access-log", get(super::access::get_access_log))
 		.layer(middleware::from_fn_with_state(app.clone(), rate_limit));
 	Router::new()
 		.merge(limited)

@@ -8,6 +8,10 @@
 //!   and answers the signed attestation: JSON for people and scripts, or the SCALE encoding
 //!   of `(Attestation, Signature)` when asked with `Accept: application/scale` (what the
 //!   off-chain worker does: no JSON parser in the runtime).
+//! - `POST /v1/daos/{id}/export` and `GET /v1/daos/{id}/access-log`: the DAO's data for the
+//!   holder of a live `Full` grant, re-encrypted to the grantee's key, and the log of every
+//!   such release for the DAO's token holders; each request signed by the grantee's (holder's)
+//!   chain account (see `access` for the checks, `export` for the stream).
 //! - `GET /v1/health`: the DAOs served, the node, the index sizes. `GET /v1/metrics`:
 //!   Prometheus text.
 //!
@@ -28,12 +32,16 @@
 //! - `handlers`: the routes, rate limiting, the answers' shapes, serving until shutdown;
 //! - `validate`: from a contribution id to a signed attestation (the chain read, the checks,
 //!   fetch, decrypt, the contributor's statement, [`Judge::judge`], signing);
+//! - `access`: who may have a DAO's data (signed requests, grants, nonces, the access log);
+//! - `export`: a Full grantee's export, streamed in constant memory;
 //! - `cache`: each contribution judged once (one judgement at a time, kept answers);
 //! - `metrics`: the Prometheus metrics;
 //! - `error`: the HTTP errors answered instead of an attestation.
 
+mod access;
 mod cache;
 mod error;
+mod export;
 mod handlers;
 mod metrics;
 mod validate;
@@ -46,7 +54,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sp_core::{crypto::Pair as _, sr25519};
 use tokio::sync::{RwLock, Semaphore};
 
+pub use access::{MAX_LOG_PAGE, NODE_DEADLINE};
 pub use error::ApiError;
+pub use export::RECHECK;
 pub use handlers::{router, serve, AttestationJson, ScoresJson, SCALE};
 pub use validate::{
 	submitters_data, Registered, Submission, BAD_STATEMENT, ELSEWHERE_STATEMENT, NOT_FOR_THIS_DAO,
@@ -56,6 +66,7 @@ pub use validate::{
 use datacoop_client::Chain;
 
 use crate::{
+	access_db::AccessDb,
 	dao_dir::{DaoDir, SetupError},
 	fetch::HostPolicy,
 	measurement,
@@ -77,6 +88,8 @@ pub struct BoundKeySet {
 	judge: Judge,
 	/// Decrypts contributions.
 	identity: Identity,
+	/// Nonces, catalog and access log: what was released of the DAO's data.
+	access: AccessDb,
 	/// Signs attestations.
 	pair: sr25519::Pair,
 	/// The attestation key, as the DAO registers it.
@@ -109,7 +122,9 @@ impl BoundKeySet {
 		let judge = Judge::new(dao_id, rules, secrets.fingerprint_keys(), dir.index()?)
 			.map_err(|source| SetupError::Index { name: dir.name().into(), source })?;
 		let pair = secrets.attestation_pair();
+		let access = dir.access_db(dao_id)?;
 		Ok(BoundKeySet {
+			access,
 			name: dir.name().into(),
 			judge,
 			identity: secrets.identity(),
@@ -141,6 +156,8 @@ pub struct Limits {
 	pub burst: NonZeroU32,
 	/// Blocks an attestation stays valid after the block it was judged at.
 	pub validity_blocks: u32,
+	/// Exports at once.
+	pub exports: usize,
 }
 
 /// The shared state of the service.
@@ -152,6 +169,7 @@ pub struct App {
 	policy: HostPolicy,
 	limits: Limits,
 	workers: Semaphore,
+	exports: Arc<Semaphore>,
 	rate: DefaultKeyedRateLimiter<IpAddr>,
 	metrics: Metrics,
 }
@@ -180,6 +198,7 @@ impl App {
 			chain: RwLock::new(None),
 			policy,
 			workers: Semaphore::new(limits.workers.max(1)),
+			exports: Arc::new(Semaphore::new(limits.exports.max(1))),
 			rate: RateLimiter::keyed(
 				Quota::per_second(limits.rate_per_second).allow_burst(limits.burst),
 			),

@@ -188,6 +188,7 @@ fn setup(dao_id: u32, storage: u16, allowed: &[u16], workers: usize) -> Setup {
 		rate_per_second: NonZeroU32::new(100).unwrap(),
 		burst: NonZeroU32::new(100).unwrap(),
 		validity_blocks: 20,
+		exports: 2,
 	};
 	let app = App::new(vec![key_set], "ws://127.0.0.1:1".into(), policy, limits).unwrap();
 	Setup {
@@ -427,6 +428,7 @@ fn key_sets_serve_one_dao_each_and_only_once_bound() {
 		rate_per_second: NonZeroU32::MIN,
 		burst: NonZeroU32::MIN,
 		validity_blocks: 20,
+		exports: 2,
 	};
 	let e = App::new(vec![open(&a), open(&b)], "ws://x".into(), policy, limits).err().unwrap();
 	assert!(matches!(e, SetupError::SameDao { dao_id: 0, .. }), "{e}");

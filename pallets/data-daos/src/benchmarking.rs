@@ -10,8 +10,9 @@ use sp_runtime::{traits::Bounded, Permill};
 
 use crate::*;
 
+/// The longest endpoint: a valid host (its labels at most 63 characters), then a path.
 fn long_url<T: Config>(fill: u8) -> alloc::vec::Vec<u8> {
-	let mut url = b"https://".to_vec();
+	let mut url = b"https://collective.example/".to_vec();
 	url.resize(T::MaxUriLen::get() as usize, fill);
 	url
 }

@@ -151,8 +151,7 @@ pub async fn run(args: &Args, global: &Global, out: &mut impl Write) -> Result<(
 					}
 				});
 				// The upload token is signed by the account that contributes.
-				let uploader = AccountUploader(&account.keypair);
-				let stored = storage.post(&uploader, stream, size).await;
+				let stored = storage.post(&account, stream, size).await;
 				bar.finish_and_clear();
 				let stored = stored.map_err(storage_error)?;
 				if stored.size != size {
@@ -232,19 +231,6 @@ pub async fn run(args: &Args, global: &Global, out: &mut impl Write) -> Result<(
 	print(out, global.json, &Contributed(view(id, &record, &Token::of(&dao))))
 }
 
-/// Signs storage upload tokens with the wallet's account (sr25519, as for transactions).
-struct AccountUploader<'a>(&'a subxt_signer::sr25519::Keypair);
-
-impl datacoop_storage::Uploader for AccountUploader<'_> {
-	fn account(&self) -> [u8; 32] {
-		self.0.public_key().0
-	}
-
-	fn sign(&self, message: &[u8]) -> [u8; 64] {
-		self.0.sign(message).0
-	}
-}
-
 /// A storage error, with the flag that names the service when it cannot be reached.
 fn storage_error(e: datacoop_storage::ClientError) -> anyhow::Error {
 	use datacoop_storage::ClientError::{TimedOut, Unreachable};
@@ -274,16 +260,11 @@ mod tests {
 
 	#[test]
 	fn upload_tokens_signed_by_the_account_verify_as_storage_checks_them() {
-		let alice = subxt_signer::sr25519::dev::alice();
+		let alice = crate::keystore::Account::from_uri("alice", "//Alice").unwrap();
 		let hash = BlobHash::of(b"ciphertext");
-		let t = datacoop_storage::UploadToken::sign(
-			&AccountUploader(&alice),
-			Some(&hash),
-			10,
-			1_700_000_000,
-			[1; 16],
-		);
-		assert_eq!(t.account, alice.public_key().0);
+		let t =
+			datacoop_storage::UploadToken::sign(&alice, Some(&hash), 10, 1_700_000_000, [1; 16]);
+		assert_eq!(t.account, alice.keypair.public_key().0);
 		t.verify(Some(&hash)).unwrap();
 		assert!(t.verify(None).is_err());
 	}

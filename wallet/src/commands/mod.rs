@@ -12,15 +12,19 @@
 //! | `proposal.rs`       | `proposal create`, `list`, `show`, `vote`, `close`, `unlock` |
 //! | `access.rs`         | `grant list`, `show`, `buy`, `prune`; `offer list`; `treasury show` |
 //! | `envelope.rs`       | `encrypt`, `decrypt-file` (offline)               |
+//! | `data.rs`           | `data export` (from the DAO's collective server)  |
+//! | `access_log.rs`     | `access-log` (the collective server's signed log) |
 //!
 //! Every command builds a typed view of its result (`Serialize` for `--json`, `Display` for
 //! people) and hands it to [`print`]; none prints anything else to standard output.
 
 pub mod access;
+pub mod access_log;
 pub mod balance;
 pub mod contribute;
 pub mod contributions;
 pub mod dao;
+pub mod data;
 pub mod envelope;
 pub mod key;
 pub mod proposal;

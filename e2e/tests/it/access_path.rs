@@ -1,0 +1,413 @@
+//! The access path with real parts only: `datacoop-node --dev`, `datacoop-storage`,
+//! `datacoop-collective` and the `datacoop` wallet.
+//!
+//! Three contributors' exports are accepted by the collective; //Ferdie proposes a paid Full
+//! grant, the holders vote it through, and Ferdie's wallet exports the three files back byte
+//! for byte; the fee reaches the three holders pro rata. Requests the collective must refuse
+//! get 403 with the reason: signed by an account without a grant, changed after signing,
+//! replayed, for an expired grant, after revocation. The access log shows the holders
+//! exactly the releases made, and only to them.
+
+use std::{
+	io::{Read, Write},
+	path::Path,
+	process::Command,
+	time::{Duration, Instant},
+};
+
+use codec::Decode;
+use datacoop_e2e::{
+	binary, fixtures::chat_export, fixtures::chat_rules, free_port, start_storage, Node, Process,
+	Wallet,
+};
+use datacoop_primitives::access::{
+	request_payload, AccessRecord, AccessRequest, Operation, Released,
+};
+use datacoop_storage::Uploader;
+use serde_json::Value;
+use subxt_signer::sr25519::dev;
+
+const VOTING_PERIOD: &str = "10";
+
+fn collective(dir: &Path, key: &Path) -> Command {
+	let mut c = Command::new(binary("datacoop-collective"));
+	c.arg("--dir").arg(dir).env("DATACOOP_COLLECTIVE_KEY_FILE", key);
+	c
+}
+
+fn planck(v: &Value) -> u128 {
+	v.as_str().unwrap_or_else(|| panic!("an amount, not {v}")).parse().unwrap()
+}
+
+/// Waits until proposal `id`'s vote has ended in the finalized chain.
+fn wait_for_end(w: &Wallet, id: &str) {
+	let deadline = Instant::now() + Duration::from_secs(120);
+	while w.json(&["proposal", "show", id])["voting"] == true {
+		assert!(Instant::now() < deadline, "proposal {id} still voting after two minutes");
+		std::thread::sleep(Duration::from_secs(2));
+	}
+}
+
+/// `who` proposes a Full grant to itself for `duration` and `fee`; its id.
+fn propose_grant(w: &Wallet, who: &str, dao: &str, duration: &str, fee: &str) -> String {
+	let p = w.json(&[
+		"--account",
+		who,
+		"proposal",
+		"create",
+		"--dao",
+		dao,
+		"grant-access",
+		"--scope",
+		"full",
+		"--duration",
+		duration,
+		"--fee",
+		fee,
+	]);
+	p["id"].to_string()
+}
+
+/// The holders vote `ids` through and //Dave closes them.
+fn pass(w: &Wallet, holders: &[&str], ids: &[&str]) {
+	for id in ids {
+		for who in holders {
+			w.json(&["--account", who, "proposal", "vote", id, "aye"]);
+		}
+	}
+	for id in ids {
+		wait_for_end(w, id);
+		let closed = w.json(&["--account", "//Dave", "proposal", "close", id]);
+		assert_eq!(closed["executed"], true, "{closed}");
+	}
+}
+
+/// A request to the collective on 127.0.0.1:`port` signed by `signer` for the chain
+/// `genesis`: the status line and the body (raw bytes).
+fn signed_request(
+	port: u16,
+	signer: &impl Uploader,
+	genesis: [u8; 32],
+	dao: u32,
+	method: &str,
+	path: &str,
+	body: &str,
+	operation: Operation,
+	nonce: [u8; 16],
+) -> (String, Vec<u8>) {
+	let time =
+		std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+	let request = AccessRequest {
+		genesis_hash: genesis,
+		dao_id: dao,
+		account: signer.account(),
+		operation,
+		time,
+		nonce,
+	};
+	let signature = signer.sign(&request_payload(&request));
+	let authorization = format!(
+		"DatacoopAccess {}:{time}:{}:{}",
+		hex::encode(signer.account()),
+		hex::encode(nonce),
+		hex::encode(signature)
+	);
+	let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+	write!(
+		s,
+		"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {authorization}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.unwrap();
+	let mut response = Vec::new();
+	s.read_to_end(&mut response).unwrap();
+	let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(response.len());
+	let status =
+		String::from_utf8_lossy(&response[..split]).lines().next().unwrap_or("").to_string();
+	(status, response[(split + 4).min(response.len())..].to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
+	let node = Node::dev().await.unwrap();
+	let blobs = tempfile::tempdir().unwrap();
+	let (_storage, storage) = start_storage(blobs.path());
+	let w = Wallet::new(node.url(), storage.clone());
+	let files = tempfile::tempdir().unwrap();
+	let server = tempfile::tempdir().unwrap();
+	let (dir, key) = (server.path().join("collective"), server.path().join("seal.key"));
+
+	std::fs::write(server.path().join("rules.json"), chat_rules().to_string()).unwrap();
+	let out = collective(&dir, &key)
+		.args(["init", "--name", "chat", "--json", "--rules"])
+		.arg(server.path().join("rules.json"))
+		.output()
+		.unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
+	let port = free_port();
+	let created = w.json(&[
+		"--account",
+		"//Alice",
+		"dao",
+		"create",
+		"--name",
+		"Chat exports",
+		"--token-name",
+		"Chat",
+		"--token-symbol",
+		"CHAT",
+		"--collective-key",
+		keys["encryption_key"].as_str().unwrap(),
+		"--signer",
+		keys["attestation_signer"].as_str().unwrap(),
+		"--measurement",
+		keys["measurement"].as_str().unwrap(),
+		"--endpoint",
+		&format!("http://127.0.0.1:{port}"),
+		"--min-size",
+		"100",
+		"--max-size",
+		"10000000",
+		"--min-score",
+		"100000",
+		"--reward",
+		"10000000000000",
+		"--voting-period",
+		VOTING_PERIOD,
+	]);
+	let dao = created["id"].as_u64().unwrap().to_string();
+	let dao_id: u32 = dao.parse().unwrap();
+	let url = node.url();
+	let out = collective(&dir, &key)
+		.args(["bind", "--name", "chat", "--dao", &dao, "--url", &url])
+		.output()
+		.unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let mut c = collective(&dir, &key);
+	let listen = format!("127.0.0.1:{port}");
+	c.args(["run", "--url", &url, "--listen", &listen, "--storage", &storage]);
+	let _collective = Process::serving(c).unwrap().0;
+
+	// Three contributors, three exports of different sizes, judged by the collective.
+	let mut originals = Vec::new();
+	for (i, (who, count)) in
+		[("//Bob", 60), ("//Charlie", 90), ("//Dave", 120)].into_iter().enumerate()
+	{
+		let address =
+			w.json(&["--account", who, "key", "inspect"])["address"].as_str().unwrap().to_owned();
+		let data = chat_export(&address, 10_000 * i as u32, count);
+		let path = files.path().join(format!("{i}.json"));
+		std::fs::write(&path, &data).unwrap();
+		let c = w.json(&[
+			"--account",
+			who,
+			"contribute",
+			path.to_str().unwrap(),
+			"--dao",
+			&dao,
+			"--wait",
+			"90",
+		]);
+		assert_eq!(c["status"], "accepted", "{c}");
+		originals.push((c["id"].as_u64().unwrap(), data));
+	}
+	let holders = ["//Bob", "//Charlie", "//Dave"];
+
+	// //Ferdie asks for an hour of the full records for 90 COOP; //Eve for 20 blocks.
+	let ferdie = propose_grant(&w, "//Ferdie", &dao, "1h", "90COOP");
+	let eve = propose_grant(&w, "//Eve", &dao, "20b", "1COOP");
+	pass(&w, &holders, &[&ferdie, &eve]);
+
+	// Ferdie's wallet exports and verifies: exactly the three files, byte for byte.
+	let out_dir = tempfile::tempdir().unwrap();
+	let export = w.json(&[
+		"--account",
+		"//Ferdie",
+		"data",
+		"export",
+		"--dao",
+		&dao,
+		"-o",
+		out_dir.path().to_str().unwrap(),
+	]);
+	assert_eq!(export["contributions"].as_array().unwrap().len(), 3, "{export}");
+	for (id, data) in &originals {
+		let got = std::fs::read(out_dir.path().join(format!("contribution-{id}"))).unwrap();
+		assert!(got == *data, "contribution {id} differs from what its contributor gave");
+	}
+	// Run again: nothing new, nothing lost.
+	let again = w.json(&[
+		"--account",
+		"//Ferdie",
+		"data",
+		"export",
+		"--dao",
+		&dao,
+		"-o",
+		out_dir.path().to_str().unwrap(),
+	]);
+	assert_eq!(again["contributions"].as_array().unwrap().len(), 0, "{again}");
+
+	// The fee (90 COOP, 80% to holders) reached the three holders pro rata to their tokens.
+	let balances: Vec<u128> = holders
+		.iter()
+		.map(|who| {
+			planck(&w.json(&["--account", who, "balance", "--dao", &dao])["tokens"][0]["balance"])
+		})
+		.collect();
+	let supply: u128 = balances.iter().sum();
+	// 80% of Ferdie's 90 COOP and of Eve's 1 COOP, each deposit shared out on its own.
+	let to_holders = 72_800_000_000_000u128;
+	for (who, balance) in holders.iter().zip(&balances) {
+		let owed =
+			planck(&w.json(&["--account", who, "rewards", "show", "--dao", &dao])["claimable"]);
+		let exact = to_holders * balance / supply;
+		assert!(owed.abs_diff(exact) <= 2, "{who}: {owed} against {exact}");
+		w.json(&["--account", who, "rewards", "claim", "--dao", &dao]);
+	}
+
+	// Requests signed by hand, as any client could.
+	let genesis = node.chain().await.unwrap().genesis_hash();
+	let recipient = datacoop_envelope::Identity::generate().unwrap().to_public();
+	let body = format!(r#"{{"since": null, "recipient": "{recipient}"}}"#);
+	let export_op = Operation::Export { since: None, recipient: recipient.to_bytes() };
+	let path = format!("/v1/daos/{dao}/export");
+	let ferdie_key = datacoop_e2e::fixtures::DevUploader(dev::ferdie());
+	let ask = |signer: &datacoop_e2e::fixtures::DevUploader, body: &str, nonce: u8| {
+		signed_request(
+			port,
+			signer,
+			genesis,
+			dao_id,
+			"POST",
+			&path,
+			body,
+			export_op.clone(),
+			[nonce; 16],
+		)
+	};
+	let (status, bytes) = ask(&ferdie_key, &body, 1);
+	assert!(status.contains("200"), "{status}: {}", String::from_utf8_lossy(&bytes));
+	// The same request again: replayed.
+	let (status, bytes) = ask(&ferdie_key, &body, 1);
+	assert!(
+		status.contains("403") && String::from_utf8_lossy(&bytes).contains("already made"),
+		"{status}"
+	);
+	// Changed after signing (another `since`): the signature does not cover it.
+	let changed = format!(r#"{{"since": {}, "recipient": "{recipient}"}}"#, originals[0].0);
+	let (status, bytes) = ask(&ferdie_key, &changed, 2);
+	assert!(
+		status.contains("403") && String::from_utf8_lossy(&bytes).contains("signature"),
+		"{status}"
+	);
+	// Signed by an account with no grant.
+	let (status, bytes) = ask(&datacoop_e2e::fixtures::DevUploader(dev::alice()), &body, 3);
+	assert!(
+		status.contains("403") && String::from_utf8_lossy(&bytes).contains("no grant"),
+		"{status}"
+	);
+	// For a DAO this server does not serve.
+	let (status, _) = signed_request(
+		port,
+		&ferdie_key,
+		genesis,
+		dao_id + 1,
+		"POST",
+		&format!("/v1/daos/{}/export", dao_id + 1),
+		&body,
+		export_op.clone(),
+		[4; 16],
+	);
+	assert!(status.contains("403"), "{status}");
+
+	// Eve's 20 blocks are over by now (three exports and claims later): expired.
+	let rpc = node.rpc().await.unwrap();
+	let grant = w.json(&["--account", "//Eve", "grant", "show", "--dao", &dao]);
+	let expires = grant["expires"].as_u64().unwrap();
+	datacoop_e2e::wait_for_finalized(&rpc, expires + 1, Duration::from_secs(180)).await.unwrap();
+	let e = w.fails(&[
+		"--account",
+		"//Eve",
+		"data",
+		"export",
+		"--dao",
+		&dao,
+		"-o",
+		out_dir.path().join("eve").to_str().unwrap(),
+	]);
+	assert!(e.contains("403") && e.contains("expired"), "{e}");
+
+	// The access log: the holders see exactly the releases made (Ferdie's two wallet
+	// exports and the signed one, each begun and done), the others are refused.
+	let log = w.json(&["--account", "//Bob", "access-log", "--dao", &dao]);
+	let records = log["records"].as_array().unwrap_or_else(|| panic!("{log}"));
+	assert_eq!(records.len(), 6, "{log}");
+	let e = w.fails(&["--account", "//Ferdie", "access-log", "--dao", &dao]);
+	assert!(e.contains("403") && e.contains("token holders"), "{e}");
+	// ...and it is what the server's log holds, checked here from its raw records too.
+	let ferdie_account = dev::ferdie().public_key().0;
+	let (status, raw) = signed_request(
+		port,
+		&datacoop_e2e::fixtures::DevUploader(dev::charlie()),
+		genesis,
+		dao_id,
+		"GET",
+		&format!("/v1/daos/{dao}/access-log?from=0&limit=1000"),
+		"",
+		Operation::AccessLog { from: 0, limit: 1000 },
+		[5; 16],
+	);
+	assert!(status.contains("200"), "{status}");
+	let page: Value = serde_json::from_slice(&raw).unwrap();
+	let decoded: Vec<AccessRecord> = page["records"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|r| {
+			AccessRecord::decode(
+				&mut &hex::decode(r.as_str().unwrap().trim_start_matches("0x")).unwrap()[..],
+			)
+			.unwrap()
+		})
+		.collect();
+	assert!(decoded.iter().all(|r| r.account == ferdie_account));
+	let done: Vec<_> = decoded
+		.iter()
+		.filter_map(|r| match &r.released {
+			Released::ExportDone { count, complete, .. } => Some((*count, *complete)),
+			_ => None,
+		})
+		.collect();
+	assert_eq!(done, [(3, true), (0, true), (3, true)]);
+
+	// The holders revoke Ferdie's grant: 403 from then on.
+	let grant = w.json(&["--account", "//Ferdie", "grant", "show", "--dao", &dao]);
+	let grant_id = grant["id"].to_string();
+	let p = w.json(&[
+		"--account",
+		"//Bob",
+		"proposal",
+		"create",
+		"--dao",
+		&dao,
+		"revoke-access",
+		"--grant",
+		&grant_id,
+	]);
+	pass(&w, &holders, &[&p["id"].to_string()]);
+	let e = w.fails(&[
+		"--account",
+		"//Ferdie",
+		"data",
+		"export",
+		"--dao",
+		&dao,
+		"-o",
+		out_dir.path().to_str().unwrap(),
+		"--since",
+		&originals[0].0.to_string(),
+	]);
+	assert!(e.contains("403") && e.contains("no grant"), "{e}");
+}
