@@ -157,6 +157,30 @@ try_it() {
 	fi
 	printf '      datacoop --account //Bob contribute chat.json --dao %s\n' "$1"
 	printf '      datacoop --account //Bob balance --dao %s\n' "$1"
+	printf '      datacoop --account //Eve grant buy --dao %s --scope full --days 1\n' "$1"
+	printf '      datacoop --account //Eve data export --dao %s -o export\n' "$1"
+}
+
+# Gives the demo DAO a standing offer of its full records (1 COOP a day, up to 30 days), as
+# its holders would: //Alice contributes a small chat export of her own, earns the DAO's
+# tokens, proposes the offer, votes for it with them and closes the vote (the demo DAO votes
+# for 5 blocks). Nothing is done if the DAO already has the offer.
+demo_offer() {
+	local dao=$1 file proposal
+	[ "$("$bin/datacoop" offer list --dao "$dao" --json | jq 'map(select(.scope == "full")) | length')" = 0 ] || return 0
+	say "giving demo DAO #$dao an offer: //Alice contributes, proposes it, votes, closes (about a minute)"
+	file="$run/alice-chat.json"
+	python3 -c 'import json, sys; print(json.dumps({"messages": [{"account": sys.argv[1], "text": f"demo message {i}", "at": 1700000000 + i} for i in range(60)]}))' \
+		"$("$bin/datacoop" --json key inspect //Alice | jq -r .address)" > "$file"
+	"$bin/datacoop" --json --account //Alice contribute "$file" --dao "$dao" --wait 90 | jq -e '.status == "accepted"' > /dev/null || return 1
+	proposal=$("$bin/datacoop" --json --account //Alice proposal create --dao "$dao" \
+		set-offer --scope full --price-per-day 1COOP --max-days 30 | jq -er .id) || return 1
+	"$bin/datacoop" --json --account //Alice proposal vote "$proposal" aye > /dev/null || return 1
+	for _ in $(seq 1 60); do
+		[ "$("$bin/datacoop" --json proposal show "$proposal" | jq .voting)" = false ] && break
+		sleep 2
+	done
+	"$bin/datacoop" --json --account //Dave proposal close "$proposal" | jq -e .executed > /dev/null
 }
 
 # Once the chain answers: registers the demo DAO as //Alice (unless the chain has one with
@@ -187,7 +211,7 @@ try_it() {
 			--signer "$(jq -r '.[] | select(.name == "chat") | .attestation_signer' <<< "$keys")" \
 			--measurement "$(jq -r '.[] | select(.name == "chat") | .measurement' <<< "$keys")" \
 			--endpoint "$collective_url" --min-size 100 --max-size 100000000 \
-			--min-score 100000 | jq -er .id) \
+			--min-score 100000 --voting-period 5 | jq -er .id) \
 			|| fail "registering the demo DAO failed (the wallet's error is above)"
 		say "demo DAO #$dao \"Chat exports\" registered by //Alice"
 	fi
@@ -202,6 +226,7 @@ try_it() {
 		say "datacoop-collective did not come up on 127.0.0.1:$collective_port (its error, if any, is above): contributions to DAO #$dao stay Pending (the chain and storage run on)"
 		exit 1
 	fi
+	demo_offer "$dao" || say "the demo DAO has no offer: 'grant buy' will be refused (the wallet's error is above)"
 	try_it "$dao" >&2
 	wait "$collective_pid"
 	status=$?

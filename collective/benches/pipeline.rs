@@ -58,6 +58,7 @@ fn pipeline(c: &mut Criterion) {
 		owner_field: Some("/account".into()),
 		max_records: 1 << 24,
 		max_record_bytes: 1 << 20,
+		fields: None,
 	};
 	let keys = Keys::new([5; 32]);
 	let limits =

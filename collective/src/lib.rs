@@ -6,6 +6,7 @@
 //! The proof of contribution, from the bottom up:
 //! - [`rules`]: what a DAO accepts and how much is full quality;
 //! - [`records`]: a plaintext read as records in the DAO's format, normalized and hashed;
+//! - [`anonymize`]: records copied with only the fields the rules release, transformed;
 //! - [`index`]: keyed fingerprints and MinHash sketches of past contributions, on disk;
 //! - [`judge`]: the one judging path, from a contribution's data to its [`Judgement`].
 //!
@@ -19,6 +20,7 @@
 //! - [`server`]: the HTTP service (`datacoop-collective run`).
 
 pub mod access_db;
+pub mod anonymize;
 pub mod dao_dir;
 pub mod fetch;
 pub mod index;

@@ -54,7 +54,7 @@ pub struct Limits {
 
 impl Limits {
 	/// The (`n` + 1)-th record is one too many.
-	fn count(&self, n: usize) -> Result<(), FormatError> {
+	pub(crate) fn count(&self, n: usize) -> Result<(), FormatError> {
 		if n as u64 >= self.max_records {
 			return Err(bad(format!(
 				"more than {} records (the DAO's max_records)",
@@ -64,7 +64,7 @@ impl Limits {
 		Ok(())
 	}
 
-	fn too_long(&self) -> FormatError {
+	pub(crate) fn too_long(&self) -> FormatError {
 		bad(format!(
 			"a record is longer than {} bytes (the DAO's max_record_bytes)",
 			self.max_record_bytes
@@ -85,7 +85,7 @@ pub struct Owner<'a> {
 #[error("{0}")]
 pub struct FormatError(pub String);
 
-fn bad(reason: impl Into<String>) -> FormatError {
+pub(crate) fn bad(reason: impl Into<String>) -> FormatError {
 	let mut r: String = reason.into();
 	// On-chain reasons are at most 128 bytes.
 	if r.len() > 120 {
@@ -329,7 +329,7 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
 }
 
 /// The tokens of a JSON pointer (RFC 6901): `/a/b~1c` is `a`, `b/c`.
-fn pointer_tokens(pointer: &str) -> Result<Vec<String>, FormatError> {
+pub(crate) fn pointer_tokens(pointer: &str) -> Result<Vec<String>, FormatError> {
 	if pointer.is_empty() {
 		return Ok(Vec::new());
 	}
@@ -396,17 +396,17 @@ fn read_json(
 }
 
 /// The CSV reader's buffer: it reads this far ahead of the row it parses.
-const CSV_BUFFER: u64 = 64 << 10;
+pub(crate) const CSV_BUFFER: u64 = 64 << 10;
 
 /// The plaintext as the CSV reader reads it: never more than `end` bytes from the start, an
 /// end moved forward row by row, so a row longer than the limit fails while it is read
 /// instead of being built in memory first (a row of commas costs 8 bytes per comma there).
-struct Capped<'a> {
-	rest: &'a [u8],
-	given: u64,
-	end: Rc<Cell<u64>>,
+pub(crate) struct Capped<'a> {
+	pub(crate) rest: &'a [u8],
+	pub(crate) given: u64,
+	pub(crate) end: Rc<Cell<u64>>,
 	/// Set when reading stopped at `end`.
-	hit: Rc<Cell<bool>>,
+	pub(crate) hit: Rc<Cell<bool>>,
 }
 
 impl io::Read for Capped<'_> {

@@ -62,6 +62,22 @@ pub fn reseal<W: Write>(
 	Ok(Resealed { age_len, age_header_hash: file.header_hash() })
 }
 
+/// Appends `plain` encrypted to `recipient` to `tar` as entry `name` (an anonymized copy,
+/// built in memory).
+pub fn seal_bytes<W: Write>(
+	tar: &mut tar::Builder<W>,
+	name: &str,
+	plain: &[u8],
+	recipient: &Recipient,
+) -> io::Result<Resealed> {
+	let age_len = encrypted_len(plain.len() as u64, 1);
+	let sealed = encrypting_reader(std::slice::from_ref(recipient), plain, &Parallelism::AllCores)
+		.map_err(io::Error::other)?;
+	let mut file = Exact::new(sealed, age_len);
+	tar.append_data(&mut file_header(age_len), name, &mut file)?;
+	Ok(Resealed { age_len, age_header_hash: file.header_hash() })
+}
+
 /// Appends `bytes` to `tar` as entry `name`.
 pub fn append_bytes<W: Write>(
 	tar: &mut tar::Builder<W>,

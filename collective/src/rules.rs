@@ -1,11 +1,17 @@
 //! A DAO's rules: the format its contributions must have, their size bounds, the record count
-//! that earns full quality, the field naming the data's owner, and the bounds on what judging
-//! holds in memory. Part of the measurement (see `measurement`): other rules, another
-//! measurement. Read from a file in one place, [`Rules::read`], which also checks them.
+//! that earns full quality, the field naming the data's owner, the bounds on what judging
+//! holds in memory, and what an anonymized copy keeps of each field. Part of the measurement
+//! (see `measurement`): other rules, another measurement. Read from a file in one place,
+//! [`Rules::read`], which also checks them.
 
-use std::path::Path;
+use std::{collections::BTreeMap, fmt, path::Path};
 
-use serde::{Deserialize, Serialize};
+use serde::{
+	de::{Error as _, MapAccess, Visitor},
+	ser::SerializeMap,
+	Deserialize, Deserializer, Serialize, Serializer,
+};
+use serde_json::Value;
 
 use crate::records::Format;
 
@@ -31,6 +37,186 @@ pub struct Rules {
 	/// memory, at several times its size, before it is hashed.
 	#[serde(default = "default_max_record_bytes")]
 	pub max_record_bytes: u64,
+	/// What an anonymized copy does with each field of a record (a JSON pointer within a
+	/// record, or a CSV column); a field not named is dropped, so a field that appears in
+	/// exports later never reaches a copy unseen. `None`: the DAO makes no anonymized copies.
+	/// Left out of the canonical JSON when `None`, so the measurement of rules written before
+	/// this field existed does not change.
+	#[serde(
+		default,
+		skip_serializing_if = "Option::is_none",
+		deserialize_with = "fields_once_each"
+	)]
+	pub fields: Option<BTreeMap<String, FieldRule>>,
+}
+
+/// What an anonymized copy does with one field. In a rules file: `"keep"`, `"drop"`,
+/// `"pseudonymise"`, `{"pseudonymise": {"domain": "account"}}`, `{"generalise": "day"}` or
+/// `{"generalise": {"width": 10}}`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldRule {
+	/// The value as it is.
+	Keep,
+	/// Nothing: the field is absent from the copy (as if it were not named).
+	Drop,
+	/// A keyed hash of the value, the same for the same value within one grant's copies.
+	/// Fields sharing a `domain` (a sender and a recipient) get the same pseudonym for the
+	/// same value, so they still join; without one, the domain is the field's own name.
+	Pseudonymise { domain: Option<String> },
+	/// A coarser value: the day of a timestamp, the bucket of a number.
+	Generalise(Generalise),
+}
+
+/// How a generalised field is coarsened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Generalise {
+	/// A timestamp (unix seconds or milliseconds, or RFC 3339) becomes its UTC day,
+	/// `YYYY-MM-DD`.
+	Day,
+	/// A number v becomes the bucket `lo-hi` of this width that holds it (lo ≤ v < hi).
+	Width(f64),
+}
+
+/// Fields a DAO's rules may name at most: each costs a lookup per record in every copy.
+pub const MAX_FIELDS: usize = 256;
+
+/// The spellings a field's rule has, for error messages.
+const FIELD_RULE_FORMS: &str = r#""keep", "drop", "pseudonymise", {"pseudonymise": {"domain": "…"}}, {"generalise": "day"} or {"generalise": {"width": n}}"#;
+
+impl FieldRule {
+	/// The rule `value` spells, or why it spells none. Read from a JSON value rather than
+	/// derived: serde's untagged enums answer a typo with "did not match any variant", and
+	/// a rules file is read by people voting on it.
+	fn from_json(value: &Value) -> Result<FieldRule, String> {
+		let rule = match value {
+			Value::String(s) => match s.as_str() {
+				"keep" => Some(FieldRule::Keep),
+				"drop" => Some(FieldRule::Drop),
+				"pseudonymise" => Some(FieldRule::Pseudonymise { domain: None }),
+				_ => None,
+			},
+			Value::Object(outer) if outer.len() == 1 => {
+				let (kind, inner) = outer.iter().next().expect("one entry");
+				let only = |key: &str| match inner {
+					Value::Object(o) if o.len() == 1 => o.get(key),
+					_ => None,
+				};
+				match kind.as_str() {
+					"pseudonymise" => only("domain")
+						.and_then(Value::as_str)
+						.map(|d| FieldRule::Pseudonymise { domain: Some(d.to_owned()) }),
+					"generalise" if inner.as_str() == Some("day") => {
+						Some(FieldRule::Generalise(Generalise::Day))
+					},
+					"generalise" => only("width")
+						.and_then(Value::as_f64)
+						.map(|w| FieldRule::Generalise(Generalise::Width(w))),
+					_ => None,
+				}
+			},
+			_ => None,
+		};
+		rule.ok_or_else(|| {
+			let mut found = value.to_string();
+			if found.len() > 80 {
+				let mut cut = 80;
+				while !found.is_char_boundary(cut) {
+					cut -= 1;
+				}
+				found.truncate(cut);
+				found.push('…');
+			}
+			format!("a field's rule is one of {FIELD_RULE_FORMS}, not {found}")
+		})
+	}
+}
+
+impl Serialize for FieldRule {
+	/// Written as it is read (see [`FieldRule`]): a rules file read and written again is the
+	/// same rules, and the measurement hashes what is written.
+	fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+		#[derive(Serialize)]
+		struct Domain<'a> {
+			domain: &'a str,
+		}
+		#[derive(Serialize)]
+		struct Width {
+			width: f64,
+		}
+		match self {
+			FieldRule::Keep => s.serialize_str("keep"),
+			FieldRule::Drop => s.serialize_str("drop"),
+			FieldRule::Pseudonymise { domain: None } => s.serialize_str("pseudonymise"),
+			FieldRule::Pseudonymise { domain: Some(domain) } => {
+				one_entry(s, "pseudonymise", &Domain { domain: domain.as_str() })
+			},
+			FieldRule::Generalise(Generalise::Day) => one_entry(s, "generalise", "day"),
+			FieldRule::Generalise(Generalise::Width(width)) => {
+				one_entry(s, "generalise", &Width { width: *width })
+			},
+		}
+	}
+}
+
+/// `{key: value}`, the form of the rules that take a parameter.
+fn one_entry<S: Serializer, V: Serialize + ?Sized>(
+	s: S,
+	key: &str,
+	value: &V,
+) -> Result<S::Ok, S::Error> {
+	let mut map = s.serialize_map(Some(1))?;
+	map.serialize_entry(key, value)?;
+	map.end()
+}
+
+impl<'de> Deserialize<'de> for FieldRule {
+	fn deserialize<D: Deserializer<'de>>(d: D) -> Result<FieldRule, D::Error> {
+		FieldRule::from_json(&Value::deserialize(d)?).map_err(D::Error::custom)
+	}
+}
+
+/// Reads `fields`, naming the field whose rule is wrong, and refusing a field named twice: a
+/// JSON object may repeat a key, and the last one would silently win, so a file could show
+/// voters `"drop"` for a field it keeps.
+fn fields_once_each<'de, D: Deserializer<'de>>(
+	d: D,
+) -> Result<Option<BTreeMap<String, FieldRule>>, D::Error> {
+	struct Fields;
+
+	impl<'de> Visitor<'de> for Fields {
+		type Value = Option<BTreeMap<String, FieldRule>>;
+
+		fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+			f.write_str("an object giving each field's rule")
+		}
+
+		fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+			Ok(None)
+		}
+
+		fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+			Ok(None)
+		}
+
+		fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+			d.deserialize_map(self)
+		}
+
+		fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+			let mut fields = BTreeMap::new();
+			while let Some(name) = map.next_key::<String>()? {
+				let rule = FieldRule::from_json(&map.next_value::<Value>()?)
+					.map_err(|why| A::Error::custom(format!("fields {name:?}: {why}")))?;
+				if fields.contains_key(&name) {
+					return Err(A::Error::custom(format!("fields names {name:?} twice")));
+				}
+				fields.insert(name, rule);
+			}
+			Ok(Some(fields))
+		}
+	}
+
+	d.deserialize_option(Fields)
 }
 
 /// `max_records` when the rules do not say: a million records (16 MB of record hashes).
@@ -92,6 +278,256 @@ impl Rules {
 		if let Format::Json { schema: Some(schema), .. } = &self.format {
 			jsonschema::validator_for(schema).map_err(|e| format!("the schema is invalid: {e}"))?;
 		}
+		if let Some(fields) = &self.fields {
+			self.check_fields(fields)?;
+		}
 		Ok(())
+	}
+
+	/// Whether `fields` makes anonymized copies that say what they seem to: names that can
+	/// name something in this format, parameters in range, no field inside another (the
+	/// outer field's rule would decide for the inner one, whatever the inner one says), and
+	/// the owner's account never in a copy as it is.
+	fn check_fields(&self, fields: &BTreeMap<String, FieldRule>) -> Result<(), String> {
+		let json = match &self.format {
+			Format::Json { .. } => true,
+			Format::Csv { .. } => false,
+			Format::Raw => return Err("fields: the raw format has no fields to anonymize".into()),
+		};
+		if fields.len() > MAX_FIELDS {
+			return Err(format!("fields names {} fields, more than {MAX_FIELDS}", fields.len()));
+		}
+		for (name, rule) in fields {
+			let fail = |why: &str| -> Result<(), String> { Err(format!("fields {name:?}: {why}")) };
+			// A pseudonym hashes its domain, a NUL, then the value: a NUL in a domain (a
+			// field's name by default) would let two domains hash alike.
+			if name.contains('\0') {
+				return fail("a field's name holds no NUL");
+			}
+			if json {
+				if let Err(why) = check_pointer(name) {
+					return fail(why);
+				}
+				// Each '/' after the first ends the pointer of a field that holds this one.
+				for (i, _) in name.match_indices('/').skip(1) {
+					let outer = &name[..i];
+					if fields.contains_key(outer) {
+						return Err(format!(
+							"fields {outer:?} holds {name:?}: name the inner fields alone"
+						));
+					}
+				}
+			} else if name.is_empty() || name.trim() != name {
+				// Columns are read trimmed: a name with spaces around it would name none.
+				return fail("a CSV column's name is not empty and has no spaces around it");
+			}
+			match rule {
+				FieldRule::Pseudonymise { domain: Some(d) } if d.is_empty() || d.contains('\0') => {
+					return fail("a domain is not empty and holds no NUL");
+				},
+				FieldRule::Generalise(Generalise::Width(w)) if !(w.is_finite() && *w > 0.0) => {
+					return fail(&format!("the width {w} is not a positive number"));
+				},
+				_ => {},
+			}
+		}
+		if let Some(owner) = &self.owner_field {
+			for (name, rule) in fields {
+				let holds_owner = name == owner
+					|| (json
+						&& owner
+							.strip_prefix(name.as_str())
+							.is_some_and(|rest| rest.starts_with('/')));
+				if holds_owner && !matches!(rule, FieldRule::Drop | FieldRule::Pseudonymise { .. })
+				{
+					return Err(format!(
+						"fields {name:?}: the owner field {owner:?} is dropped or pseudonymised \
+						 (an anonymized copy never carries the owner's account)"
+					));
+				}
+			}
+		}
+		Ok(())
+	}
+}
+
+/// Whether `pointer` is a JSON pointer (RFC 6901) to a field of a record: it starts with '/',
+/// and each '~' escapes a '~' (`~0`) or a '/' (`~1`).
+fn check_pointer(pointer: &str) -> Result<(), &'static str> {
+	if !pointer.starts_with('/') {
+		return Err("a JSON pointer starts with /");
+	}
+	let mut rest = pointer;
+	while let Some(i) = rest.find('~') {
+		rest = &rest[i + 1..];
+		if !(rest.starts_with('0') || rest.starts_with('1')) {
+			return Err("a ~ in a JSON pointer is ~0 or ~1");
+		}
+	}
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use serde_json::json;
+
+	use super::*;
+
+	/// Rules for a JSON chat export with `extra` set on them, read and checked as a rules
+	/// file is.
+	fn rules(extra: Value) -> Result<Rules, String> {
+		let mut doc = json!({
+			"format": {"kind": "json", "records": "/messages"},
+			"min_bytes": 1,
+			"max_bytes": 1000,
+			"target_records": 10
+		});
+		for (k, v) in extra.as_object().expect("an object") {
+			doc[k] = v.clone();
+		}
+		let rules: Rules = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+		rules.check()?;
+		Ok(rules)
+	}
+
+	fn refused(extra: Value, why: &str) {
+		let e = rules(extra.clone()).expect_err(&extra.to_string());
+		assert!(e.contains(why), "{extra}: {e}");
+	}
+
+	#[test]
+	fn fields_read_in_every_form_and_are_written_as_read() {
+		let r = rules(json!({
+			"owner_field": "/account",
+			"fields": {
+				"/account": "pseudonymise", "/text": "drop", "/at": {"generalise": "day"},
+				"/age": {"generalise": {"width": 10}}, "/channel": "keep",
+				"/to": {"pseudonymise": {"domain": "account"}}
+			}
+		}))
+		.unwrap();
+		let fields = r.fields.clone().unwrap();
+		assert_eq!(fields["/account"], FieldRule::Pseudonymise { domain: None });
+		assert_eq!(fields["/text"], FieldRule::Drop);
+		assert_eq!(fields["/at"], FieldRule::Generalise(Generalise::Day));
+		assert_eq!(fields["/age"], FieldRule::Generalise(Generalise::Width(10.0)));
+		assert_eq!(fields["/channel"], FieldRule::Keep);
+		assert_eq!(fields["/to"], FieldRule::Pseudonymise { domain: Some("account".into()) });
+		let text = serde_json::to_string(&r).unwrap();
+		assert!(text.contains(
+			r#""fields":{"/account":"pseudonymise","/age":{"generalise":{"width":10.0}},"/at":{"generalise":"day"},"/channel":"keep","/text":"drop","/to":{"pseudonymise":{"domain":"account"}}}"#
+		), "{text}");
+		assert_eq!(serde_json::from_str::<Rules>(&text).unwrap(), r);
+	}
+
+	#[test]
+	fn rules_without_fields_are_written_as_before() {
+		let r = rules(json!({})).unwrap();
+		assert_eq!(r.fields, None);
+		// The measurement hashes this text: it must not change for rules files written
+		// before `fields` existed.
+		assert_eq!(
+			serde_json::to_string(&r).unwrap(),
+			r#"{"format":{"kind":"json","records":"/messages","schema":null},"min_bytes":1,"max_bytes":1000,"target_records":10,"owner_field":null,"max_records":1000000,"max_record_bytes":1048576}"#
+		);
+		let r = rules(json!({"fields": null})).unwrap();
+		assert_eq!(r.fields, None);
+		assert!(!serde_json::to_string(&r).unwrap().contains("fields"));
+	}
+
+	#[test]
+	fn misspelt_rules_are_refused_by_name() {
+		for rule in [
+			json!("hash"),
+			json!("Keep"),
+			json!(3),
+			json!(null),
+			json!({"pseudonymise": {"domian": "account"}}),
+			json!({"pseudonymise": {"domain": 7}}),
+			json!({"pseudonymise": {}}),
+			json!({"pseudonymise": "account"}),
+			json!({"generalise": "week"}),
+			json!({"generalise": {"width": "10"}}),
+			json!({"generalise": {"width": 10, "from": 0}}),
+			json!({"generalise": "day", "keep": true}),
+			json!({"keep": true}),
+		] {
+			refused(json!({"fields": {"/at": rule}}), "fields \"/at\": a field's rule is one of");
+		}
+		refused(json!({"fields": ["/at"]}), "an object giving each field's rule");
+	}
+
+	#[test]
+	fn a_field_named_twice_is_refused() {
+		let text = r#"{"format":{"kind":"json"},"min_bytes":1,"max_bytes":10,"target_records":1,
+			"fields":{"/account":"drop","/text":"keep","/account":"keep"}}"#;
+		let e = serde_json::from_str::<Rules>(text).unwrap_err().to_string();
+		assert!(e.contains("fields names \"/account\" twice"), "{e}");
+	}
+
+	#[test]
+	fn fields_are_checked_against_the_format_and_the_owner() {
+		let csv_format = json!({"kind": "csv", "required_columns": ["account"]});
+		refused(json!({"format": {"kind": "raw"}, "fields": {}}), "the raw format");
+		refused(json!({"fields": {"account": "keep"}}), "starts with /");
+		refused(json!({"fields": {"": "keep"}}), "starts with /");
+		refused(json!({"fields": {"/a~2b": "keep"}}), "~0 or ~1");
+		refused(json!({"fields": {"/a~": "keep"}}), "~0 or ~1");
+		rules(json!({"fields": {"/a~1b/c~0d": "keep", "/": "keep"}})).unwrap();
+		refused(json!({"format": csv_format, "fields": {"": "keep"}}), "CSV column");
+		refused(json!({"format": csv_format, "fields": {" account": "keep"}}), "CSV column");
+		rules(json!({"format": csv_format, "fields": {"account": "pseudonymise", "at": "keep"}}))
+			.unwrap();
+		refused(json!({"fields": {"/a\u{0}b": "keep"}}), "NUL");
+		for width in [json!(0), json!(-1), json!(-0.5)] {
+			refused(
+				json!({"fields": {"/age": {"generalise": {"width": width}}}}),
+				"is not a positive number",
+			);
+		}
+		rules(json!({"fields": {"/age": {"generalise": {"width": 0.25}}}})).unwrap();
+		let mut r = rules(json!({"fields": {}})).unwrap();
+		for w in [f64::NAN, f64::INFINITY] {
+			let width = FieldRule::Generalise(Generalise::Width(w));
+			r.fields = Some(BTreeMap::from([("/age".to_owned(), width)]));
+			assert!(r.check().unwrap_err().contains("is not a positive number"));
+		}
+		refused(json!({"fields": {"/to": {"pseudonymise": {"domain": ""}}}}), "a domain");
+		let inner = json!({"/user": "keep", "/user/name": "drop"});
+		refused(json!({ "fields": inner }), "holds \"/user/name\"");
+		refused(json!({"fields": {"/user": "drop", "/user/a/b": "keep"}}), "name the inner");
+		rules(json!({"fields": {"/user": "keep", "/user2/name": "keep", "/user~1name": "keep"}}))
+			.unwrap();
+
+		// the owner's account never leaves as it is
+		for rule in [json!("keep"), json!({"generalise": "day"})] {
+			refused(
+				json!({"owner_field": "/account", "fields": {"/account": rule}}),
+				"owner field",
+			);
+			refused(
+				json!({"owner_field": "/user/account", "fields": {"/user": rule}}),
+				"owner field",
+			);
+		}
+		refused(
+			json!({"format": csv_format, "owner_field": "account", "fields": {"account": "keep"}}),
+			"owner field",
+		);
+		for rule in [json!("drop"), json!("pseudonymise"), json!({"pseudonymise": {"domain": "a"}})]
+		{
+			rules(json!({"owner_field": "/account", "fields": {"/account": rule}})).unwrap();
+		}
+		rules(json!({"owner_field": "/account", "fields": {"/text": "keep"}})).unwrap();
+		let beside = json!({"/user/name": "keep", "/username": "keep"});
+		rules(json!({"owner_field": "/user/account", "fields": beside})).unwrap();
+
+		let many = |n: usize| {
+			let fields: serde_json::Map<String, Value> =
+				(0..n).map(|i| (format!("/f{i}"), json!("keep"))).collect();
+			json!({ "fields": fields })
+		};
+		rules(many(MAX_FIELDS)).unwrap();
+		refused(many(MAX_FIELDS + 1), "more than 256");
 	}
 }

@@ -142,6 +142,23 @@ impl Secrets {
 		crate::Keys::new(*self.fingerprint)
 	}
 
+	/// The root of anonymized copies' pseudonym keys (see
+	/// [`PseudonymKey::for_grant`](crate::anonymize::PseudonymKey::for_grant)). Derived from the
+	/// fingerprint secret under its own context rather than sealed as a fourth secret, so
+	/// existing sealed files keep working; a key of its own, so pseudonyms say nothing about
+	/// fingerprints or record hashes.
+	pub fn pseudonym_root(&self) -> [u8; 32] {
+		use blake2::{
+			digest::{consts::U32, Mac},
+			Blake2bMac,
+		};
+		let mut m =
+			<Blake2bMac<U32> as blake2::digest::KeyInit>::new_from_slice(&self.fingerprint[..])
+				.expect("a 32-byte key");
+		m.update(b"datacoop/pseudonym-root/v1");
+		m.finalize().into_bytes().into()
+	}
+
 	pub fn public(&self) -> Public {
 		Public {
 			encryption_key: self.identity().to_public().to_string(),

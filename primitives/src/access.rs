@@ -84,9 +84,9 @@ pub enum ExportStatement {
 		/// The age file's length in bytes.
 		age_len: u64,
 	},
-	/// The stream ended: `count` contributions released, the last of them `last`, out of the
-	/// contributions accepted at finalized block `finalized`. A stream without this entry was
-	/// cut short.
+	/// The stream ended: `count` files released (contributions, or parts of an anonymized
+	/// copy), the last contribution they came from `last`, out of the contributions accepted
+	/// at finalized block `finalized`. A stream without this entry was cut short.
 	End {
 		dao_id: DaoId,
 		grant_id: u64,
@@ -94,6 +94,18 @@ pub enum ExportStatement {
 		finalized: u32,
 		count: u64,
 		last: Option<u64>,
+	},
+	/// Part `part` (from 0 in each stream) of an anonymized copy: an age file to the
+	/// request's recipient holding `records` anonymized records. It names no contribution:
+	/// contribution ids lead to contributors on chain.
+	Part {
+		dao_id: DaoId,
+		grant_id: u64,
+		request_nonce: [u8; 16],
+		part: u64,
+		records: u64,
+		age_header_hash: [u8; 32],
+		age_len: u64,
 	},
 }
 

@@ -11,7 +11,8 @@
 //! 5. At the chain's finalized block, read within [`NODE_DEADLINE`]: the DAO registers this
 //!    key set's attestation key and measurement (else 403 `keys` / `measurement`); and for
 //!    an export, the account holds a live grant (else 403 `expired` or `no_grant`) of a scope
-//!    this server exports (else 403 `scope`); for the access log, it holds the DAO's tokens
+//!    this server exports (else 403 `scope`; an anonymized grant of a DAO whose rules release
+//!    no field: 403 `not_offered`); for the access log, it holds the DAO's tokens
 //!    (else 403 `not_holder`).
 //! 6. The nonce is spent, with the access record of what will be released, in one
 //!    transaction ([`AccessDb::admit`]): a nonce used before gets 403 `replayed`.
@@ -155,15 +156,25 @@ impl App {
 		let grant = match &request.operation {
 			Operation::Export { .. } => {
 				let grant = self.live_grant(&at, dao_id, &who).await?;
-				if grant.scope != Scope::Full {
-					return Err(forbidden(
-						"scope",
-						format!(
-							"grant #{} is {}; this server exports the records under a full grant only",
-							grant.id,
-							scope_name(&grant.scope)
-						),
-					));
+				match grant.scope {
+					Scope::Full => {},
+					Scope::Anonymized if key_set.rules.fields.is_some() => {},
+					Scope::Anonymized => {
+						return Err(forbidden(
+							"not_offered",
+							format!("DAO #{dao_id}'s rules release no field in anonymized copies (no `fields` rules)"),
+						))
+					},
+					Scope::Aggregate { .. } => {
+						return Err(forbidden(
+							"scope",
+							format!(
+								"grant #{} is {}: an export needs a full or anonymized grant",
+								grant.id,
+								scope_name(&grant.scope)
+							),
+						))
+					},
 				}
 				Some(grant)
 			},

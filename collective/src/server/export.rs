@@ -18,7 +18,7 @@
 //! finalized block every [`RECHECK`]: a grant revoked or expired meanwhile ends the stream.
 
 use std::{
-	io::{self, BufReader, Write},
+	io::{self, BufRead, BufReader, Read, Write},
 	sync::Arc,
 	time::{Duration, Instant},
 };
@@ -33,9 +33,11 @@ use axum::{
 use bytes::Bytes;
 use codec::Encode;
 use datacoop_client::{AccountId32, Status};
-use datacoop_envelope::Recipient;
-use datacoop_primitives::access::{
-	export_payload, AccessRecord, ExportStatement, Operation, Released,
+use datacoop_envelope::{decrypting_reader, Parallelism, Recipient};
+use datacoop_primitives::{
+	access::{export_payload, AccessRecord, ExportStatement, Operation, Released},
+	contribution::STATEMENT_LINE_LEN,
+	governance::Scope,
 };
 use datacoop_storage::BlobHash;
 use futures::StreamExt;
@@ -49,8 +51,11 @@ use super::{
 };
 use crate::{
 	access_db::CatalogEntry,
-	reseal::{append_bytes, reseal, Resealed},
+	anonymize::{anonymize, PseudonymKey},
+	reseal::{append_bytes, reseal, seal_bytes, Resealed},
+	Format, RecordLimits,
 };
+use zeroize::Zeroizing;
 
 /// How often a running export reads the grant again.
 pub const RECHECK: Duration = Duration::from_secs(30);
@@ -149,6 +154,7 @@ impl App {
 			genesis: authorized.genesis,
 			dao_id,
 			grant_id: grant.id,
+			scope: grant.scope.clone(),
 			account: authorized.request.account,
 			nonce: authorized.request.nonce,
 			finalized,
@@ -163,6 +169,8 @@ impl App {
 		let mut response = Response::new(body);
 		let headers = response.headers_mut();
 		headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-tar"));
+		let scope = if grant.scope == Scope::Full { "full" } else { "anonymized" };
+		headers.insert("datacoop-scope", HeaderValue::from_static(scope));
 		for (name, value) in [
 			("datacoop-finalized", u64::from(finalized)),
 			("datacoop-contributions", planned),
@@ -227,6 +235,8 @@ struct Job {
 	genesis: [u8; 32],
 	dao_id: u32,
 	grant_id: u64,
+	/// Full (the contributions) or Anonymized (copies of their records).
+	scope: Scope,
 	account: [u8; 32],
 	nonce: [u8; 16],
 	finalized: u32,
@@ -288,6 +298,10 @@ impl Job {
 
 	fn stream(&self, sink: &mut ChannelWriter, progress: &mut Progress) -> io::Result<()> {
 		let mut tar = tar::Builder::new(sink);
+		// Anonymized copies: pseudonyms keyed for this grant alone.
+		let key = (self.scope == Scope::Anonymized).then(|| {
+			PseudonymKey::for_grant(&self.key_set.pseudonym_root, self.dao_id, self.grant_id)
+		});
 		let mut cursor = self.after;
 		let mut checked = Instant::now();
 		loop {
@@ -305,7 +319,12 @@ impl Job {
 					}
 					checked = Instant::now();
 				}
-				self.contribution(&mut tar, &entry)?;
+				match &key {
+					None => self.contribution(&mut tar, &entry)?,
+					Some(key) => {
+						self.part(&mut tar, &entry, progress.count, key)?;
+					},
+				}
 				progress.count += 1;
 				progress.last = Some(entry.id);
 			}
@@ -323,12 +342,9 @@ impl Job {
 		sink.flush()
 	}
 
-	/// Appends contribution `entry` (its age file, then its receipt) to the stream.
-	fn contribution(
-		&self,
-		tar: &mut tar::Builder<&mut ChannelWriter>,
-		entry: &CatalogEntry,
-	) -> io::Result<()> {
+	/// Contribution `entry`'s blob from storage, as the policy allows and within its
+	/// deadlines, read as it arrives (checked against its hash by the storage client).
+	fn blob(&self, entry: &CatalogEntry) -> io::Result<(u64, impl BufRead)> {
 		let hash = BlobHash(entry.ciphertext_hash);
 		let source = self
 			.app
@@ -365,8 +381,17 @@ impl Job {
 			tokio_util::io::StreamReader::new(stream),
 			self.handle.clone(),
 		);
+		Ok((size, BufReader::with_capacity(SEND_CHUNK, blob)))
+	}
+
+	/// Appends contribution `entry` (its age file, then its receipt) to the stream.
+	fn contribution(
+		&self,
+		tar: &mut tar::Builder<&mut ChannelWriter>,
+		entry: &CatalogEntry,
+	) -> io::Result<()> {
+		let (size, blob) = self.blob(entry)?;
 		let name = format!("contribution-{}.age", entry.id);
-		let blob = BufReader::with_capacity(SEND_CHUNK, blob);
 		let Resealed { age_len, age_header_hash } =
 			reseal(tar, &name, &self.key_set.identity, blob, size, &self.recipient)
 				.map_err(|e| io::Error::other(format!("contribution #{}: {e}", entry.id)))?;
@@ -380,6 +405,61 @@ impl Job {
 			age_len,
 		};
 		self.receipt(tar, &format!("contribution-{}.receipt", entry.id), &receipt)
+	}
+
+	/// Appends the anonymized copy of contribution `entry`'s records as part `part` (its age
+	/// file, then its receipt); answers how many records it holds. The contribution's
+	/// plaintext is held in memory (at most `--max-size`, zeroed when dropped) while its
+	/// records are copied.
+	fn part(
+		&self,
+		tar: &mut tar::Builder<&mut ChannelWriter>,
+		entry: &CatalogEntry,
+		part: u64,
+		key: &PseudonymKey,
+	) -> io::Result<u64> {
+		let failed = |e: &dyn std::fmt::Display| {
+			io::Error::other(format!("contribution #{}: {e}", entry.id))
+		};
+		if entry.ciphertext_size > self.app.limits.max_ciphertext {
+			return Err(failed(&"larger than --max-size"));
+		}
+		let (size, blob) = self.blob(entry)?;
+		let mut plain = Zeroizing::new(Vec::with_capacity(size as usize));
+		decrypting_reader(
+			std::slice::from_ref(&self.key_set.identity),
+			blob,
+			&Parallelism::AllCores,
+		)
+		.map_err(|e| failed(&e))?
+		.read_to_end(&mut plain)?;
+		let data = plain.get(STATEMENT_LINE_LEN..).ok_or_else(|| failed(&"no statement"))?;
+		let rules = &self.key_set.rules;
+		let fields = rules.fields.as_ref().ok_or_else(|| failed(&"the rules release no field"))?;
+		let limits = RecordLimits {
+			max_records: rules.max_records,
+			max_record_bytes: rules.max_record_bytes,
+		};
+		let mut copy = Zeroizing::new(Vec::new());
+		let records = anonymize(data, &rules.format, fields, key, limits, &mut *copy)
+			.map_err(|e| failed(&e))?;
+		let extension = match rules.format {
+			Format::Csv { .. } => "csv",
+			_ => "jsonl",
+		};
+		let Resealed { age_len, age_header_hash } =
+			seal_bytes(tar, &format!("part-{part}.{extension}.age"), &copy, &self.recipient)?;
+		let receipt = ExportStatement::Part {
+			dao_id: self.dao_id,
+			grant_id: self.grant_id,
+			request_nonce: self.nonce,
+			part,
+			records,
+			age_header_hash,
+			age_len,
+		};
+		self.receipt(tar, &format!("part-{part}.receipt"), &receipt)?;
+		Ok(records)
 	}
 
 	fn receipt(

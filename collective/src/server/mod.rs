@@ -53,6 +53,7 @@ use datacoop_primitives::contribution::Attestation;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sp_core::{crypto::Pair as _, sr25519};
 use tokio::sync::{RwLock, Semaphore};
+use zeroize::Zeroizing;
 
 pub use access::{MAX_LOG_PAGE, NODE_DEADLINE};
 pub use error::ApiError;
@@ -71,7 +72,7 @@ use crate::{
 	fetch::HostPolicy,
 	measurement,
 	sealed::Sealer,
-	Judge,
+	Judge, Rules,
 };
 use cache::{AttestationCache, ContributionLocks};
 use metrics::Metrics;
@@ -90,6 +91,10 @@ pub struct BoundKeySet {
 	identity: Identity,
 	/// Nonces, catalog and access log: what was released of the DAO's data.
 	access: AccessDb,
+	/// The rules: which fields an anonymized copy releases, and how.
+	rules: Rules,
+	/// Keys each grant's pseudonyms (see `anonymize::PseudonymKey`).
+	pseudonym_root: Zeroizing<[u8; 32]>,
 	/// Signs attestations.
 	pair: sr25519::Pair,
 	/// The attestation key, as the DAO registers it.
@@ -119,12 +124,14 @@ impl BoundKeySet {
 		let secrets = dir.secrets(sealer)?;
 		let rules = dir.rules()?;
 		let measurement = measurement::of(binary, &rules);
-		let judge = Judge::new(dao_id, rules, secrets.fingerprint_keys(), dir.index()?)
+		let judge = Judge::new(dao_id, rules.clone(), secrets.fingerprint_keys(), dir.index()?)
 			.map_err(|source| SetupError::Index { name: dir.name().into(), source })?;
 		let pair = secrets.attestation_pair();
 		let access = dir.access_db(dao_id)?;
 		Ok(BoundKeySet {
 			access,
+			rules,
+			pseudonym_root: Zeroizing::new(secrets.pseudonym_root()),
 			name: dir.name().into(),
 			judge,
 			identity: secrets.identity(),

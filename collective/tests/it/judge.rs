@@ -31,6 +31,7 @@ fn rules() -> Rules {
 		owner_field: Some("/account".into()),
 		max_records: DEFAULT_MAX_RECORDS,
 		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+		fields: None,
 	}
 }
 
@@ -137,6 +138,7 @@ async fn csv_and_raw_daos() {
 		owner_field: Some("account".into()),
 		max_records: DEFAULT_MAX_RECORDS,
 		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+		fields: None,
 	};
 	let csv = judge_at(&dir.path().join("csv.redb"), csv_rules, Keys::new([3; 32]));
 	let plays = format!("account,song,at\n{BOB},Song A,1\n{BOB},Song B,2\n");
@@ -153,6 +155,7 @@ async fn csv_and_raw_daos() {
 		owner_field: None,
 		max_records: DEFAULT_MAX_RECORDS,
 		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+		fields: None,
 	};
 	let raw = judge_at(&dir.path().join("raw.redb"), raw_rules, Keys::new([3; 32]));
 	let j = judged(&raw, 0, BOB, b"line one\nline two\n\nline two\n").await;

@@ -51,6 +51,7 @@ fn rules() -> Rules {
 		owner_field: Some("/account".into()),
 		max_records: DEFAULT_MAX_RECORDS,
 		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+		fields: None,
 	}
 }
 

@@ -1,19 +1,26 @@
 //! `datacoop data export`: a DAO's data, as my grant allows, from its collective server into a
-//! directory, each contribution checked before it is kept.
+//! directory, each file checked before it is kept.
 //!
-//! The server answers a tar stream: for each contribution, in the order the DAO accepted them,
-//! `contribution-<id>.age` (an age file encrypted to my account's contribution key) then
-//! `contribution-<id>.receipt`, and at the end `end.receipt`. A receipt is the SCALE encoding
-//! of an [`ExportStatement`] and its signature by the DAO's attestation signer. A
-//! contribution is kept only if its receipt is signed, answers this request, names the file
+//! The server answers a tar stream. Under a `Full` grant: for each contribution, in the order
+//! the DAO accepted them, `contribution-<id>.age` (an age file encrypted to my account's
+//! contribution key) then `contribution-<id>.receipt`. Under an `Anonymized` grant (the
+//! `Datacoop-Scope: anonymized` header says so): for each part of the anonymized copy,
+//! `part-<n>.jsonl.age` (or `part-<n>.csv.age`), n from 0, then `part-<n>.receipt`. Either
+//! way, at the end, `end.receipt`. A receipt is the SCALE encoding of an [`ExportStatement`]
+//! and its signature by the DAO's attestation signer.
+//!
+//! A contribution is kept only if its receipt is signed, answers this request, names the file
 //! received (its header's hash and its length), and names a contribution the chain shows
 //! Accepted in this DAO with the same ciphertext; and then only once its file decrypts (age
-//! authenticates every byte under the key the header binds). Until then everything stays in
-//! `DIR/.partial`.
+//! authenticates every byte under the key the header binds). A part is checked the same way
+//! but for the chain (it names no contribution), and is kept only once `end.receipt`
+//! verifies too: parts name no contribution to resume after, so a cut anonymized export is
+//! exported anew, not in pieces. Until then everything stays in `DIR/.partial`.
 //!
 //! The stream is read as it comes (constant memory whatever the export's size), and a
-//! resume file (`DIR/.datacoop-export.json`) records the last contribution kept, so that a
-//! broken export picks up where it stopped.
+//! resume file (`DIR/.datacoop-export.json`) records the last contribution kept (for an
+//! anonymized export: the last one the parts kept came from, and how many parts there are),
+//! so that the next export picks up where this one stopped.
 
 use std::{
 	fmt, fs,
@@ -42,9 +49,11 @@ use crate::{
 
 #[derive(clap::Subcommand)]
 pub enum DataCommand {
-	/// Download the DAO's accepted contributions my live grant allows into DIR, decrypted,
-	/// each checked against the collective server's signed receipt and the chain. Run it
-	/// again to fetch what came since (or to finish a broken export).
+	/// Download the DAO's data my live grant allows into DIR, decrypted: under a Full grant
+	/// its accepted contributions, each checked against the collective server's signed
+	/// receipt and the chain; under an Anonymized grant their anonymized copy, in numbered
+	/// parts, each checked against its signed receipt. Run it again to fetch what came since
+	/// (or to finish a broken export).
 	Export(ExportArgs),
 }
 
@@ -59,7 +68,8 @@ pub struct ExportArgs {
 	/// earlier export into the same directory kept, or from the first.
 	#[arg(long)]
 	pub since: Option<u64>,
-	/// Keep each contribution's age file too, as `contribution-<id>.age`.
+	/// Keep each contribution's age file too, as `contribution-<id>.age` (for an anonymized
+	/// export, each part's, as `part-<k>.jsonl.age` or `part-<k>.csv.age`).
 	#[arg(long)]
 	pub keep_age: bool,
 }
@@ -77,6 +87,26 @@ const RESUME: &str = ".datacoop-export.json";
 /// The largest receipt read: a statement and its signature are under 300 bytes.
 const MAX_RECEIPT: u64 = 1024;
 
+/// What an export releases: the contributions themselves, or their anonymized copy. One
+/// directory holds one of the two.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ExportScope {
+	/// Resume files from before anonymized exports say nothing: they are full ones.
+	#[default]
+	Full,
+	Anonymized,
+}
+
+impl fmt::Display for ExportScope {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		f.write_str(match self {
+			ExportScope::Full => "full",
+			ExportScope::Anonymized => "anonymized",
+		})
+	}
+}
+
 /// What an export wrote.
 #[derive(Serialize)]
 struct Exported {
@@ -84,9 +114,17 @@ struct Exported {
 	grant: u64,
 	/// The finalized block the server exported as of.
 	finalized: u32,
+	scope: ExportScope,
 	/// The contributions received, in the order they came (the DAO's acceptance order).
+	/// Empty for an anonymized export: its parts name no contribution.
 	contributions: Vec<u64>,
-	/// The files written: each contribution's data (and its age file with --keep-age).
+	/// An anonymized export's parts written (their data), in order.
+	parts: Vec<PathBuf>,
+	/// The anonymized records in those parts, as their receipts count them.
+	#[serde(skip_serializing_if = "Option::is_none")]
+	records: Option<u64>,
+	/// The files written: each contribution's or part's data (and its age file with
+	/// --keep-age).
 	files: Vec<PathBuf>,
 	/// Bytes of data decrypted.
 	bytes: u64,
@@ -97,22 +135,39 @@ impl fmt::Display for Exported {
 		for file in &self.files {
 			writeln!(f, "{}", file.display())?;
 		}
-		if self.contributions.is_empty() {
+		let nothing = match self.scope {
+			ExportScope::Full => self.contributions.is_empty(),
+			ExportScope::Anonymized => self.parts.is_empty(),
+		};
+		if nothing {
 			return write!(
 				f,
 				"nothing new to export from DAO #{} (as of block {})",
 				self.dao, self.finalized
 			);
 		}
-		write!(
-			f,
-			"exported {} contributions of DAO #{} ({} bytes) under grant #{}, as of block {}",
-			self.contributions.len(),
-			self.dao,
-			self.bytes,
-			self.grant,
-			self.finalized
-		)
+		match self.scope {
+			ExportScope::Full => write!(
+				f,
+				"exported {} contributions of DAO #{} ({} bytes) under grant #{}, as of block {}",
+				self.contributions.len(),
+				self.dao,
+				self.bytes,
+				self.grant,
+				self.finalized
+			),
+			ExportScope::Anonymized => write!(
+				f,
+				"exported an anonymized copy of DAO #{}'s data: {} records in {} parts ({} \
+				 bytes) under grant #{}, as of block {}",
+				self.dao,
+				self.records.unwrap_or(0),
+				self.parts.len(),
+				self.bytes,
+				self.grant,
+				self.finalized
+			),
+		}
 	}
 }
 
@@ -122,17 +177,24 @@ async fn export(args: &ExportArgs, global: &Global, out: &mut impl Write) -> Res
 	let resumed = read_resume(dir, dao_id)?;
 	fs::create_dir_all(dir.join(PARTIAL))
 		.with_context(|| format!("cannot create {}", dir.join(PARTIAL).display()))?;
-	let since = args.since.or(resumed);
+	let since = args.since.or(resumed.as_ref().map(|r| r.last));
 	if args.since.is_none() && !global.json {
-		if let Some(last) = resumed {
-			eprintln!("resuming after contribution #{last} ({})", dir.join(RESUME).display());
+		if let Some(resume) = &resumed {
+			let parts = match resume.scope {
+				ExportScope::Full => String::new(),
+				ExportScope::Anonymized => format!(", numbering parts from part-{}", resume.parts),
+			};
+			let (last, file) = (resume.last, dir.join(RESUME));
+			eprintln!("resuming after contribution #{last}{parts} ({})", file.display());
 		}
 	}
 	let account = global.account()?;
 	let client = chain::connect(&global.url).await?;
 	let at = client.at_finalized().await?;
 	let collective = CollectiveClient::for_dao(&at, dao_id).await?;
-	check_grant(&at, dao_id, &account).await?;
+	// Before the request: the server would log an export this directory cannot take.
+	let scope = check_grant(&at, dao_id, &account).await?;
+	check_scope(dir, resumed.as_ref(), scope)?;
 
 	// Encrypted to my own contribution key: what `decrypt` opens my contributions with.
 	let identity = account.contribution_identity();
@@ -140,6 +202,8 @@ async fn export(args: &ExportArgs, global: &Global, out: &mut impl Write) -> Res
 	let (response, nonce) =
 		collective.export(&account, genesis, since, &identity.to_public()).await?;
 	let announced = announced(&response)?;
+	// What the server sends is what counts (the grant may have changed since it was read).
+	check_scope(dir, resumed.as_ref(), announced.scope)?;
 	let at = at_or_after(&client, at, announced.finalized).await?;
 	let expected = Expected {
 		genesis,
@@ -147,17 +211,27 @@ async fn export(args: &ExportArgs, global: &Global, out: &mut impl Write) -> Res
 		nonce,
 		signer: collective.attestation_signer,
 		grant: announced.grant,
+		scope: announced.scope,
 		since,
 		finalized: announced.finalized,
 	};
-	let progress = progress_bar(global.json, announced.contributions);
+	// The parts earlier runs kept: this run's are numbered after them.
+	let parts_before = resumed.as_ref().map_or(0, |r| r.parts);
+	let progress = progress_bar(global.json, announced.contributions, announced.scope);
 	let handle = tokio::runtime::Handle::current();
 	// Called from the blocking thread that reads the stream: it waits for the chain there.
 	let on_chain = move |id: u64, ciphertext: [u8; 32]| -> Result<()> {
 		handle.block_on(accepted_on_chain(&at, dao_id, id, ciphertext))
 	};
-	let mut receiver =
-		Receiver::new(expected, dir.to_owned(), args.keep_age, identity, progress, on_chain);
+	let mut receiver = Receiver::new(
+		expected,
+		dir.to_owned(),
+		args.keep_age,
+		parts_before,
+		identity,
+		progress,
+		on_chain,
+	);
 	// The tar reader is blocking: the body streams into it through a bridge, on a blocking
 	// thread, chunk by chunk.
 	let body: std::pin::Pin<Box<dyn futures::Stream<Item = io::Result<bytes::Bytes>> + Send>> =
@@ -172,11 +246,15 @@ async fn export(args: &ExportArgs, global: &Global, out: &mut impl Write) -> Res
 	.map_err(|e| anyhow!("the export stopped: {e}"))??;
 	// Empty once all went well (an error leaves what it stopped at, for a look).
 	let _ = fs::remove_dir(dir.join(PARTIAL));
+	let scope = receiver.expected.scope;
 	let exported = Exported {
 		dao: dao_id,
 		grant: receiver.expected.grant,
 		finalized: receiver.expected.finalized,
+		scope,
 		contributions: receiver.received,
+		parts: receiver.parts,
+		records: (scope == ExportScope::Anonymized).then_some(receiver.records),
 		files: receiver.files,
 		bytes: receiver.bytes,
 	};
@@ -184,12 +262,12 @@ async fn export(args: &ExportArgs, global: &Global, out: &mut impl Write) -> Res
 }
 
 /// Refuses early, with what to do, when I hold no grant that exports anything: the server
-/// would refuse too, with less to go on.
+/// would refuse too, with less to go on. What my grant exports.
 async fn check_grant(
 	at: &chain::At,
 	dao_id: u32,
 	account: &crate::keystore::Account,
-) -> Result<()> {
+) -> Result<ExportScope> {
 	let Some(grant) = at.live_grant(dao_id, &account.account_id()).await? else {
 		bail!(
 			"{} has no live grant to DAO #{dao_id}'s data: see `datacoop offer list --dao \
@@ -197,19 +275,40 @@ async fn check_grant(
 			account.address()
 		);
 	};
-	if let Scope::Aggregate { .. } = grant.scope {
-		bail!("grant #{} allows aggregate queries only: it exports no contributions", grant.id);
+	match grant.scope {
+		Scope::Full => Ok(ExportScope::Full),
+		Scope::Anonymized => Ok(ExportScope::Anonymized),
+		Scope::Aggregate { .. } => {
+			bail!("grant #{} allows aggregate queries only: it exports no contributions", grant.id)
+		},
 	}
-	Ok(())
+}
+
+/// Refuses to add an export of one scope to a directory holding the other's: the two side
+/// by side would mislead (and their resume points differ).
+fn check_scope(dir: &Path, resumed: Option<&Resume>, scope: ExportScope) -> Result<()> {
+	match (resumed.map(|r| r.scope), scope) {
+		(Some(ExportScope::Full), ExportScope::Anonymized) => bail!(
+			"{} holds a full export; export an anonymized copy into another directory",
+			dir.display()
+		),
+		(Some(ExportScope::Anonymized), ExportScope::Full) => bail!(
+			"{} holds an anonymized export; export the full data into another directory",
+			dir.display()
+		),
+		_ => Ok(()),
+	}
 }
 
 /// What the server says of the export before its entries. Not signed: the end receipt
-/// says the same, signed, and is checked against it.
+/// says the same, signed, and is checked against it (the scope: every receipt is checked
+/// to be of its kind).
 struct Announced {
 	finalized: u32,
-	/// How many contributions will come (for the progress bar).
+	/// How many contributions will be read (for the progress bar).
 	contributions: u64,
 	grant: u64,
+	scope: ExportScope,
 }
 
 fn announced(response: &reqwest::Response) -> Result<Announced> {
@@ -228,11 +327,24 @@ fn announced(response: &reqwest::Response) -> Result<Announced> {
 			.and_then(|v| v.trim().parse().ok())
 			.ok_or_else(|| anyhow!("the collective server's export has no {name} header"))
 	};
+	// Servers from before anonymized exports send none: they export in full only.
+	let scope = match headers.get("Datacoop-Scope") {
+		None => ExportScope::Full,
+		Some(value) => match value.to_str().map(str::trim) {
+			Ok("full") => ExportScope::Full,
+			Ok("anonymized") => ExportScope::Anonymized,
+			_ => bail!(
+				"the collective server's Datacoop-Scope is {value:?}: this wallet knows full \
+				 and anonymized exports"
+			),
+		},
+	};
 	Ok(Announced {
 		finalized: u32::try_from(number("Datacoop-Finalized")?)
 			.map_err(|_| anyhow!("the collective server's Datacoop-Finalized is no block"))?,
 		contributions: number("Datacoop-Contributions")?,
 		grant: number("Datacoop-Grant")?,
+		scope,
 	})
 }
 
@@ -284,19 +396,21 @@ async fn accepted_on_chain(
 	Ok(())
 }
 
-fn progress_bar(hidden: bool, len: u64) -> indicatif::ProgressBar {
+fn progress_bar(hidden: bool, len: u64, scope: ExportScope) -> indicatif::ProgressBar {
 	// indicatif draws nothing when standard error is not a terminal; said here too, so that
 	// a script's log stays clean whatever indicatif's default.
 	if hidden || !io::stderr().is_terminal() {
 		return indicatif::ProgressBar::hidden();
 	}
 	let bar = indicatif::ProgressBar::new(len);
-	bar.set_style(
-		indicatif::ProgressStyle::with_template(
-			"exporting {bar:30} {pos}/{len} contributions, eta {eta}",
-		)
-		.expect("a valid template"),
-	);
+	// The server copies each contribution it reads into a part of its own: a part a step.
+	let template = match scope {
+		ExportScope::Full => "exporting {bar:30} {pos}/{len} contributions, eta {eta}",
+		ExportScope::Anonymized => {
+			"exporting an anonymized copy {bar:30} {pos}/{len} contributions, eta {eta}"
+		},
+	};
+	bar.set_style(indicatif::ProgressStyle::with_template(template).expect("a valid template"));
 	bar
 }
 
@@ -310,6 +424,8 @@ struct Expected {
 	signer: [u8; 32],
 	/// The grant the server announced.
 	grant: u64,
+	/// The scope the server announced: contributions, or parts of an anonymized copy.
+	scope: ExportScope,
 	/// Contributions come after this one (in acceptance order): it does not come again.
 	since: Option<u64>,
 	/// The finalized block the server announced.
@@ -328,6 +444,18 @@ impl Expected {
 		})?;
 		Ok(statement)
 	}
+
+	/// Checks that a file's receipt answers this request.
+	fn answered(&self, dao_id: u32, grant_id: u64, request_nonce: [u8; 16]) -> Result<()> {
+		ensure!(dao_id == self.dao_id, "its receipt is for DAO #{dao_id}");
+		ensure!(request_nonce == self.nonce, "its receipt answers another request");
+		ensure!(
+			grant_id == self.grant,
+			"its receipt names grant #{grant_id}, the server announced #{}",
+			self.grant
+		);
+		Ok(())
+	}
 }
 
 /// An entry of the export, by its name.
@@ -335,24 +463,41 @@ impl Expected {
 enum Name {
 	Age(u64),
 	Receipt(u64),
+	/// Part n's age file, and the extension of its data (`jsonl` or `csv`).
+	PartAge(u64, &'static str),
+	PartReceipt(u64),
 	End,
 }
 
-/// `contribution-<id>.age`, `contribution-<id>.receipt` or `end.receipt`; the id in plain
-/// decimal (no sign, no leading zero), so one id has one name.
+/// `contribution-<id>.age`, `contribution-<id>.receipt`, `part-<n>.jsonl.age`,
+/// `part-<n>.csv.age`, `part-<n>.receipt` or `end.receipt`; the number in plain decimal (no
+/// sign, no leading zero), so one number has one name.
 fn entry_name(name: &[u8]) -> Option<Name> {
 	let name = std::str::from_utf8(name).ok()?;
 	if name == "end.receipt" {
 		return Some(Name::End);
 	}
-	let (id, extension) = name.strip_prefix("contribution-")?.split_once('.')?;
-	let canonical = !id.is_empty()
-		&& id.bytes().all(|b| b.is_ascii_digit())
-		&& (id == "0" || !id.starts_with('0'));
-	let id = id.parse().ok().filter(|_| canonical)?;
+	let number = |digits: &str| -> Option<u64> {
+		let canonical = !digits.is_empty()
+			&& digits.bytes().all(|b| b.is_ascii_digit())
+			&& (digits == "0" || !digits.starts_with('0'));
+		digits.parse().ok().filter(|_| canonical)
+	};
+	if let Some(rest) = name.strip_prefix("contribution-") {
+		let (id, extension) = rest.split_once('.')?;
+		let id = number(id)?;
+		return match extension {
+			"age" => Some(Name::Age(id)),
+			"receipt" => Some(Name::Receipt(id)),
+			_ => None,
+		};
+	}
+	let (n, extension) = name.strip_prefix("part-")?.split_once('.')?;
+	let n = number(n)?;
 	match extension {
-		"age" => Some(Name::Age(id)),
-		"receipt" => Some(Name::Receipt(id)),
+		"jsonl.age" => Some(Name::PartAge(n, "jsonl")),
+		"csv.age" => Some(Name::PartAge(n, "csv")),
+		"receipt" => Some(Name::PartReceipt(n)),
 		_ => None,
 	}
 }
@@ -363,13 +508,62 @@ fn age_header_len() -> u64 {
 	datacoop_envelope::header_len(1)
 }
 
+/// What an age file of the export holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Item {
+	Contribution(u64),
+	/// Part n of this stream, and its data's extension.
+	Part(u64, &'static str),
+}
+
+impl Item {
+	/// Its data's file name (its age file's, less `.age`).
+	fn file_name(self) -> String {
+		match self {
+			Item::Contribution(id) => format!("contribution-{id}"),
+			Item::Part(n, extension) => format!("part-{n}.{extension}"),
+		}
+	}
+}
+
+impl fmt::Display for Item {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		match self {
+			Item::Contribution(id) => write!(f, "contribution #{id}"),
+			Item::Part(n, _) => write!(f, "part {n}"),
+		}
+	}
+}
+
 /// An age file saved, waiting for its receipt.
 struct Saved {
-	id: u64,
+	item: Item,
 	path: PathBuf,
 	/// BLAKE2-256 of its first [`age_header_len`] bytes.
 	header_hash: [u8; 32],
 	len: u64,
+}
+
+impl Saved {
+	/// Checks that it is the file a receipt names.
+	fn named(&self, age_header_hash: [u8; 32], age_len: u64) -> Result<()> {
+		let len = self.len;
+		ensure!(age_len == len, "its file is {len} bytes, its receipt says {age_len}");
+		ensure!(
+			age_header_hash == self.header_hash,
+			"its file's header is not the one its receipt names"
+		);
+		Ok(())
+	}
+}
+
+/// A part of an anonymized export, checked and decrypted, in `.partial` until the export's
+/// end verifies.
+struct Held {
+	n: u64,
+	extension: &'static str,
+	data: PathBuf,
+	age: PathBuf,
 }
 
 /// Reads an export, checks it entry by entry and keeps what passes. `C` checks a
@@ -378,6 +572,9 @@ struct Receiver<C> {
 	expected: Expected,
 	dir: PathBuf,
 	keep_age: bool,
+	/// The parts earlier anonymized exports into `dir` kept: part n of this one is kept as
+	/// `part-<parts_before + n>`.
+	parts_before: u64,
 	identity: Identity,
 	on_chain: C,
 	progress: indicatif::ProgressBar,
@@ -386,6 +583,12 @@ struct Receiver<C> {
 	received: Vec<u64>,
 	/// The same, to find a repeat at once.
 	seen: std::collections::HashSet<u64>,
+	/// The parts checked, waiting for the end.
+	held: Vec<Held>,
+	/// The parts' data kept, once the end verified.
+	parts: Vec<PathBuf>,
+	/// The records in the parts checked, as their receipts say.
+	records: u64,
 	files: Vec<PathBuf>,
 	bytes: u64,
 }
@@ -395,6 +598,7 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 		expected: Expected,
 		dir: PathBuf,
 		keep_age: bool,
+		parts_before: u64,
 		identity: Identity,
 		progress: indicatif::ProgressBar,
 		on_chain: C,
@@ -403,6 +607,7 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 			expected,
 			dir,
 			keep_age,
+			parts_before,
 			identity,
 			on_chain,
 			progress,
@@ -410,6 +615,9 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 			ended: false,
 			received: Vec::new(),
 			seen: Default::default(),
+			held: Vec::new(),
+			parts: Vec::new(),
+			records: 0,
 			files: Vec::new(),
 			bytes: 0,
 		}
@@ -426,17 +634,33 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 	}
 
 	fn cut_short_message(&self) -> String {
-		format!(
-			"the export was cut short after {} contributions; run the command again to resume",
-			self.received.len()
-		)
+		match self.expected.scope {
+			ExportScope::Full => format!(
+				"the export was cut short after {} contributions; run the command again to \
+				 resume",
+				self.received.len()
+			),
+			ExportScope::Anonymized => format!(
+				"the export was cut short after {} parts, none kept (parts name no \
+				 contribution to resume after); run the command again to export them anew",
+				self.held.len()
+			),
+		}
 	}
 
-	/// An `.age` entry: saved to `.partial`, its header hashed and its length counted.
-	fn age(&mut self, id: u64, entry: &mut impl Read) -> Result<()> {
+	/// Refuses an age file while another waits for its receipt.
+	fn none_waiting(&self, item: Item) -> Result<()> {
 		if let Some(waiting) = &self.waiting {
-			bail!("contribution #{}'s receipt is missing: #{id}'s file came instead", waiting.id);
+			bail!("{}'s receipt is missing: {item}'s file came instead", waiting.item);
 		}
+		Ok(())
+	}
+
+	/// A `contribution-<id>.age` entry: saved to `.partial`, its header hashed and its
+	/// length counted.
+	fn age(&mut self, id: u64, entry: &mut impl Read) -> Result<()> {
+		let item = Item::Contribution(id);
+		self.none_waiting(item)?;
 		// Each once, and not `since` again: what the resume file records (the last one
 		// kept) is then where the next export starts.
 		ensure!(
@@ -445,7 +669,20 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 		);
 		let path = self.partial(&format!("contribution-{id}.age"));
 		let (header_hash, len) = self.save(entry, &path)?;
-		self.waiting = Some(Saved { id, path, header_hash, len });
+		self.waiting = Some(Saved { item, path, header_hash, len });
+		Ok(())
+	}
+
+	/// A `part-<n>.<extension>.age` entry: saved to `.partial` as a contribution's is. Parts
+	/// come in order from 0, so that each has its own number.
+	fn part_age(&mut self, n: u64, extension: &'static str, entry: &mut impl Read) -> Result<()> {
+		let item = Item::Part(n, extension);
+		self.none_waiting(item)?;
+		let due = self.held.len() as u64;
+		ensure!(n == due, "part {n} came where part {due} was due: the export is faulty");
+		let path = self.partial(&format!("{}.age", item.file_name()));
+		let (header_hash, len) = self.save(entry, &path)?;
+		self.waiting = Some(Saved { item, path, header_hash, len });
 		Ok(())
 	}
 
@@ -476,34 +713,41 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 	/// A contribution's receipt: checked, then its file decrypted and kept.
 	fn receipt(&mut self, id: u64, receipt: &[u8]) -> Result<()> {
 		let saved = match self.waiting.take() {
-			Some(saved) if saved.id == id => saved,
+			Some(saved) if saved.item == Item::Contribution(id) => saved,
 			_ => bail!("contribution #{id}'s receipt came without its file"),
 		};
-		self.check_receipt(&saved, receipt)
+		self.check_receipt(&saved, id, receipt)
 			.with_context(|| format!("contribution #{id} does not verify"))?;
 		let (data, bytes) = self.decrypt(&saved)?;
 		// Checked and whole: out of `.partial`.
 		let output = self.dir.join(format!("contribution-{id}"));
 		fs::rename(&data, &output).with_context(|| format!("cannot write {}", output.display()))?;
 		self.files.push(output);
-		if self.keep_age {
-			let kept = self.dir.join(format!("contribution-{id}.age"));
-			fs::rename(&saved.path, &kept)
-				.with_context(|| format!("cannot write {}", kept.display()))?;
-			self.files.push(kept);
-		} else {
-			fs::remove_file(&saved.path)
-				.with_context(|| format!("cannot remove {}", saved.path.display()))?;
-		}
+		self.keep_or_remove_age(&saved.path, &format!("contribution-{id}.age"))?;
 		self.received.push(id);
 		self.seen.insert(id);
 		self.bytes += bytes;
-		write_resume(&self.dir, self.expected.dao_id, id)?;
+		let resume =
+			Resume { dao: self.expected.dao_id, last: id, parts: 0, scope: ExportScope::Full };
+		write_resume(&self.dir, &resume)?;
 		self.progress.inc(1);
 		Ok(())
 	}
 
-	fn check_receipt(&mut self, saved: &Saved, receipt: &[u8]) -> Result<()> {
+	/// With --keep-age, the age file at `path` moves into the directory as `name`; else it
+	/// is removed.
+	fn keep_or_remove_age(&mut self, path: &Path, name: &str) -> Result<()> {
+		if self.keep_age {
+			let kept = self.dir.join(name);
+			fs::rename(path, &kept).with_context(|| format!("cannot write {}", kept.display()))?;
+			self.files.push(kept);
+		} else {
+			fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+		}
+		Ok(())
+	}
+
+	fn check_receipt(&mut self, saved: &Saved, id: u64, receipt: &[u8]) -> Result<()> {
 		let expected = &self.expected;
 		let ExportStatement::Contribution {
 			dao_id,
@@ -517,28 +761,58 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 		else {
 			bail!("its receipt is not a contribution's");
 		};
-		ensure!(dao_id == expected.dao_id, "its receipt is for DAO #{dao_id}");
-		ensure!(request_nonce == expected.nonce, "its receipt answers another request");
-		ensure!(
-			grant_id == expected.grant,
-			"its receipt names grant #{grant_id}, the server announced #{}",
-			expected.grant
-		);
-		ensure!(contribution_id == saved.id, "its receipt is for contribution #{contribution_id}");
-		let len = saved.len;
-		ensure!(age_len == len, "its file is {len} bytes, its receipt says {age_len}");
-		ensure!(
-			age_header_hash == saved.header_hash,
-			"its file's header is not the one its receipt names"
-		);
-		(self.on_chain)(saved.id, ciphertext_hash)
+		expected.answered(dao_id, grant_id, request_nonce)?;
+		ensure!(contribution_id == id, "its receipt is for contribution #{contribution_id}");
+		saved.named(age_header_hash, age_len)?;
+		(self.on_chain)(id, ciphertext_hash)
+	}
+
+	/// A part's receipt: checked, then its file decrypted, in `.partial` until the end.
+	fn part_receipt(&mut self, n: u64, receipt: &[u8]) -> Result<()> {
+		let Some(saved) = self.waiting.take() else {
+			bail!("part {n}'s receipt came without its file");
+		};
+		let extension = match saved.item {
+			Item::Part(m, extension) if m == n => extension,
+			_ => bail!("part {n}'s receipt came without its file"),
+		};
+		let records = self
+			.check_part_receipt(&saved, n, receipt)
+			.with_context(|| format!("part {n} does not verify"))?;
+		let (data, bytes) = self.decrypt(&saved)?;
+		self.held.push(Held { n, extension, data, age: saved.path });
+		self.records = self.records.saturating_add(records);
+		self.bytes += bytes;
+		self.progress.inc(1);
+		Ok(())
+	}
+
+	/// The records a part holds, if its receipt names it. No chain check: it names no
+	/// contribution.
+	fn check_part_receipt(&self, saved: &Saved, n: u64, receipt: &[u8]) -> Result<u64> {
+		let expected = &self.expected;
+		let ExportStatement::Part {
+			dao_id,
+			grant_id,
+			request_nonce,
+			part,
+			records,
+			age_header_hash,
+			age_len,
+		} = expected.signed(receipt)?
+		else {
+			bail!("its receipt is not a part's");
+		};
+		expected.answered(dao_id, grant_id, request_nonce)?;
+		ensure!(part == n, "its receipt is for part {part}");
+		saved.named(age_header_hash, age_len)?;
+		Ok(records)
 	}
 
 	/// Decrypts a saved file into `.partial`; where, and how many bytes. Nothing is left
 	/// there if it does not decrypt whole.
 	fn decrypt(&self, saved: &Saved) -> Result<(PathBuf, u64)> {
-		let id = saved.id;
-		let data = self.partial(&format!("contribution-{id}"));
+		let data = self.partial(&saved.item.file_name());
 		let result = (|| -> Result<u64> {
 			let input = BufReader::new(fs::File::open(&saved.path)?);
 			let mut output = fs::File::create(&data)?;
@@ -555,27 +829,32 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 			Ok(n) => Ok((data, n)),
 			Err(e) => {
 				let _ = fs::remove_file(&data);
-				Err(e.context(format!("contribution #{id}: cannot decrypt its file")))
+				Err(e.context(format!("{}: cannot decrypt its file", saved.item)))
 			},
 		}
 	}
 
 	/// `end.receipt`: the server's signed word that nothing was left out of what it sent.
+	/// An anonymized export's parts are kept then.
 	fn end(&mut self, receipt: &[u8]) -> Result<()> {
 		if let Some(waiting) = &self.waiting {
-			bail!("contribution #{}'s receipt is missing: the export ended instead", waiting.id);
+			bail!("{}'s receipt is missing: the export ended instead", waiting.item);
 		}
-		self.check_end(receipt).context("the export's end does not verify")?;
+		let last = self.check_end(receipt).context("the export's end does not verify")?;
+		if self.expected.scope == ExportScope::Anonymized {
+			self.keep_parts(last)?;
+		}
 		self.ended = true;
 		Ok(())
 	}
 
-	fn check_end(&self, receipt: &[u8]) -> Result<()> {
+	/// The last contribution the export read, as the end receipt names it, once checked.
+	fn check_end(&self, receipt: &[u8]) -> Result<Option<u64>> {
 		let expected = &self.expected;
 		let ExportStatement::End { dao_id, grant_id, request_nonce, finalized, count, last } =
 			expected.signed(receipt)?
 		else {
-			bail!("end.receipt is a contribution's receipt");
+			bail!("end.receipt is not an end's receipt");
 		};
 		ensure!(dao_id == expected.dao_id, "it is for DAO #{dao_id}");
 		ensure!(request_nonce == expected.nonce, "it answers another request");
@@ -585,13 +864,62 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 			"it says block {finalized}, the server announced {}",
 			expected.finalized
 		);
-		let received = self.received.len() as u64;
-		ensure!(count == received, "it counts {count} contributions, {received} came");
-		ensure!(
-			last == self.received.last().copied(),
-			"it names {last:?} as the last contribution, {:?} came last",
-			self.received.last()
-		);
+		match expected.scope {
+			ExportScope::Full => {
+				let received = self.received.len() as u64;
+				ensure!(count == received, "it counts {count} contributions, {received} came");
+				ensure!(
+					last == self.received.last().copied(),
+					"it names {last:?} as the last contribution, {:?} came last",
+					self.received.last()
+				);
+			},
+			ExportScope::Anonymized => {
+				// Parts name no contribution: `last` is only checked to be a place to
+				// resume after.
+				let parts = self.held.len() as u64;
+				ensure!(count == parts, "it counts {count} parts, {parts} came");
+				ensure!(
+					count == 0 || last.is_some(),
+					"it counts {count} parts but names no contribution they came from"
+				);
+				if let (Some(last), Some(since)) = (last, expected.since) {
+					ensure!(
+						last != since,
+						"it names contribution #{last} as the last read, the one the export \
+						 was to start after"
+					);
+				}
+			},
+		}
+		Ok(last)
+	}
+
+	/// An anonymized export verified to its end: its parts out of `.partial`, numbered after
+	/// those earlier runs kept, and the resume file says where the next one starts. They are
+	/// all moved before the resume file is written: a crash in between leaves the old
+	/// record, and the next run writes the same names again.
+	fn keep_parts(&mut self, last: Option<u64>) -> Result<()> {
+		let count = self.held.len() as u64;
+		for held in std::mem::take(&mut self.held) {
+			let name = format!("part-{}.{}", self.parts_before + held.n, held.extension);
+			let output = self.dir.join(&name);
+			fs::rename(&held.data, &output)
+				.with_context(|| format!("cannot write {}", output.display()))?;
+			self.parts.push(output.clone());
+			self.files.push(output);
+			self.keep_or_remove_age(&held.age, &format!("{name}.age"))?;
+		}
+		// No last: nothing was read, and the old record stands.
+		if let Some(last) = last {
+			let resume = Resume {
+				dao: self.expected.dao_id,
+				last,
+				parts: self.parts_before + count,
+				scope: ExportScope::Anonymized,
+			};
+			write_resume(&self.dir, &resume)?;
+		}
 		Ok(())
 	}
 }
@@ -608,14 +936,31 @@ fn receive<C: FnMut(u64, [u8; 32]) -> Result<()>>(
 			bail!("the export goes on after end.receipt: the collective server is faulty");
 		}
 		let path = entry.path_bytes().into_owned();
-		let name = entry_name(&path).filter(|_| entry.header().entry_type().is_file()).ok_or_else(
-			|| anyhow!("the export holds an unexpected entry {:?}", String::from_utf8_lossy(&path)),
-		)?;
+		let scope = receiver.expected.scope;
+		// Contributions in a full export, parts in an anonymized one.
+		let of_scope = |name: &Name| match name {
+			Name::Age(_) | Name::Receipt(_) => scope == ExportScope::Full,
+			Name::PartAge(..) | Name::PartReceipt(_) => scope == ExportScope::Anonymized,
+			Name::End => true,
+		};
+		let name = entry_name(&path)
+			.filter(|name| entry.header().entry_type().is_file() && of_scope(name))
+			.ok_or_else(|| {
+				anyhow!(
+					"the {scope} export holds an unexpected entry {:?}",
+					String::from_utf8_lossy(&path)
+				)
+			})?;
 		match name {
 			Name::Age(id) => receiver.age(id, &mut entry)?,
 			Name::Receipt(id) => {
 				let bytes = read_receipt(&mut entry, receiver)?;
 				receiver.receipt(id, &bytes)?
+			},
+			Name::PartAge(n, extension) => receiver.part_age(n, extension, &mut entry)?,
+			Name::PartReceipt(n) => {
+				let bytes = read_receipt(&mut entry, receiver)?;
+				receiver.part_receipt(n, &bytes)?
 			},
 			Name::End => {
 				let bytes = read_receipt(&mut entry, receiver)?;
@@ -644,16 +989,23 @@ where
 	Ok(bytes)
 }
 
-/// The resume file: the last contribution kept by an export of `dao` into the directory.
+/// The resume file of an export of `dao` into the directory.
 #[derive(Serialize, Deserialize)]
 struct Resume {
 	dao: u32,
+	/// The last contribution kept; for an anonymized export, the last one the parts kept
+	/// came from.
 	last: u64,
+	/// The parts an anonymized export kept: the next run's are numbered after them.
+	#[serde(default)]
+	parts: u64,
+	#[serde(default)]
+	scope: ExportScope,
 }
 
-/// The last contribution an earlier export of DAO `dao` into `dir` kept, if any. A directory
-/// holding another DAO's export is refused: mixing two DAOs' files would mislead.
-fn read_resume(dir: &Path, dao: u32) -> Result<Option<u64>> {
+/// What an earlier export of DAO `dao` into `dir` kept, if any. A directory holding another
+/// DAO's export is refused: mixing two DAOs' files would mislead.
+fn read_resume(dir: &Path, dao: u32) -> Result<Option<Resume>> {
 	let path = dir.join(RESUME);
 	let bytes = match fs::read(&path) {
 		Ok(bytes) => bytes,
@@ -670,17 +1022,17 @@ fn read_resume(dir: &Path, dao: u32) -> Result<Option<u64>> {
 			resume.dao
 		);
 	}
-	Ok(Some(resume.last))
+	Ok(Some(resume))
 }
 
-/// Records `last` as the last contribution kept: written aside, then renamed over the old
-/// record, so a crash leaves the old one or the new one, never half of one.
-fn write_resume(dir: &Path, dao: u32, last: u64) -> Result<()> {
+/// Records where the export stands: written aside, then renamed over the old record, so a
+/// crash leaves the old one or the new one, never half of one.
+fn write_resume(dir: &Path, resume: &Resume) -> Result<()> {
 	let path = dir.join(RESUME);
 	let aside = dir.join(format!("{RESUME}.tmp"));
 	let written = (|| -> io::Result<()> {
 		let mut file = fs::File::create(&aside)?;
-		file.write_all(&serde_json::to_vec(&Resume { dao, last })?)?;
+		file.write_all(&serde_json::to_vec(resume)?)?;
 		file.sync_all()?;
 		fs::rename(&aside, &path)
 	})();
@@ -713,9 +1065,14 @@ mod tests {
 			nonce: NONCE,
 			signer: server().account(),
 			grant: 6,
+			scope: ExportScope::Full,
 			since,
 			finalized: 100,
 		}
+	}
+
+	fn anonymized(since: Option<u64>) -> Expected {
+		Expected { scope: ExportScope::Anonymized, ..expected(since) }
 	}
 
 	/// `statement` as the server signs it into a receipt.
@@ -732,17 +1089,34 @@ mod tests {
 		age
 	}
 
-	/// The receipt the server signs for `age` as contribution `id` of ciphertext `ciphertext`.
-	fn receipt_for(id: u64, age: &[u8], ciphertext: [u8; 32]) -> Vec<u8> {
+	fn header_hash(age: &[u8]) -> [u8; 32] {
 		let mut hasher = Hasher::default();
 		hasher.update(&age[..age_header_len() as usize]);
+		hasher.finish().0
+	}
+
+	/// The receipt the server signs for `age` as contribution `id` of ciphertext `ciphertext`.
+	fn receipt_for(id: u64, age: &[u8], ciphertext: [u8; 32]) -> Vec<u8> {
 		receipt(&ExportStatement::Contribution {
 			dao_id: 4,
 			grant_id: 6,
 			request_nonce: NONCE,
 			contribution_id: id,
 			ciphertext_hash: ciphertext,
-			age_header_hash: hasher.finish().0,
+			age_header_hash: header_hash(age),
+			age_len: age.len() as u64,
+		})
+	}
+
+	/// The receipt the server signs for `age` as part `part` holding `records` records.
+	fn part_receipt(part: u64, age: &[u8], records: u64) -> Vec<u8> {
+		receipt(&ExportStatement::Part {
+			dao_id: 4,
+			grant_id: 6,
+			request_nonce: NONCE,
+			part,
+			records,
+			age_header_hash: header_hash(age),
 			age_len: age.len() as u64,
 		})
 	}
@@ -777,17 +1151,49 @@ mod tests {
 		builder.into_inner().unwrap()
 	}
 
-	/// Receives `stream` into `dir` as the command does, the chain knowing `CIPHERTEXT` only.
-	fn receive_into(dir: &Path, since: Option<u64>, stream: &[u8]) -> Result<Vec<u64>> {
+	/// Receives `stream` into `dir` as the command does (parts numbered after those its
+	/// resume file counts), the chain knowing `CIPHERTEXT` only.
+	fn receive_with(
+		dir: &Path,
+		expected: Expected,
+		keep_age: bool,
+		stream: &[u8],
+	) -> Result<Receiver<impl FnMut(u64, [u8; 32]) -> Result<()>>> {
 		fs::create_dir_all(dir.join(PARTIAL)).unwrap();
 		let on_chain = |_: u64, hash: [u8; 32]| -> Result<()> {
 			ensure!(hash == CIPHERTEXT, "not on chain");
 			Ok(())
 		};
+		let parts_before = read_resume(dir, 4).unwrap().map_or(0, |r| r.parts);
 		let progress = indicatif::ProgressBar::hidden();
-		let mut receiver =
-			Receiver::new(expected(since), dir.to_owned(), false, me(), progress, on_chain);
-		receive(stream, &mut receiver).map(|()| receiver.received)
+		let mut receiver = Receiver::new(
+			expected,
+			dir.to_owned(),
+			keep_age,
+			parts_before,
+			me(),
+			progress,
+			on_chain,
+		);
+		receive(stream, &mut receiver).map(|()| receiver)
+	}
+
+	fn receive_into(dir: &Path, since: Option<u64>, stream: &[u8]) -> Result<Vec<u64>> {
+		receive_with(dir, expected(since), false, stream).map(|r| r.received)
+	}
+
+	/// The last contribution the resume file in `dir` records.
+	fn resumed_last(dir: &Path) -> Option<u64> {
+		read_resume(dir, 4).unwrap().map(|r| r.last)
+	}
+
+	/// What `dir` holds but `.partial`.
+	fn outside_partial(dir: &Path) -> Vec<String> {
+		fs::read_dir(dir)
+			.unwrap()
+			.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+			.filter(|name| name != PARTIAL)
+			.collect()
 	}
 
 	#[test]
@@ -807,14 +1213,24 @@ mod tests {
 		assert_eq!(entry_name(b"contribution-7.age"), Some(Name::Age(7)));
 		assert_eq!(entry_name(b"contribution-0.receipt"), Some(Name::Receipt(0)));
 		assert_eq!(entry_name(b"end.receipt"), Some(Name::End));
+		assert_eq!(entry_name(b"part-0.jsonl.age"), Some(Name::PartAge(0, "jsonl")));
+		assert_eq!(entry_name(b"part-12.csv.age"), Some(Name::PartAge(12, "csv")));
+		assert_eq!(entry_name(b"part-3.receipt"), Some(Name::PartReceipt(3)));
 		for bad in [
 			"contribution-07.age",
 			"contribution-+7.age",
 			"contribution-.age",
 			"contribution-7.age.x",
 			"contribution-7",
+			"contribution-7.jsonl.age",
 			"../end.receipt",
 			"x",
+			"part-01.jsonl.age",
+			"part-0.json.age",
+			"part-0.jsonl",
+			"part-0.age",
+			"part-0.csv.receipt",
+			"part-.receipt",
 		] {
 			assert_eq!(entry_name(bad.as_bytes()), None, "{bad}");
 		}
@@ -839,7 +1255,8 @@ mod tests {
 		assert_eq!(fs::read(dir.path().join("contribution-3")).unwrap(), b"second");
 		assert!(!dir.path().join("contribution-3.age").exists());
 		assert!(fs::read_dir(dir.path().join(PARTIAL)).unwrap().next().is_none());
-		assert_eq!(read_resume(dir.path(), 4).unwrap(), Some(3));
+		let resume = read_resume(dir.path(), 4).unwrap().unwrap();
+		assert_eq!((resume.last, resume.parts, resume.scope), (3, 0, ExportScope::Full));
 		// The same contribution twice is refused.
 		let twice = tar(&[
 			("contribution-8.age", &a[..]),
@@ -880,7 +1297,7 @@ mod tests {
 			let err = format!("{:#}", receive_into(dir.path(), None, &stream).unwrap_err());
 			assert!(err.contains("contribution #3") && err.contains(why), "{why}: {err}");
 			assert!(!dir.path().join("contribution-3").exists(), "{why}");
-			assert_eq!(read_resume(dir.path(), 4).unwrap(), None, "{why}");
+			assert_eq!(resumed_last(dir.path()), None, "{why}");
 		}
 	}
 
@@ -894,7 +1311,7 @@ mod tests {
 		assert!(err.contains("cut short after 1 contributions"), "{err}");
 		// What was checked stays, and the next run starts after it.
 		assert_eq!(fs::read(dir.path().join("contribution-3")).unwrap(), b"data");
-		assert_eq!(read_resume(dir.path(), 4).unwrap(), Some(3));
+		assert_eq!(resumed_last(dir.path()), Some(3));
 		// `since` again: refused.
 		let err = receive_into(tempfile::tempdir().unwrap().path(), Some(3), &stream).unwrap_err();
 		assert!(err.to_string().contains("came twice"), "{err}");
@@ -906,14 +1323,177 @@ mod tests {
 	}
 
 	#[test]
+	fn an_anonymized_export_is_numbered_after_the_parts_kept_before() {
+		let dir = tempfile::tempdir().unwrap();
+		// An earlier run kept part-0 and part-1, from the contributions up to #7.
+		let earlier = Resume { dao: 4, last: 7, parts: 2, scope: ExportScope::Anonymized };
+		write_resume(dir.path(), &earlier).unwrap();
+		let one: &[u8] = b"{\"age\":\"30-39\"}\n";
+		let two: &[u8] = b"{\"age\":\"40-49\"}\n{\"age\":\"20-29\"}\n";
+		let (a, b) = (seal(one), seal(two));
+		let (a_receipt, b_receipt) = (part_receipt(0, &a, 1), part_receipt(1, &b, 2));
+		let end = end(2, Some(9));
+		let stream = tar(&[
+			("part-0.jsonl.age", &a[..]),
+			("part-0.receipt", &a_receipt[..]),
+			("part-1.jsonl.age", &b[..]),
+			("part-1.receipt", &b_receipt[..]),
+			("end.receipt", &end[..]),
+		]);
+		let receiver = receive_with(dir.path(), anonymized(Some(7)), true, &stream).unwrap();
+		let path = |name: &str| dir.path().join(name);
+		assert!(receiver.received.is_empty());
+		assert_eq!(receiver.records, 3);
+		assert_eq!(receiver.bytes, (one.len() + two.len()) as u64);
+		assert_eq!(receiver.parts, vec![path("part-2.jsonl"), path("part-3.jsonl")]);
+		assert_eq!(
+			receiver.files,
+			["part-2.jsonl", "part-2.jsonl.age", "part-3.jsonl", "part-3.jsonl.age"].map(path)
+		);
+		assert_eq!(fs::read(path("part-2.jsonl")).unwrap(), one);
+		assert_eq!(fs::read(path("part-3.jsonl")).unwrap(), two);
+		assert_eq!(fs::read(path("part-3.jsonl.age")).unwrap(), b);
+		assert!(!path("part-0.jsonl").exists() && !path("part-4.jsonl").exists());
+		assert!(fs::read_dir(path(PARTIAL)).unwrap().next().is_none());
+		let resume = read_resume(dir.path(), 4).unwrap().unwrap();
+		assert_eq!((resume.last, resume.parts, resume.scope), (9, 4, ExportScope::Anonymized));
+
+		// Nothing new: no part, and the record stands.
+		let empty = tar(&[("end.receipt", &self::end(0, None)[..])]);
+		let receiver = receive_with(dir.path(), anonymized(Some(9)), false, &empty).unwrap();
+		assert!(receiver.parts.is_empty() && receiver.files.is_empty());
+		let resume = read_resume(dir.path(), 4).unwrap().unwrap();
+		assert_eq!((resume.last, resume.parts), (9, 4));
+	}
+
+	#[test]
+	fn nothing_of_an_anonymized_export_is_kept_before_all_of_it_verifies() {
+		let first = seal(b"{}\n");
+		let first_receipt = part_receipt(0, &first, 1);
+		let second = seal(b"{\"x\":1}\n");
+		let good = part_receipt(1, &second, 1);
+		// Signed for another place in the stream.
+		let misnumbered = part_receipt(2, &second, 1);
+		// Another encryption of the same data: another header.
+		let other = seal(b"{\"x\":1}\n");
+		// A contribution's receipt for the file.
+		let contribution = receipt_for(1, &second, CIPHERTEXT);
+		let end = end(2, Some(5));
+		let cases: [(&[u8], &[u8], &str); 3] = [
+			(&second[..], &misnumbered[..], "its receipt is for part 2"),
+			(&other[..], &good[..], "header"),
+			(&second[..], &contribution[..], "not a part's"),
+		];
+		for (file, receipt, why) in cases {
+			let dir = tempfile::tempdir().unwrap();
+			let stream = tar(&[
+				("part-0.jsonl.age", &first[..]),
+				("part-0.receipt", &first_receipt[..]),
+				("part-1.jsonl.age", file),
+				("part-1.receipt", receipt),
+				("end.receipt", &end[..]),
+			]);
+			let result = receive_with(dir.path(), anonymized(None), false, &stream);
+			let err = format!("{:#}", result.map(drop).unwrap_err());
+			assert!(err.contains("part 1") && err.contains(why), "{why}: {err}");
+			// Not even the good part 0.
+			assert_eq!(outside_partial(dir.path()), Vec::<String>::new(), "{why}");
+		}
+
+		// Cut short after two good parts: they wait in .partial, and the next run, from the
+		// same place, exports them anew.
+		let dir = tempfile::tempdir().unwrap();
+		let stream = tar(&[
+			("part-0.jsonl.age", &first[..]),
+			("part-0.receipt", &first_receipt[..]),
+			("part-1.jsonl.age", &second[..]),
+			("part-1.receipt", &good[..]),
+		]);
+		let result = receive_with(dir.path(), anonymized(None), false, &stream);
+		let err = result.map(drop).unwrap_err().to_string();
+		assert!(err.contains("cut short after 2 parts"), "{err}");
+		assert_eq!(outside_partial(dir.path()), Vec::<String>::new());
+
+		// An end that counts otherwise, or names no contribution the parts came from.
+		let wrong_ends = [
+			(self::end(1, Some(5)), "counts 1 parts, 2 came"),
+			(self::end(2, None), "names no contribution"),
+		];
+		for (wrong, why) in wrong_ends {
+			let dir = tempfile::tempdir().unwrap();
+			let stream = tar(&[
+				("part-0.jsonl.age", &first[..]),
+				("part-0.receipt", &first_receipt[..]),
+				("part-1.jsonl.age", &second[..]),
+				("part-1.receipt", &good[..]),
+				("end.receipt", &wrong[..]),
+			]);
+			let result = receive_with(dir.path(), anonymized(None), false, &stream);
+			let err = format!("{:#}", result.map(drop).unwrap_err());
+			assert!(err.contains(why), "{why}: {err}");
+			assert_eq!(outside_partial(dir.path()), Vec::<String>::new(), "{why}");
+		}
+
+		// Out of order.
+		let dir = tempfile::tempdir().unwrap();
+		let stream = tar(&[("part-1.jsonl.age", &second[..])]);
+		let result = receive_with(dir.path(), anonymized(None), false, &stream);
+		let err = result.map(drop).unwrap_err().to_string();
+		assert!(err.contains("part 1 came where part 0 was due"), "{err}");
+	}
+
+	#[test]
+	fn a_directory_holds_one_scope() {
+		let dir = tempfile::tempdir().unwrap();
+		// A resume file from before anonymized exports: a full export's.
+		fs::write(dir.path().join(RESUME), r#"{"dao":1,"last":5}"#).unwrap();
+		let resume = read_resume(dir.path(), 1).unwrap().unwrap();
+		assert_eq!((resume.last, resume.parts, resume.scope), (5, 0, ExportScope::Full));
+		check_scope(dir.path(), Some(&resume), ExportScope::Full).unwrap();
+		let err = check_scope(dir.path(), Some(&resume), ExportScope::Anonymized)
+			.unwrap_err()
+			.to_string();
+		assert!(
+			err.contains("holds a full export; export an anonymized copy into another directory"),
+			"{err}"
+		);
+		let earlier = Resume { dao: 1, last: 6, parts: 1, scope: ExportScope::Anonymized };
+		write_resume(dir.path(), &earlier).unwrap();
+		let resume = read_resume(dir.path(), 1).unwrap().unwrap();
+		assert_eq!((resume.last, resume.parts, resume.scope), (6, 1, ExportScope::Anonymized));
+		check_scope(dir.path(), Some(&resume), ExportScope::Anonymized).unwrap();
+		let err =
+			check_scope(dir.path(), Some(&resume), ExportScope::Full).unwrap_err().to_string();
+		assert!(
+			err.contains("holds an anonymized export; export the full data into another directory"),
+			"{err}"
+		);
+		check_scope(dir.path(), None, ExportScope::Anonymized).unwrap();
+
+		// Nor does one stream mix them.
+		let (age, receipt) = contribution(3, b"data");
+		let full =
+			tar(&[("contribution-3.age", &age[..]), ("contribution-3.receipt", &receipt[..])]);
+		let into = tempfile::tempdir().unwrap();
+		let result = receive_with(into.path(), anonymized(None), false, &full);
+		let err = result.map(drop).unwrap_err().to_string();
+		assert!(err.contains("anonymized export holds an unexpected entry"), "{err}");
+		let part = seal(b"{}\n");
+		let parts = tar(&[("part-0.jsonl.age", &part[..])]);
+		let err = receive_into(into.path(), None, &parts).unwrap_err().to_string();
+		assert!(err.contains("full export holds an unexpected entry"), "{err}");
+	}
+
+	#[test]
 	fn the_resume_file_is_per_dao() {
 		let dir = tempfile::tempdir().unwrap();
-		assert_eq!(read_resume(dir.path(), 1).unwrap(), None);
-		write_resume(dir.path(), 1, 41).unwrap();
-		write_resume(dir.path(), 1, 42).unwrap();
-		assert_eq!(read_resume(dir.path(), 1).unwrap(), Some(42));
+		assert!(read_resume(dir.path(), 1).unwrap().is_none());
+		let full = |last| Resume { dao: 1, last, parts: 0, scope: ExportScope::Full };
+		write_resume(dir.path(), &full(41)).unwrap();
+		write_resume(dir.path(), &full(42)).unwrap();
+		assert_eq!(read_resume(dir.path(), 1).unwrap().map(|r| r.last), Some(42));
 		assert!(!dir.path().join(format!("{RESUME}.tmp")).exists());
-		let err = read_resume(dir.path(), 2).unwrap_err().to_string();
+		let err = read_resume(dir.path(), 2).map(drop).unwrap_err().to_string();
 		assert!(err.contains("holds an export of DAO #1"), "{err}");
 		fs::write(dir.path().join(RESUME), "{").unwrap();
 		assert!(read_resume(dir.path(), 1).is_err());
