@@ -68,8 +68,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `h` is `[10, 100000]`.
 	fn buy(_h: u32, ) -> Weight {
 		// Proof size: measured `1070`, estimated `8799` bytes.
-		// Minimum execution time: 576_540_000 picoseconds.
-		Weight::from_parts(2_212_948_383, 8799)
+		// Minimum execution time: 684_629_000 picoseconds.
+		Weight::from_parts(2_265_916_221, 8799)
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
@@ -83,8 +83,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `AccessGrants::GrantOf` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn prune() -> Weight {
 		// Proof size: measured `598`, estimated `6196` bytes.
-		// Minimum execution time: 113_422_000 picoseconds.
-		Weight::from_parts(142_382_000, 6196)
+		// Minimum execution time: 116_973_000 picoseconds.
+		Weight::from_parts(226_768_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -113,8 +113,8 @@ impl WeightInfo for () {
 	/// The range of component `h` is `[10, 100000]`.
 	fn buy(_h: u32, ) -> Weight {
 		// Proof size: measured `1070`, estimated `8799` bytes.
-		// Minimum execution time: 576_540_000 picoseconds.
-		Weight::from_parts(2_212_948_383, 8799)
+		// Minimum execution time: 684_629_000 picoseconds.
+		Weight::from_parts(2_265_916_221, 8799)
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(8))
 	}
@@ -128,8 +128,8 @@ impl WeightInfo for () {
 	/// Proof: `AccessGrants::GrantOf` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn prune() -> Weight {
 		// Proof size: measured `598`, estimated `6196` bytes.
-		// Minimum execution time: 113_422_000 picoseconds.
-		Weight::from_parts(142_382_000, 6196)
+		// Minimum execution time: 116_973_000 picoseconds.
+		Weight::from_parts(226_768_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}

@@ -63,8 +63,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DaoGovernance::DaoProposals` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn propose() -> Weight {
 		// Proof size: measured `669`, estimated `4355` bytes.
-		// Minimum execution time: 303_517_000 picoseconds.
-		Weight::from_parts(335_455_000, 4355)
+		// Minimum execution time: 520_098_000 picoseconds.
+		Weight::from_parts(1_657_879_000, 4355)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -79,9 +79,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `h` is `[10, 100000]`.
 	fn vote(h: u32, ) -> Weight {
 		// Proof size: measured `1907`, estimated `4202` bytes.
-		// Minimum execution time: 196_209_000 picoseconds.
-		Weight::from_parts(1_037_757_515, 4202)
-			.saturating_add(Weight::from_parts(3_648, 0).saturating_mul(h.into()))
+		// Minimum execution time: 268_514_000 picoseconds.
+		Weight::from_parts(476_054_323, 4202)
+			.saturating_add(Weight::from_parts(2_367, 0).saturating_mul(h.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -108,9 +108,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `h` is `[10, 100000]`.
 	fn close(h: u32, ) -> Weight {
 		// Proof size: measured `1687`, estimated `8799` bytes.
-		// Minimum execution time: 599_860_000 picoseconds.
-		Weight::from_parts(815_624_440, 8799)
-			.saturating_add(Weight::from_parts(955, 0).saturating_mul(h.into()))
+		// Minimum execution time: 687_634_000 picoseconds.
+		Weight::from_parts(1_309_545_171, 8799)
+			.saturating_add(Weight::from_parts(11_782, 0).saturating_mul(h.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(10))
 	}
@@ -120,8 +120,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DatasetTokens::Frozen` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	fn unlock() -> Weight {
 		// Proof size: measured `585`, estimated `3926` bytes.
-		// Minimum execution time: 142_167_000 picoseconds.
-		Weight::from_parts(174_844_000, 3926)
+		// Minimum execution time: 172_308_000 picoseconds.
+		Weight::from_parts(971_058_000, 3926)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -143,8 +143,8 @@ impl WeightInfo for () {
 	/// Proof: `DaoGovernance::DaoProposals` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn propose() -> Weight {
 		// Proof size: measured `669`, estimated `4355` bytes.
-		// Minimum execution time: 303_517_000 picoseconds.
-		Weight::from_parts(335_455_000, 4355)
+		// Minimum execution time: 520_098_000 picoseconds.
+		Weight::from_parts(1_657_879_000, 4355)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
@@ -159,9 +159,9 @@ impl WeightInfo for () {
 	/// The range of component `h` is `[10, 100000]`.
 	fn vote(h: u32, ) -> Weight {
 		// Proof size: measured `1907`, estimated `4202` bytes.
-		// Minimum execution time: 196_209_000 picoseconds.
-		Weight::from_parts(1_037_757_515, 4202)
-			.saturating_add(Weight::from_parts(3_648, 0).saturating_mul(h.into()))
+		// Minimum execution time: 268_514_000 picoseconds.
+		Weight::from_parts(476_054_323, 4202)
+			.saturating_add(Weight::from_parts(2_367, 0).saturating_mul(h.into()))
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
@@ -188,9 +188,9 @@ impl WeightInfo for () {
 	/// The range of component `h` is `[10, 100000]`.
 	fn close(h: u32, ) -> Weight {
 		// Proof size: measured `1687`, estimated `8799` bytes.
-		// Minimum execution time: 599_860_000 picoseconds.
-		Weight::from_parts(815_624_440, 8799)
-			.saturating_add(Weight::from_parts(955, 0).saturating_mul(h.into()))
+		// Minimum execution time: 687_634_000 picoseconds.
+		Weight::from_parts(1_309_545_171, 8799)
+			.saturating_add(Weight::from_parts(11_782, 0).saturating_mul(h.into()))
 			.saturating_add(ParityDbWeight::get().reads(10))
 			.saturating_add(ParityDbWeight::get().writes(10))
 	}
@@ -200,8 +200,8 @@ impl WeightInfo for () {
 	/// Proof: `DatasetTokens::Frozen` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	fn unlock() -> Weight {
 		// Proof size: measured `585`, estimated `3926` bytes.
-		// Minimum execution time: 142_167_000 picoseconds.
-		Weight::from_parts(174_844_000, 3926)
+		// Minimum execution time: 172_308_000 picoseconds.
+		Weight::from_parts(971_058_000, 3926)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
