@@ -59,6 +59,7 @@ fn pipeline(c: &mut Criterion) {
 		max_records: 1 << 24,
 		max_record_bytes: 1 << 20,
 		fields: None,
+		aggregate: None,
 	};
 	let keys = Keys::new([5; 32]);
 	let limits =

@@ -26,6 +26,8 @@ const CATALOG: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("catalo
 const CATALOGUED: TableDefinition<u64, u32> = TableDefinition::new("catalogued");
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const LOG_HEAD: TableDefinition<&str, &[u8]> = TableDefinition::new("log_head");
+/// The privacy budget each Aggregate grant spent, in millionths of ε.
+const BUDGETS: TableDefinition<u64, u64> = TableDefinition::new("budgets");
 
 /// Expired nonces deleted per admission: more than are admitted per second per account at
 /// the rate limit, so the table shrinks as fast as it grows.
@@ -53,6 +55,8 @@ pub struct CatalogEntry {
 	pub ciphertext_size: u64,
 	/// The storage URL it was submitted with.
 	pub url: Vec<u8>,
+	/// Its contributor's account: aggregate answers count distinct contributors.
+	pub contributor: [u8; 32],
 }
 
 /// Why a request is not admitted.
@@ -60,6 +64,10 @@ pub struct CatalogEntry {
 pub enum Refused {
 	#[error("this request was already made (its nonce was used): sign a new one")]
 	Replayed,
+	#[error(
+		"grant #{grant} has {left} of its {budget} millionths of ε left; this query costs {cost}"
+	)]
+	Budget { grant: u64, budget: u64, left: u64, cost: u64 },
 	#[error(transparent)]
 	Db(#[from] AccessDbError),
 }
@@ -105,6 +113,7 @@ impl AccessDb {
 			tx.open_table(CATALOGUED).map_err(err)?;
 			tx.open_table(LOG).map_err(err)?;
 			tx.open_table(LOG_HEAD).map_err(err)?;
+			tx.open_table(BUDGETS).map_err(err)?;
 		}
 		tx.commit().map_err(err)?;
 		Ok(AccessDb { db })
@@ -122,29 +131,9 @@ impl AccessDb {
 		expires: u64,
 		record: Option<AccessRecord>,
 	) -> Result<Option<u64>, Refused> {
-		let mut key = [0u8; 48];
-		key[..32].copy_from_slice(account);
-		key[32..].copy_from_slice(nonce);
 		let tx = self.db.begin_write().map_err(err)?;
 		let seq = {
-			let mut nonces = tx.open_table(NONCES).map_err(err)?;
-			let mut expiry = tx.open_table(NONCE_EXPIRY).map_err(err)?;
-			if nonces.get(&key).map_err(err)?.is_some() {
-				return Err(Refused::Replayed);
-			}
-			let stale: Vec<(u64, [u8; 48])> = expiry
-				.range(..(now, &[0u8; 48]))
-				.map_err(err)?
-				.take(SWEEP)
-				.map(|e| e.map(|(k, _)| (k.value().0, *k.value().1)))
-				.collect::<Result<_, _>>()
-				.map_err(err)?;
-			for (at, old) in &stale {
-				expiry.remove((*at, old)).map_err(err)?;
-				nonces.remove(old).map_err(err)?;
-			}
-			nonces.insert(&key, expires).map_err(err)?;
-			expiry.insert((expires, &key), ()).map_err(err)?;
+			spend_nonce(&tx, account, nonce, now, expires)?;
 			match record {
 				Some(record) => Some(append(&tx, record)?),
 				None => None,
@@ -152,6 +141,37 @@ impl AccessDb {
 		};
 		tx.commit().map_err(err)?;
 		Ok(seq)
+	}
+
+	/// Spends `account`'s request nonce and `cost` of grant `grant`'s privacy budget
+	/// (`budget` in all, millionths of ε) in one transaction: a query over what is left, or a
+	/// nonce used before, is refused and nothing is spent. Spent before the answer is
+	/// computed, and not refunded if computing it fails: never more than the budget leaves.
+	#[allow(clippy::too_many_arguments)]
+	pub fn spend(
+		&self,
+		account: &[u8; 32],
+		nonce: &[u8; 16],
+		now: u64,
+		expires: u64,
+		grant: u64,
+		cost: u64,
+		budget: u64,
+	) -> Result<u64, Refused> {
+		let tx = self.db.begin_write().map_err(err)?;
+		let left = {
+			let mut budgets = tx.open_table(BUDGETS).map_err(err)?;
+			let spent = budgets.get(grant).map_err(err)?.map_or(0, |v| v.value());
+			let left = budget.saturating_sub(spent);
+			if cost > left {
+				return Err(Refused::Budget { grant, budget, left, cost });
+			}
+			budgets.insert(grant, spent + cost).map_err(err)?;
+			left - cost
+		};
+		spend_nonce(&tx, account, nonce, now, expires)?;
+		tx.commit().map_err(err)?;
+		Ok(left)
 	}
 
 	/// Appends an access record (its `seq` is set here); answers its sequence number.
@@ -277,6 +297,38 @@ fn split_stored(stored: &[u8]) -> Result<([u8; 32], &[u8]), AccessDbError> {
 	Ok((hash, &stored[32..]))
 }
 
+/// Spends a request nonce in `tx`, and sweeps up to [`SWEEP`] expired ones.
+fn spend_nonce(
+	tx: &redb::WriteTransaction,
+	account: &[u8; 32],
+	nonce: &[u8; 16],
+	now: u64,
+	expires: u64,
+) -> Result<(), Refused> {
+	let mut key = [0u8; 48];
+	key[..32].copy_from_slice(account);
+	key[32..].copy_from_slice(nonce);
+	let mut nonces = tx.open_table(NONCES).map_err(err)?;
+	let mut expiry = tx.open_table(NONCE_EXPIRY).map_err(err)?;
+	if nonces.get(&key).map_err(err)?.is_some() {
+		return Err(Refused::Replayed);
+	}
+	let stale: Vec<(u64, [u8; 48])> = expiry
+		.range(..(now, &[0u8; 48]))
+		.map_err(err)?
+		.take(SWEEP)
+		.map(|e| e.map(|(k, _)| (k.value().0, *k.value().1)))
+		.collect::<Result<_, _>>()
+		.map_err(err)?;
+	for (at, old) in &stale {
+		expiry.remove((*at, old)).map_err(err)?;
+		nonces.remove(old).map_err(err)?;
+	}
+	nonces.insert(&key, expires).map_err(err)?;
+	expiry.insert((expires, &key), ()).map_err(err)?;
+	Ok(())
+}
+
 fn append(tx: &redb::WriteTransaction, mut record: AccessRecord) -> Result<u64, AccessDbError> {
 	let mut heads = tx.open_table(LOG_HEAD).map_err(err)?;
 	let mut log = tx.open_table(LOG).map_err(err)?;
@@ -381,6 +433,23 @@ mod tests {
 	}
 
 	#[test]
+	fn a_grant_spends_at_most_its_budget_and_a_refused_query_spends_nothing() {
+		let (_dir, db) = db();
+		let spend = |nonce: u8, cost| db.spend(&[1; 32], &[nonce; 16], 0, 600, 9, cost, 1_000_000);
+		assert_eq!(spend(1, 400_000).unwrap(), 600_000);
+		assert_eq!(spend(2, 600_000).unwrap(), 0);
+		assert!(matches!(
+			spend(3, 1),
+			Err(Refused::Budget { grant: 9, budget: 1_000_000, left: 0, cost: 1 })
+		));
+		// refused for the budget: the nonce is still unused
+		assert!(matches!(db.spend(&[1; 32], &[3; 16], 0, 600, 10, 1, 5), Ok(4)));
+		// replayed: refused, and grant 10 spent nothing more
+		assert!(matches!(db.spend(&[1; 32], &[3; 16], 0, 600, 10, 1, 5), Err(Refused::Replayed)));
+		assert!(matches!(db.spend(&[1; 32], &[4; 16], 0, 600, 10, 4, 5), Ok(0)));
+	}
+
+	#[test]
 	fn the_catalog_is_in_acceptance_order() {
 		let (_dir, db) = db();
 		let entry = |id, accepted_at| CatalogEntry {
@@ -389,6 +458,7 @@ mod tests {
 			ciphertext_hash: [id as u8; 32],
 			ciphertext_size: 1,
 			url: vec![],
+			contributor: [id as u8; 32],
 		};
 		db.catalogue(&[entry(5, 10), entry(2, 12), entry(9, 10), entry(3, 20)]).unwrap();
 		// a second time changes nothing

@@ -282,6 +282,34 @@ fn anonymize_json<W: Write>(
 ) -> Result<u64, AnonymizeError> {
 	let mut copy =
 		JsonCopy { fields: json_fields(fields), key, limits, out, written: 0, line: Vec::new() };
+	each_json_record(plain, pointer, limits, &mut |record| match record {
+		JsonRecord::Raw(record) => copy.take_raw(record),
+		JsonRecord::Whole(record) => copy.take(record),
+	})?;
+	Ok(copy.written)
+}
+
+/// A record of a JSON document, as [`each_json_record`] hands it over.
+pub(crate) enum JsonRecord<'a> {
+	/// A record met in an array, still as text: the taker counts and measures it (against
+	/// the limits) before it parses it.
+	Raw(&'a RawValue),
+	/// The whole document, which is one record (no records pointer, and not an array):
+	/// measured already, and parsed.
+	Whole(&'a Value),
+}
+
+/// Hands each record of the JSON document `plain` (the records at `pointer`, as
+/// [`Format::Json`] says) to `take`, as judging finds them, without building the document:
+/// memory holds one record at a time. The taker counts the records against `limits` (and
+/// measures those handed over as text); its error ends the walk and is the answer.
+/// Anonymized copies and the aggregate engine (`engine`) read records through this.
+pub(crate) fn each_json_record(
+	plain: &[u8],
+	pointer: Option<&str>,
+	limits: Limits,
+	take: &mut dyn FnMut(JsonRecord<'_>) -> Result<(), AnonymizeError>,
+) -> Result<(), AnonymizeError> {
 	let not_json = |e: serde_json::Error| bad(format!("not JSON: {e}"));
 	let p = pointer.unwrap_or("");
 	let first = plain.iter().find(|b| !b.is_ascii_whitespace());
@@ -292,15 +320,14 @@ fn anonymize_json<W: Write>(
 				return Err(limits.too_long().into());
 			}
 			let doc: Value = serde_json::from_slice(plain).map_err(not_json)?;
-			copy.take(&doc)?;
+			take(JsonRecord::Whole(&doc))?;
 		},
 		_ => {
 			let tokens = pointer_tokens(p)?;
 			let (mut found, mut stop) = (false, None);
-			let mut take = |record: &RawValue| copy.take_raw(record);
+			let mut raw = |record: &RawValue| take(JsonRecord::Raw(record));
 			let mut de = serde_json::Deserializer::from_slice(plain);
-			let walk =
-				Walk { tokens: &tokens, take: &mut take, found: &mut found, stop: &mut stop };
+			let walk = Walk { tokens: &tokens, take: &mut raw, found: &mut found, stop: &mut stop };
 			let walked =
 				serde::de::DeserializeSeed::deserialize(walk, &mut de).and_then(|()| de.end());
 			if let Err(e) = walked {
@@ -316,7 +343,7 @@ fn anonymize_json<W: Write>(
 			}
 		},
 	}
-	Ok(copy.written)
+	Ok(())
 }
 
 /// Where the walk to the records stopped, when it did not reach the end of the document.
@@ -518,12 +545,12 @@ fn anonymize_csv<W: Write>(
 const MILLISECONDS_ABOVE: u64 = 100_000_000_000;
 
 /// The UTC day of a unix timestamp in seconds, or milliseconds (see `MILLISECONDS_ABOVE`).
-fn day_of_timestamp(t: i64) -> Option<String> {
+pub(crate) fn day_of_timestamp(t: i64) -> Option<String> {
 	let seconds = if t.unsigned_abs() > MILLISECONDS_ABOVE { t.div_euclid(1000) } else { t };
 	day_of_unix(seconds)
 }
 
-fn day_of_timestamp_f64(t: f64) -> Option<String> {
+pub(crate) fn day_of_timestamp_f64(t: f64) -> Option<String> {
 	if !t.is_finite() {
 		return None;
 	}
@@ -546,7 +573,7 @@ fn day_of_unix(seconds: i64) -> Option<String> {
 /// space between date and time, `Z` or `z` or an offset after it). A date alone is its own
 /// day. Written here rather than taken from a crate: the collective has no date crate, and
 /// only the day is needed.
-fn day_of_rfc3339(s: &str) -> Option<String> {
+pub(crate) fn day_of_rfc3339(s: &str) -> Option<String> {
 	let b = s.as_bytes();
 	let digits = |at: usize, n: usize| -> Option<i64> {
 		b.get(at..at + n)?

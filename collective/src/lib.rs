@@ -7,6 +7,8 @@
 //! - [`rules`]: what a DAO accepts and how much is full quality;
 //! - [`records`]: a plaintext read as records in the DAO's format, normalized and hashed;
 //! - [`anonymize`]: records copied with only the fields the rules release, transformed;
+//! - [`engine`], [`dp`]: aggregate queries over refined records (SQLite in memory), answered
+//!   with differential privacy (opendp);
 //! - [`index`]: keyed fingerprints and MinHash sketches of past contributions, on disk;
 //! - [`judge`]: the one judging path, from a contribution's data to its [`Judgement`].
 //!
@@ -22,6 +24,8 @@
 pub mod access_db;
 pub mod anonymize;
 pub mod dao_dir;
+pub mod dp;
+pub mod engine;
 pub mod fetch;
 pub mod index;
 pub mod judge;

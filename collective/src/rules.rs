@@ -48,6 +48,94 @@ pub struct Rules {
 		deserialize_with = "fields_once_each"
 	)]
 	pub fields: Option<BTreeMap<String, FieldRule>>,
+	/// The aggregate queries the DAO answers (counts, sums, means, histograms, approximate
+	/// extremes by group, with differential privacy: `engine`, `dp`). `None`: it answers
+	/// none. Left out of the canonical JSON when `None`, as `fields` is.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub aggregate: Option<AggregateRules>,
+}
+
+/// What aggregate queries may ask, and what each answer may cost in privacy. In a rules
+/// file: `{"group_by": {"/channel": "category", "/at": "day"}, "values": {"/age": [0, 120]},
+/// "min_group_size": 5, "max_records_per_contributor": 100, "epsilon_per_grant": 2.0,
+/// "max_epsilon_per_query": 1.0}`. Fields are JSON pointers within a record, or CSV columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateRules {
+	/// The fields answers may be grouped by, and how each is read.
+	#[serde(default, deserialize_with = "once_each")]
+	pub group_by: BTreeMap<String, GroupKind>,
+	/// The numeric fields queries may sum, average, bin or take extremes of, each with its
+	/// range `[lo, hi]`: a value outside it is clamped into it when it is read (that bounds
+	/// what one record can add to a sum), a value that is not a number is left out.
+	#[serde(default, deserialize_with = "once_each")]
+	pub values: BTreeMap<String, [f64; 2]>,
+	/// Groups of fewer distinct contributors are not answered (not listed, not counted).
+	pub min_group_size: u32,
+	/// Records of one contributor that answers count at most, over all their contributions
+	/// (the first ones read): one contributor's weight in any answer, the unit of privacy.
+	#[serde(default = "default_max_records_per_contributor")]
+	pub max_records_per_contributor: u32,
+	/// The privacy budget (ε) one grant may spend on answers, in all.
+	pub epsilon_per_grant: f64,
+	/// The ε one query may spend at most.
+	pub max_epsilon_per_query: f64,
+}
+
+/// How a group field's value is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKind {
+	/// The value as text (a string, a number, a boolean), when it is at most 64 characters;
+	/// anything else is no value.
+	Category,
+	/// A timestamp (unix seconds or milliseconds, or RFC 3339) as its UTC day, `YYYY-MM-DD`.
+	Day,
+}
+
+/// Group fields aggregate rules may name at most.
+pub const MAX_GROUP_FIELDS: usize = 16;
+/// Value fields aggregate rules may name at most.
+pub const MAX_VALUE_FIELDS: usize = 16;
+/// The largest `epsilon_per_grant`: past it, an answer protects no one.
+pub const MAX_EPSILON_PER_GRANT: f64 = 100.0;
+/// `max_records_per_contributor` when the rules do not say.
+pub const DEFAULT_MAX_RECORDS_PER_CONTRIBUTOR: u32 = 100;
+
+fn default_max_records_per_contributor() -> u32 {
+	DEFAULT_MAX_RECORDS_PER_CONTRIBUTOR
+}
+
+/// Reads a map of fields, refusing a field named twice (the last one would silently win, so
+/// a file could show voters one range and use another).
+fn once_each<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+	d: D,
+) -> Result<BTreeMap<String, T>, D::Error> {
+	struct Once<T>(std::marker::PhantomData<T>);
+
+	impl<'de, T: Deserialize<'de>> Visitor<'de> for Once<T> {
+		type Value = BTreeMap<String, T>;
+
+		fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+			f.write_str("an object naming each field once")
+		}
+
+		fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+			let mut out = BTreeMap::new();
+			while let Some(name) = map.next_key::<String>()? {
+				let value = map
+					.next_value::<T>()
+					.map_err(|e| A::Error::custom(format!("{name:?}: {e}")))?;
+				if out.contains_key(&name) {
+					return Err(A::Error::custom(format!("{name:?} is named twice")));
+				}
+				out.insert(name, value);
+			}
+			Ok(out)
+		}
+	}
+
+	d.deserialize_map(Once(std::marker::PhantomData))
 }
 
 /// What an anonymized copy does with one field. In a rules file: `"keep"`, `"drop"`,
@@ -280,6 +368,77 @@ impl Rules {
 		}
 		if let Some(fields) = &self.fields {
 			self.check_fields(fields)?;
+		}
+		if let Some(aggregate) = &self.aggregate {
+			self.check_aggregate(aggregate).map_err(|why| format!("aggregate: {why}"))?;
+		}
+		Ok(())
+	}
+
+	/// Whether `aggregate` can answer queries that say what they seem to: fields that can
+	/// name something in this format (and never the owner's account as a group), ranges that
+	/// are ranges, a budget that protects someone.
+	fn check_aggregate(&self, aggregate: &AggregateRules) -> Result<(), String> {
+		let json = match &self.format {
+			Format::Json { .. } => true,
+			Format::Csv { .. } => false,
+			Format::Raw => return Err("the raw format has no fields to aggregate".into()),
+		};
+		if aggregate.group_by.len() > MAX_GROUP_FIELDS {
+			return Err(format!("group_by names more than {MAX_GROUP_FIELDS} fields"));
+		}
+		if aggregate.values.len() > MAX_VALUE_FIELDS {
+			return Err(format!("values names more than {MAX_VALUE_FIELDS} fields"));
+		}
+		for name in aggregate.group_by.keys().chain(aggregate.values.keys()) {
+			if json {
+				check_pointer(name).map_err(|why| format!("{name:?}: {why}"))?;
+			} else if name.is_empty() || name.trim() != name {
+				return Err(format!(
+					"{name:?}: a CSV column's name is not empty and has no spaces around it"
+				));
+			}
+		}
+		if let Some(owner) = &self.owner_field {
+			for name in aggregate.group_by.keys() {
+				let holds_owner = name == owner
+					|| (json
+						&& owner
+							.strip_prefix(name.as_str())
+							.is_some_and(|rest| rest.starts_with('/')));
+				if holds_owner {
+					return Err(format!(
+						"group_by {name:?}: the owner field {owner:?} is never a group (its \
+						 values are the contributors' accounts)"
+					));
+				}
+			}
+		}
+		for (name, &[lo, hi]) in &aggregate.values {
+			if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+				return Err(format!("values {name:?}: [{lo}, {hi}] is not a range (lo < hi)"));
+			}
+		}
+		if aggregate.min_group_size < 1 {
+			return Err("min_group_size is at least 1".into());
+		}
+		if !(1..=MAX_RECORDS_CEILING).contains(&u64::from(aggregate.max_records_per_contributor)) {
+			return Err(format!(
+				"max_records_per_contributor {} is outside 1..={MAX_RECORDS_CEILING}",
+				aggregate.max_records_per_contributor
+			));
+		}
+		let epsilon = aggregate.epsilon_per_grant;
+		if !(epsilon.is_finite() && epsilon > 0.0 && epsilon <= MAX_EPSILON_PER_GRANT) {
+			return Err(format!(
+				"epsilon_per_grant {epsilon} is not in (0, {MAX_EPSILON_PER_GRANT}]"
+			));
+		}
+		let per_query = aggregate.max_epsilon_per_query;
+		if !(per_query.is_finite() && per_query > 0.0 && per_query <= epsilon) {
+			return Err(format!(
+				"max_epsilon_per_query {per_query} is not in (0, epsilon_per_grant]"
+			));
 		}
 		Ok(())
 	}
@@ -529,5 +688,80 @@ mod tests {
 		};
 		rules(many(MAX_FIELDS)).unwrap();
 		refused(many(MAX_FIELDS + 1), "more than 256");
+	}
+
+	fn aggregate(extra: Value) -> Value {
+		let mut a = json!({
+			"group_by": {"/channel": "category", "/at": "day"},
+			"values": {"/age": [0, 120]},
+			"min_group_size": 5,
+			"epsilon_per_grant": 2.0,
+			"max_epsilon_per_query": 1.0
+		});
+		for (k, v) in extra.as_object().expect("an object") {
+			a[k] = v.clone();
+		}
+		json!({ "aggregate": a })
+	}
+
+	#[test]
+	fn aggregate_rules_read_with_their_defaults_and_are_written_as_read() {
+		let r = rules(aggregate(json!({}))).unwrap();
+		let a = r.aggregate.clone().unwrap();
+		assert_eq!(a.group_by["/channel"], GroupKind::Category);
+		assert_eq!(a.group_by["/at"], GroupKind::Day);
+		assert_eq!(a.values["/age"], [0.0, 120.0]);
+		assert_eq!(a.max_records_per_contributor, DEFAULT_MAX_RECORDS_PER_CONTRIBUTOR);
+		let text = serde_json::to_string(&r).unwrap();
+		assert!(text.contains(r#""aggregate":{"group_by":{"/at":"day","/channel":"category"},"values":{"/age":[0.0,120.0]},"min_group_size":5,"max_records_per_contributor":100,"epsilon_per_grant":2.0,"max_epsilon_per_query":1.0}"#), "{text}");
+		assert_eq!(serde_json::from_str::<Rules>(&text).unwrap(), r);
+		// rules without it are written as before (rules_without_fields_are_written_as_before)
+		assert!(!serde_json::to_string(&rules(json!({})).unwrap()).unwrap().contains("aggregate"));
+	}
+
+	#[test]
+	fn aggregate_rules_are_checked() {
+		let csv_format = json!({"kind": "csv", "required_columns": []});
+		refused(
+			json!({"format": {"kind": "raw"}, "aggregate": aggregate(json!({}))["aggregate"]}),
+			"raw format",
+		);
+		refused(aggregate(json!({"group_by": {"channel": "category"}})), "starts with /");
+		refused(aggregate(json!({"values": {"/a~2": [0, 1]}})), "~0 or ~1");
+		refused(aggregate(json!({"values": {"/age": [1, 1]}})), "is not a range");
+		refused(aggregate(json!({"values": {"/age": [2, 1]}})), "is not a range");
+		refused(aggregate(json!({"group_by": {"/channel": "week"}})), "unknown variant");
+		refused(aggregate(json!({"min_group_size": 0})), "min_group_size");
+		refused(
+			aggregate(json!({"max_records_per_contributor": 0})),
+			"max_records_per_contributor",
+		);
+		refused(aggregate(json!({"epsilon_per_grant": 0.0})), "epsilon_per_grant");
+		refused(aggregate(json!({"epsilon_per_grant": 101.0})), "epsilon_per_grant");
+		refused(aggregate(json!({"max_epsilon_per_query": 0.0})), "max_epsilon_per_query");
+		refused(aggregate(json!({"max_epsilon_per_query": 3.0})), "max_epsilon_per_query");
+		refused(aggregate(json!({"delta": 1e-7})), "unknown field");
+		refused(
+			json!({"owner_field": "/account", "aggregate": aggregate(json!({"group_by": {"/account": "category"}}))["aggregate"]}),
+			"owner field",
+		);
+		let many: serde_json::Map<String, Value> =
+			(0..=MAX_GROUP_FIELDS).map(|i| (format!("/g{i}"), json!("category"))).collect();
+		refused(aggregate(json!({ "group_by": many })), "more than 16");
+		let mut csv =
+			aggregate(json!({"group_by": {"channel": "category"}, "values": {"age": [0, 120]}}));
+		csv["format"] = csv_format.clone();
+		rules(csv).unwrap();
+		let mut csv = aggregate(json!({"group_by": {" channel": "category"}, "values": {}}));
+		csv["format"] = csv_format;
+		refused(csv, "CSV column");
+		let mut r = rules(aggregate(json!({}))).unwrap();
+		r.aggregate.as_mut().unwrap().values.insert("/x".into(), [0.0, f64::INFINITY]);
+		assert!(r.check().unwrap_err().contains("is not a range"));
+		let twice = r#"{"format":{"kind":"json"},"min_bytes":1,"max_bytes":10,"target_records":1,
+			"aggregate":{"values":{"/age":[0,10],"/age":[0,1000]},"min_group_size":1,
+			"epsilon_per_grant":1,"max_epsilon_per_query":1}}"#;
+		let e = serde_json::from_str::<Rules>(twice).unwrap_err().to_string();
+		assert!(e.contains("\"/age\" is named twice"), "{e}");
 	}
 }

@@ -30,6 +30,9 @@ pub enum Operation {
 	Export { since: Option<u64>, recipient: [u8; 32] },
 	/// The DAO's access log from record `from`, at most `limit` records.
 	AccessLog { from: u64, limit: u32 },
+	/// An aggregate query: the request's body (the query, JSON) hashes to `body_hash`
+	/// (BLAKE2-256 of its exact bytes), so the signature covers the query as sent.
+	Query { body_hash: [u8; 32] },
 }
 
 /// A request as signed. See the module docs.
@@ -133,6 +136,9 @@ pub enum Released {
 		bytes: u64,
 		complete: bool,
 	},
+	/// An aggregate query was answered: the query (its JSON body, BLAKE2-256), the privacy
+	/// budget it spent (in millionths of ε), the groups answered, over `records` records.
+	Query { body_hash: [u8; 32], epsilon_micro: u64, groups: u32, records: u64 },
 }
 
 /// One release of a DAO's data, in the collective server's access log.

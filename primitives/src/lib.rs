@@ -656,6 +656,12 @@ pub mod traits {
 		/// Whether `rules` are rules a DAO may have (what `update_rules` will check): so a
 		/// proposal that could never apply is refused before anyone votes on it.
 		fn check_rules(rules: &DaoRules<Balance, BlockNumber>) -> DispatchResult;
+		/// Whether `collective` is one a DAO may register (keys not zero, an endpoint of the
+		/// right shape and host): what `update_collective` will check, bar the keys another DAO
+		/// holds, which may change during the vote.
+		fn check_collective(
+			collective: &crate::dao::Collective<alloc::vec::Vec<u8>>,
+		) -> DispatchResult;
 	}
 
 	/// What a DAO's governance may do with its grants, offers and treasury, once the vote

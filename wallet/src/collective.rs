@@ -7,6 +7,9 @@
 //! from the URL, the body, that header and its own genesis hash, so a header signed for
 //! another chain, DAO or operation does not verify; the nonce makes it good once.
 //!
+//! An aggregate query (`POST …/query`) signs its body: the header's operation names the
+//! BLAKE2-256 hash of the exact bytes sent ([`query_request`] builds the two together).
+//!
 //! Requests have deadlines (10 s to connect, 60 s without a byte) and follow no redirect: the
 //! endpoint the DAO registered answers itself or not at all.
 
@@ -16,7 +19,9 @@ use anyhow::{anyhow, bail, Result};
 use datacoop_auth::Signer;
 use datacoop_envelope::Recipient;
 use datacoop_primitives::access::{request_payload, AccessRequest, Operation, SCHEME};
-use reqwest::header::AUTHORIZATION;
+use datacoop_storage::Hasher;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
 
 use crate::{chain::At, commands::existing_dao};
 
@@ -112,6 +117,31 @@ impl CollectiveClient {
 		let url = format!("{}?from={from}&limit={limit}", self.url("access-log"));
 		let request = self.http.get(url).header(AUTHORIZATION, authorization);
 		let response = self.send(request).await?;
+		self.json(response).await
+	}
+
+	/// Sends the aggregate query `body` (JSON, sent as these exact bytes), signed by `signer`
+	/// over its hash; the server's answer, read as `T`.
+	pub async fn query<T: DeserializeOwned>(
+		&self,
+		signer: &impl Signer,
+		genesis: [u8; 32],
+		body: Vec<u8>,
+	) -> Result<T> {
+		let QueryRequest { body, authorization } =
+			query_request(signer, genesis, self.dao_id, body)?;
+		let request = self
+			.http
+			.post(self.url("query"))
+			.header(CONTENT_TYPE, "application/json")
+			.header(AUTHORIZATION, authorization)
+			.body(body);
+		let response = self.send(request).await?;
+		self.json(response).await
+	}
+
+	/// A success's JSON answer, read as `T` (at most [`MAX_ANSWER`] bytes of it).
+	async fn json<T: DeserializeOwned>(&self, response: reqwest::Response) -> Result<T> {
 		let body = capped(response, MAX_ANSWER + 1).await.map_err(|e| self.unreachable(e))?;
 		if body.len() > MAX_ANSWER {
 			let endpoint = &self.endpoint;
@@ -185,6 +215,35 @@ pub fn authorization(
 		nonce,
 	};
 	Ok((header_value(signer, &request), nonce))
+}
+
+/// An aggregate query's request, built before anything is sent: its body, the exact bytes to
+/// send, and the `Authorization` header signed over their hash.
+pub struct QueryRequest {
+	pub body: Vec<u8>,
+	/// Signs [`Operation::Query`] naming BLAKE2-256 of `body`.
+	pub authorization: String,
+}
+
+/// The request of the aggregate query `body` on DAO `dao_id`'s data, signed by `signer` now:
+/// the header signs [`Operation::Query`] with the hash of `body` as it will be sent, so the
+/// body must go out as these bytes, untouched (no re-serializing).
+pub fn query_request(
+	signer: &impl Signer,
+	genesis: [u8; 32],
+	dao_id: u32,
+	body: Vec<u8>,
+) -> Result<QueryRequest> {
+	let operation = Operation::Query { body_hash: body_hash(&body) };
+	let (authorization, _) = authorization(signer, genesis, dao_id, operation)?;
+	Ok(QueryRequest { body, authorization })
+}
+
+/// BLAKE2-256 of a request's body (as `sp_core::hashing::blake2_256`).
+pub fn body_hash(body: &[u8]) -> [u8; 32] {
+	let mut hasher = Hasher::default();
+	hasher.update(body);
+	hasher.finish().0
 }
 
 /// `DatacoopAccess <account>:<time>:<nonce>:<signature>` for `request`, signed by `signer`

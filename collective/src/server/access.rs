@@ -178,6 +178,26 @@ impl App {
 				}
 				Some(grant)
 			},
+			Operation::Query { .. } => {
+				let grant = self.live_grant(&at, dao_id, &who).await?;
+				if !matches!(grant.scope, Scope::Aggregate { .. }) {
+					return Err(forbidden(
+						"scope",
+						format!(
+							"grant #{} is {}: a query needs an aggregate grant",
+							grant.id,
+							scope_name(&grant.scope)
+						),
+					));
+				}
+				if key_set.rules.aggregate.is_none() {
+					return Err(forbidden(
+						"not_offered",
+						format!("DAO #{dao_id}'s rules answer no aggregate queries"),
+					));
+				}
+				Some(grant)
+			},
 			Operation::AccessLog { .. } => {
 				if self.within(at.token_balance(dao_id, &who)).await? == 0 {
 					return Err(forbidden(
@@ -264,6 +284,7 @@ impl App {
 		) {
 			Ok(_) => Ok(()),
 			Err(Refused::Replayed) => Err(forbidden("replayed", Refused::Replayed.to_string())),
+			Err(e @ Refused::Budget { .. }) => Err(ApiError::internal("access_db", e)),
 			Err(Refused::Db(e)) => Err(ApiError::internal("access_db", e)),
 		}
 	}

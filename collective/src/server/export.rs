@@ -62,6 +62,8 @@ pub const RECHECK: Duration = Duration::from_secs(30);
 /// Bytes handed to the client at a time, and chunks in flight: the stream's buffer.
 const SEND_CHUNK: usize = 256 * 1024;
 const IN_FLIGHT: usize = 4;
+/// How long a client may leave the stream's buffer full before it is cut.
+pub const CLIENT_DEADLINE: Duration = Duration::from_secs(60);
 /// Catalog entries read at a time.
 const PAGE: usize = 64;
 
@@ -109,6 +111,13 @@ impl App {
 			.map_err(|_| bad_request("the recipient is not an age X25519 recipient (age1…)"))?;
 		let operation = Operation::Export { since: body.since, recipient: recipient.to_bytes() };
 		let authorized = self.authorize(dao_id, headers, operation).await?;
+		let running = Running::begin(&self, authorized.request.account).ok_or_else(|| {
+			ApiError::new(
+				StatusCode::TOO_MANY_REQUESTS,
+				"export_running",
+				"an export for this account is running; wait for it to end",
+			)
+		})?;
 		let permit = self.exports.clone().try_acquire_owned().map_err(|_| {
 			ApiError::new(
 				StatusCode::SERVICE_UNAVAILABLE,
@@ -161,6 +170,7 @@ impl App {
 			after,
 			handle: tokio::runtime::Handle::current(),
 			_permit: permit,
+			_running: running,
 		};
 		tokio::task::spawn_blocking(move || job.run(tx));
 		let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
@@ -183,7 +193,7 @@ impl App {
 
 	/// Adds the DAO's contributions accepted at the grant's block and not yet in the catalog:
 	/// the chain lists the accepted ones by fingerprint, and each new one is read once.
-	async fn catalogue(&self, authorized: &Authorized) -> Result<(), ApiError> {
+	pub(super) async fn catalogue(&self, authorized: &Authorized) -> Result<(), ApiError> {
 		let (at, dao_id) = (&authorized.at, authorized.request.dao_id);
 		let access = &authorized.key_set.access;
 		// Listing is one paged walk of the DAO's keys: a DAO with a million contributions
@@ -207,6 +217,7 @@ impl App {
 				ciphertext_hash: c.ciphertext_hash.0,
 				ciphertext_size: c.ciphertext_size,
 				url: c.url,
+				contributor: c.contributor.0,
 			});
 			if new.len() == 1024 {
 				access.catalogue(&new).map_err(|e| ApiError::internal("access_db", e))?;
@@ -243,6 +254,68 @@ struct Job {
 	after: Option<(u32, u64)>,
 	handle: tokio::runtime::Handle,
 	_permit: OwnedSemaphorePermit,
+	_running: Running,
+}
+
+/// An account's running export: while it lives, the account cannot start another.
+struct Running {
+	app: Arc<App>,
+	account: [u8; 32],
+}
+
+impl Running {
+	fn begin(app: &Arc<App>, account: [u8; 32]) -> Option<Running> {
+		let mut running = app.exporting.lock().unwrap_or_else(|e| e.into_inner());
+		running.insert(account).then(|| Running { app: app.clone(), account })
+	}
+}
+
+impl Drop for Running {
+	fn drop(&mut self) {
+		self.app.exporting.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.account);
+	}
+}
+
+/// Contribution `entry`'s blob from storage, as the policy allows and within its deadlines,
+/// read as it arrives (checked against its hash by the storage client). For a blocking
+/// thread: `handle` runs the requests.
+pub(super) fn blob(
+	app: &App,
+	handle: &tokio::runtime::Handle,
+	entry: &CatalogEntry,
+) -> io::Result<(u64, impl BufRead)> {
+	let hash = BlobHash(entry.ciphertext_hash);
+	let source = app
+		.policy
+		.source(&entry.url, &hash)
+		.map_err(|e| io::Error::other(format!("contribution #{}: {e}", entry.id)))?;
+	let deadlines = app.policy.deadlines();
+	let (size, stream) = handle
+		.block_on(async {
+			tokio::time::timeout(deadlines.connect + deadlines.read, source.client.get(&hash)).await
+		})
+		.map_err(|_| io::Error::other("storage did not answer in time"))?
+		.map_err(io::Error::other)?;
+	if size != entry.ciphertext_size {
+		return Err(io::Error::other(format!(
+			"storage holds contribution #{} with another size",
+			entry.id
+		)));
+	}
+	// Each chunk within the read deadline: a stalled storage ends the export, it does not
+	// hold its thread for good.
+	let stream = Box::pin(futures::stream::unfold(stream, move |mut s| async move {
+		match tokio::time::timeout(deadlines.read, s.next()).await {
+			Ok(Some(chunk)) => Some((chunk, s)),
+			Ok(None) => None,
+			Err(_) => Some((Err(io::Error::new(io::ErrorKind::TimedOut, "storage stalled")), s)),
+		}
+	}));
+	let blob = tokio_util::io::SyncIoBridge::new_with_handle(
+		tokio_util::io::StreamReader::new(stream),
+		handle.clone(),
+	);
+	Ok((size, BufReader::with_capacity(SEND_CHUNK, blob)))
 }
 
 /// How far an export went.
@@ -254,7 +327,12 @@ struct Progress {
 
 impl Job {
 	fn run(self, tx: mpsc::Sender<io::Result<Bytes>>) {
-		let mut sink = ChannelWriter { tx, buffer: Vec::with_capacity(SEND_CHUNK), sent: 0 };
+		let mut sink = ChannelWriter {
+			tx,
+			handle: self.handle.clone(),
+			buffer: Vec::with_capacity(SEND_CHUNK),
+			sent: 0,
+		};
 		let mut progress = Progress::default();
 		let result = self.stream(&mut sink, &mut progress);
 		let complete = result.is_ok();
@@ -266,7 +344,7 @@ impl Job {
 				"export cut short: {e}"
 			);
 			// Tells the client's HTTP stack the body broke, rather than ending it cleanly.
-			let _ = sink.tx.blocking_send(Err(io::Error::other("the export was cut short")));
+			let _ = sink.tx.try_send(Err(io::Error::other("the export was cut short")));
 		}
 		let record = AccessRecord {
 			seq: 0,
@@ -342,46 +420,8 @@ impl Job {
 		sink.flush()
 	}
 
-	/// Contribution `entry`'s blob from storage, as the policy allows and within its
-	/// deadlines, read as it arrives (checked against its hash by the storage client).
 	fn blob(&self, entry: &CatalogEntry) -> io::Result<(u64, impl BufRead)> {
-		let hash = BlobHash(entry.ciphertext_hash);
-		let source = self
-			.app
-			.policy
-			.source(&entry.url, &hash)
-			.map_err(|e| io::Error::other(format!("contribution #{}: {e}", entry.id)))?;
-		let deadlines = self.app.policy.deadlines();
-		let (size, stream) = self
-			.handle
-			.block_on(async {
-				tokio::time::timeout(deadlines.connect + deadlines.read, source.client.get(&hash))
-					.await
-			})
-			.map_err(|_| io::Error::other("storage did not answer in time"))?
-			.map_err(io::Error::other)?;
-		if size != entry.ciphertext_size {
-			return Err(io::Error::other(format!(
-				"storage holds contribution #{} with another size",
-				entry.id
-			)));
-		}
-		// Each chunk within the read deadline: a stalled storage ends the export, it does not
-		// hold its thread for good.
-		let stream = Box::pin(futures::stream::unfold(stream, move |mut s| async move {
-			match tokio::time::timeout(deadlines.read, s.next()).await {
-				Ok(Some(chunk)) => Some((chunk, s)),
-				Ok(None) => None,
-				Err(_) => {
-					Some((Err(io::Error::new(io::ErrorKind::TimedOut, "storage stalled")), s))
-				},
-			}
-		}));
-		let blob = tokio_util::io::SyncIoBridge::new_with_handle(
-			tokio_util::io::StreamReader::new(stream),
-			self.handle.clone(),
-		);
-		Ok((size, BufReader::with_capacity(SEND_CHUNK, blob)))
+		blob(&self.app, &self.handle, entry)
 	}
 
 	/// Appends contribution `entry` (its age file, then its receipt) to the stream.
@@ -478,6 +518,8 @@ impl Job {
 /// client that reads slowly slows the export down instead of filling memory.
 struct ChannelWriter {
 	tx: mpsc::Sender<io::Result<Bytes>>,
+	/// To wait for room in the channel with a deadline.
+	handle: tokio::runtime::Handle,
 	buffer: Vec<u8>,
 	/// Bytes handed to the client so far.
 	sent: u64,
@@ -490,9 +532,15 @@ impl ChannelWriter {
 		}
 		let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(SEND_CHUNK));
 		let len = chunk.len() as u64;
-		self.tx
-			.blocking_send(Ok(Bytes::from(chunk)))
-			.map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client left"))?;
+		// A client that takes nothing for a minute is cut: it would hold an export slot.
+		let (tx, chunk) = (&self.tx, Ok(Bytes::from(chunk)));
+		match self.handle.block_on(tokio::time::timeout(CLIENT_DEADLINE, tx.send(chunk))) {
+			Ok(Ok(())) => {},
+			Ok(Err(_)) => return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client left")),
+			Err(_) => {
+				return Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading"))
+			},
+		}
 		self.sent += len;
 		Ok(())
 	}

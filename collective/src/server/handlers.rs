@@ -71,6 +71,7 @@ pub fn router(app: Arc<App>) -> Router {
 		.route("/v1/validate", post(post_validate))
 		.route("/v1/daos/{id}/export", post(super::export::post_export))
 		.route("/v1/daos/{id}/access-log", get(super::access::get_access_log))
+		.route("/v1/daos/{id}/query", post(super::query::post_query))
 		.layer(middleware::from_fn_with_state(app.clone(), rate_limit));
 	Router::new()
 		.merge(limited)

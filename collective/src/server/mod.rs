@@ -44,6 +44,7 @@ mod error;
 mod export;
 mod handlers;
 mod metrics;
+mod query;
 mod validate;
 
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
@@ -95,6 +96,8 @@ pub struct BoundKeySet {
 	rules: Rules,
 	/// Keys each grant's pseudonyms (see `anonymize::PseudonymKey`).
 	pseudonym_root: Zeroizing<[u8; 32]>,
+	/// The DAO's records refined for aggregate queries (in memory), if its rules answer them.
+	refined: std::sync::Mutex<Option<query::Refined>>,
 	/// Signs attestations.
 	pair: sr25519::Pair,
 	/// The attestation key, as the DAO registers it.
@@ -128,10 +131,19 @@ impl BoundKeySet {
 			.map_err(|source| SetupError::Index { name: dir.name().into(), source })?;
 		let pair = secrets.attestation_pair();
 		let access = dir.access_db(dao_id)?;
+		let refined = match &rules.aggregate {
+			None => None,
+			Some(aggregate) => {
+				Some(query::Refined::new(crate::engine::Engine::new(aggregate).map_err(|e| {
+					SetupError::File { path: dir.name().into(), why: e.to_string() }
+				})?))
+			},
+		};
 		Ok(BoundKeySet {
 			access,
 			rules,
 			pseudonym_root: Zeroizing::new(secrets.pseudonym_root()),
+			refined: std::sync::Mutex::new(refined),
 			name: dir.name().into(),
 			judge,
 			identity: secrets.identity(),
@@ -177,6 +189,9 @@ pub struct App {
 	limits: Limits,
 	workers: Semaphore,
 	exports: Arc<Semaphore>,
+	/// Accounts with an export running: one at a time each, so one grantee cannot hold
+	/// every export slot.
+	exporting: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
 	rate: DefaultKeyedRateLimiter<IpAddr>,
 	metrics: Metrics,
 }
@@ -206,6 +221,7 @@ impl App {
 			policy,
 			workers: Semaphore::new(limits.workers.max(1)),
 			exports: Arc::new(Semaphore::new(limits.exports.max(1))),
+			exporting: Default::default(),
 			rate: RateLimiter::keyed(
 				Quota::per_second(limits.rate_per_second).allow_burst(limits.burst),
 			),

@@ -32,6 +32,7 @@ fn rules() -> Rules {
 		max_records: DEFAULT_MAX_RECORDS,
 		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
 		fields: None,
+		aggregate: None,
 	}
 }
 
@@ -139,6 +140,7 @@ async fn csv_and_raw_daos() {
 		max_records: DEFAULT_MAX_RECORDS,
 		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
 		fields: None,
+		aggregate: None,
 	};
 	let csv = judge_at(&dir.path().join("csv.redb"), csv_rules, Keys::new([3; 32]));
 	let plays = format!("account,song,at\n{BOB},Song A,1\n{BOB},Song B,2\n");
@@ -156,6 +158,7 @@ async fn csv_and_raw_daos() {
 		max_records: DEFAULT_MAX_RECORDS,
 		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
 		fields: None,
+		aggregate: None,
 	};
 	let raw = judge_at(&dir.path().join("raw.redb"), raw_rules, Keys::new([3; 32]));
 	let j = judged(&raw, 0, BOB, b"line one\nline two\n\nline two\n").await;

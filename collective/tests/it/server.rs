@@ -52,6 +52,7 @@ fn rules() -> Rules {
 		max_records: DEFAULT_MAX_RECORDS,
 		max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
 		fields: None,
+		aggregate: None,
 	}
 }
 

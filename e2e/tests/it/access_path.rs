@@ -16,10 +16,7 @@ use std::{
 };
 
 use codec::Decode;
-use datacoop_e2e::{
-	binary, fixtures::chat_export, fixtures::chat_rules, free_port, start_storage, Node, Process,
-	Wallet,
-};
+use datacoop_e2e::{binary, fixtures::chat_rules, free_port, start_storage, Node, Process, Wallet};
 use datacoop_primitives::access::{
 	request_payload, AccessRecord, AccessRequest, Operation, Released,
 };
@@ -50,8 +47,34 @@ fn wait_for_end(w: &Wallet, id: &str) {
 	}
 }
 
-/// `who` proposes a Full grant to itself for `duration` and `fee`; its id.
-fn propose_grant(w: &Wallet, who: &str, dao: &str, duration: &str, fee: &str) -> String {
+/// Contributor `n`'s chat export of `count` messages by `account`: the chat fields, and a
+/// channel (three, in turn), an age and a language (French for contributor 0's first ten
+/// messages, else English) for aggregate queries.
+fn export(account: &str, n: usize, count: u32) -> Vec<u8> {
+	let messages: Vec<_> = (0..count)
+		.map(|i| {
+			serde_json::json!({
+				"account": account,
+				"text": format!("message {i} of contributor {n}"),
+				"at": 1_700_000_000 + i,
+				"channel": ["general", "random", "news"][i as usize % 3],
+				"age": 18 + (i + 7 * n as u32) % 50,
+				"lang": if n == 0 && i < 10 { "fr" } else { "en" },
+			})
+		})
+		.collect();
+	serde_json::to_vec(&serde_json::json!({ "messages": messages })).unwrap()
+}
+
+/// `who` proposes a grant of `scope` to itself for `duration` and `fee`; its id.
+fn propose_grant(
+	w: &Wallet,
+	who: &str,
+	dao: &str,
+	scope: &str,
+	duration: &str,
+	fee: &str,
+) -> String {
 	let p = w.json(&[
 		"--account",
 		who,
@@ -61,7 +84,7 @@ fn propose_grant(w: &Wallet, who: &str, dao: &str, duration: &str, fee: &str) ->
 		dao,
 		"grant-access",
 		"--scope",
-		"full",
+		scope,
 		"--duration",
 		duration,
 		"--fee",
@@ -146,6 +169,16 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 		"/text": "drop",
 		"/at": {"generalise": "day"},
 	});
+	// Aggregate answers: grouped by channel or language, the mean age; each contributor
+	// counts for at most 100 records; a grant spends at most ε = 1, a query at most 0.5.
+	rules["aggregate"] = serde_json::json!({
+		"group_by": {"/channel": "category", "/lang": "category"},
+		"values": {"/age": [0.0, 120.0]},
+		"min_group_size": 2,
+		"max_records_per_contributor": 100,
+		"epsilon_per_grant": 1.0,
+		"max_epsilon_per_query": 0.5,
+	});
 	std::fs::write(server.path().join("rules.json"), rules.to_string()).unwrap();
 	let out = collective(&dir, &key)
 		.args(["init", "--name", "chat", "--json", "--rules"])
@@ -205,7 +238,7 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 	{
 		let address =
 			w.json(&["--account", who, "key", "inspect"])["address"].as_str().unwrap().to_owned();
-		let data = chat_export(&address, 10_000 * i as u32, count);
+		let data = export(&address, i, count);
 		let path = files.path().join(format!("{i}.json"));
 		std::fs::write(&path, &data).unwrap();
 		let c = w.json(&[
@@ -225,9 +258,10 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 	// Charlie's and Dave's tokens are over half the supply: their votes carry every proposal.
 	let voters = ["//Charlie", "//Dave"];
 
-	// //Ferdie asks for an hour of the full records for 90 COOP; //Eve for 20 blocks.
-	let ferdie = propose_grant(&w, "//Ferdie", &dao, "1h", "90COOP");
-	let eve = propose_grant(&w, "//Eve", &dao, "20b", "1COOP");
+	// //Ferdie asks for an hour of the full records for 90 COOP; //Eve for 40 blocks of
+	// aggregate answers over groups of at least 2 contributors.
+	let ferdie = propose_grant(&w, "//Ferdie", &dao, "full", "1h", "90COOP");
+	let eve = propose_grant(&w, "//Eve", &dao, "aggregate:2", "40b", "1COOP");
 	// And the holders put anonymized copies on sale at 1 COOP a day.
 	let offer = w.json(&[
 		"--account",
@@ -246,6 +280,64 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 	])["id"]
 		.to_string();
 	pass(&w, &voters, &[&ferdie, &eve, &offer]);
+
+	// Eve asks, through her wallet, for the count and mean age per channel: three groups of
+	// three contributors each, counts within the noise bound the answer states of the exact
+	// ones (each contributor counts for at most 100 records: Dave's last 20 are left out).
+	let query = r#"{"stats": ["count", {"mean": "/age"}], "group_by": ["/channel"]}"#;
+	let eve_asks = |q: &str, epsilon: &str| {
+		w.run(&[
+			"--json",
+			"--account",
+			"//Eve",
+			"data",
+			"query",
+			"--dao",
+			&dao,
+			q,
+			"--epsilon",
+			epsilon,
+		])
+	};
+	let out = eve_asks(query, "0.5");
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+	let groups = answer["groups"].as_array().unwrap_or_else(|| panic!("{answer}"));
+	assert_eq!(groups.len(), 3, "{answer}");
+	let bound = answer["bound_99_9"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.find(|b| b[0] == "count")
+		.map(|b| b[1].as_f64().unwrap())
+		.unwrap();
+	for group in groups {
+		let exact = match group["key"][0].as_str().unwrap() {
+			"general" => 20 + 30 + 34,
+			"random" | "news" => 20 + 30 + 33,
+			other => panic!("a group {other}"),
+		};
+		let noisy = group["values"]["count"].as_f64().unwrap();
+		assert!((noisy - f64::from(exact)).abs() <= bound, "{group}: {exact} ± {bound}");
+		let mean = group["values"]["mean(/age)"].as_f64().unwrap();
+		assert!((0.0..=120.0).contains(&mean), "{group}");
+	}
+	let left = answer["epsilon_left"].as_f64().unwrap();
+	assert!((left - 0.5).abs() < 1e-5, "{answer}");
+	// By language: French is Bob's alone, below the minimum group of 2: not in the answer.
+	let out = eve_asks(r#"{"stats": ["count"], "group_by": ["/lang"]}"#, "0.5");
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+	let keys: Vec<_> =
+		answer["groups"].as_array().unwrap().iter().map(|g| g["key"][0].clone()).collect();
+	assert_eq!(keys, ["en"], "{answer}");
+	// The budget is spent: refused, and the wallet says why.
+	let out = eve_asks(query, "0.1");
+	let said = String::from_utf8_lossy(&out.stderr);
+	assert!(!out.status.success() && said.contains("403") && said.contains("ε left"), "{said}");
+	// A query is no export, an export no query.
+	let e = w.fails(&["--account", "//Ferdie", "data", "query", "--dao", &dao, query]);
+	assert!(e.contains("aggregate"), "{e}");
 
 	// Ferdie's wallet exports and verifies: exactly the three files, byte for byte.
 	let out_dir = tempfile::tempdir().unwrap();
@@ -350,7 +442,7 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 	);
 	assert!(status.contains("403"), "{status}");
 
-	// Eve's 20 blocks are over by now (three exports and claims later): expired.
+	// Eve's 40 blocks are over soon (exports and claims later): then expired.
 	let rpc = node.rpc().await.unwrap();
 	let grant = w.json(&["--account", "//Eve", "grant", "show", "--dao", &dao]);
 	let expires = grant["expires"].as_u64().unwrap();
@@ -372,11 +464,11 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 	let said = String::from_utf8_lossy(&bytes);
 	assert!(status.contains("403") && said.contains("expired at block"), "{status}: {said}");
 
-	// The access log: the holders see exactly the releases made (Ferdie's two wallet
-	// exports and the signed one, each begun and done), the others are refused.
+	// The access log: the holders see exactly the releases made (Eve's two answers; Ferdie's
+	// two wallet exports and the signed one, each begun and done), the others are refused.
 	let log = w.json(&["--account", "//Bob", "access-log", "--dao", &dao]);
 	let records = log["records"].as_array().unwrap_or_else(|| panic!("{log}"));
-	assert_eq!(records.len(), 6, "{log}");
+	assert_eq!(records.len(), 8, "{log}");
 	let e = w.fails(&["--account", "//Ferdie", "access-log", "--dao", &dao]);
 	assert!(e.contains("403") && e.contains("token holders"), "{e}");
 	// ...and it is what the server's log holds, checked here from its raw records too.
@@ -405,7 +497,25 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 			.unwrap()
 		})
 		.collect();
-	assert!(decoded.iter().all(|r| r.account == ferdie_account));
+	let eve_account = dev::eve().public_key().0;
+	let answered: Vec<_> = decoded
+		.iter()
+		.filter_map(|r| match &r.released {
+			Released::Query { epsilon_micro, groups, .. } => {
+				Some((r.account == eve_account, *epsilon_micro, *groups))
+			},
+			_ => None,
+		})
+		.collect();
+	assert_eq!(answered.len(), 2, "{answered:?}");
+	for ((eves, spent, _), groups) in answered.iter().zip([3, 1]) {
+		assert!(*eves && (499_000..=500_000).contains(spent), "{answered:?}");
+		assert_eq!(answered.iter().filter(|a| a.2 == groups).count(), 1, "{answered:?}");
+	}
+	assert!(decoded
+		.iter()
+		.filter(|r| !matches!(r.released, Released::Query { .. }))
+		.all(|r| r.account == ferdie_account));
 	let done: Vec<_> = decoded
 		.iter()
 		.filter_map(|r| match &r.released {

@@ -34,6 +34,10 @@ impl<T: Config> DaoAdmin<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 	fn check_rules(rules: &DaoRules<BalanceOf<T>, BlockNumberFor<T>>) -> DispatchResult {
 		Self::check_rules(rules)
 	}
+
+	fn check_collective(collective: &Collective<Vec<u8>>) -> DispatchResult {
+		Self::checked_collective(collective.clone()).map(|_| ()).map_err(Into::into)
+	}
 }
 
 impl<T: Config> DaoRegistry<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {

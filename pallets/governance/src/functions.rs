@@ -182,14 +182,18 @@ impl<T: Config> Pallet<T> {
 				T::Admin::check_rules(&rules)?;
 				Action::UpdateRules { rules }
 			},
-			Action::UpdateCollective { collective } => Action::UpdateCollective {
-				collective: Collective {
-					encryption_key: collective.encryption_key,
-					attestation_signer: collective.attestation_signer,
-					endpoint: BoundedVec::try_from(collective.endpoint)
-						.map_err(|_| Error::<T>::EndpointTooLong)?,
-					measurement: collective.measurement,
-				},
+			Action::UpdateCollective { collective } => {
+				let endpoint = BoundedVec::try_from(collective.endpoint.clone())
+					.map_err(|_| Error::<T>::EndpointTooLong)?;
+				T::Admin::check_collective(&collective)?;
+				Action::UpdateCollective {
+					collective: Collective {
+						encryption_key: collective.encryption_key,
+						attestation_signer: collective.attestation_signer,
+						endpoint,
+						measurement: collective.measurement,
+					},
+				}
 			},
 			Action::Retire => Action::Retire,
 			Action::TreasurySpend { to, amount } => {

@@ -3,7 +3,7 @@
 //! state the test leaves.
 
 use datacoop_primitives::{
-	dao::{DaoId, DaoRules},
+	dao::{Collective, DaoId, DaoRules},
 	governance::{Action, Scope},
 };
 use frame_support::{
@@ -328,6 +328,18 @@ fn bad_proposals_are_refused_and_change_nothing() {
 		assert_noop!(
 			p(ALICE, dao, Action::UpdateCollective { collective: far }),
 			Error::<Test>::EndpointTooLong
+		);
+		// A collective that could never be registered does not reach the vote either.
+		let keyless = Collective { encryption_key: [0; 32], ..collective(9) };
+		assert_noop!(
+			p(ALICE, dao, Action::UpdateCollective { collective: keyless }),
+			pallet_data_daos::Error::<Test>::InvalidCollectiveKey
+		);
+		let nowhere =
+			Collective { endpoint: b"ftp://collective.example".to_vec(), ..collective(9) };
+		assert_noop!(
+			p(ALICE, dao, Action::UpdateCollective { collective: nowhere }),
+			pallet_data_daos::Error::<Test>::InvalidEndpoint
 		);
 		assert_noop!(
 			Governance::propose(RuntimeOrigin::signed(ALICE), dao, Action::Retire, vec![b'u'; 65]),

@@ -1,8 +1,8 @@
 //! `datacoop access-log`: who got a DAO's data, as its collective server's access log says.
 //!
-//! The server keeps one record per release (an export begun, an export done), each chained to
-//! the one before by [`log_hash`], and signs the log's head (its count and last hash) with the
-//! DAO's attestation key. The wallet reads the log page by page from the first record and
+//! The server keeps one record per release (an export begun, an export done, a query
+//! answered), each chained to the one before by [`log_hash`], and signs the log's head (its
+//! count and last hash) with the DAO's attestation key. The wallet reads the log page by page from the first record and
 //! checks that the records chain, in order, to the signed head: a log with a record changed,
 //! dropped or reordered does not match it. Only the DAO's token holders may read it (the
 //! server answers 403 to anyone else).
@@ -252,6 +252,14 @@ enum ReleasedView {
 		bytes: u64,
 		complete: bool,
 	},
+	Query {
+		/// BLAKE2-256 of the query as sent (its JSON body), `0x…`.
+		body_hash: String,
+		/// The ε the answer spent, in millionths.
+		epsilon_micro: u64,
+		groups: u32,
+		records: u64,
+	},
 }
 
 impl ReleasedView {
@@ -264,7 +272,22 @@ impl ReleasedView {
 				let request = hex::encode(request_nonce);
 				ReleasedView::ExportDone { request, count, last, bytes, complete }
 			},
+			Released::Query { body_hash, epsilon_micro, groups, records } => {
+				let body_hash = format!("0x{}", hex::encode(body_hash));
+				ReleasedView::Query { body_hash, epsilon_micro, groups, records }
+			},
 		}
+	}
+}
+
+/// Millionths of ε as a number: `0.1` for 100000, `2` for 2000000.
+fn micro(millionths: u64) -> String {
+	let (whole, fraction) = (millionths / 1_000_000, millionths % 1_000_000);
+	if fraction == 0 {
+		whole.to_string()
+	} else {
+		let fraction = format!("{fraction:06}");
+		format!("{whole}.{}", fraction.trim_end_matches('0'))
 	}
 }
 
@@ -278,6 +301,12 @@ impl fmt::Display for ReleasedView {
 			ReleasedView::ExportDone { count, bytes, complete, .. } => {
 				let complete = if *complete { "complete" } else { "incomplete" };
 				write!(f, "export done: {count} contributions, {bytes} bytes, {complete}")
+			},
+			ReleasedView::Query { body_hash, epsilon_micro, groups, records } => {
+				// 0x and the first 8 bytes
+				let short = body_hash.get(..18).unwrap_or(body_hash.as_str());
+				let epsilon = micro(*epsilon_micro);
+				write!(f, "query {short}…: {groups} groups over {records} records, ε {epsilon}")
 			},
 		}
 	}
@@ -402,5 +431,22 @@ mod tests {
 		let json = serde_json::to_value(&view).unwrap();
 		assert_eq!(json["kind"], "export");
 		assert_eq!(json["since"], serde_json::Value::Null);
+
+		let query = Released::Query {
+			body_hash: [0xab; 32],
+			epsilon_micro: 100_000,
+			groups: 3,
+			records: 270,
+		};
+		let view = ReleasedView::of(query);
+		assert_eq!(view.to_string(), "query 0xabababababababab…: 3 groups over 270 records, ε 0.1");
+		let json = serde_json::to_value(&view).unwrap();
+		assert_eq!(json["kind"], "query");
+		assert_eq!(json["body_hash"], format!("0x{}", "ab".repeat(32)));
+		assert_eq!(json["epsilon_micro"], 100_000);
+		for (millionths, text) in [(2_000_000, "2"), (1_250_000, "1.25"), (1, "0.000001"), (0, "0")]
+		{
+			assert_eq!(micro(millionths), text);
+		}
 	}
 }

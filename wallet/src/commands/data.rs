@@ -21,6 +21,12 @@
 //! resume file (`DIR/.datacoop-export.json`) records the last contribution kept (for an
 //! anonymized export: the last one the parts kept came from, and how many parts there are),
 //! so that the next export picks up where this one stopped.
+//!
+//! `datacoop data query`: an aggregate query, under an `Aggregate` grant. The query is JSON
+//! (`{"stats": ["count", {"mean": "/age"}], "group_by": ["/channel"], "epsilon": 0.1}`),
+//! its ε set by `--epsilon`, serialized once and sent as those exact bytes, the request
+//! signed over their BLAKE2-256 hash. The answer is noisy statistics per group, the ε it
+//! spent and what the grant has left, and the noise's scales and 99.9 % bounds.
 
 use std::{
 	fmt, fs,
@@ -39,6 +45,7 @@ use datacoop_primitives::{
 use datacoop_storage::Hasher;
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::print;
 use crate::{
@@ -55,6 +62,11 @@ pub enum DataCommand {
 	/// parts, each checked against its signed receipt. Run it again to fetch what came since
 	/// (or to finish a broken export).
 	Export(ExportArgs),
+	/// Ask the DAO's collective server an aggregate query under my live Aggregate grant:
+	/// statistics (count, sum, mean, min, max, histogram) of the fields the DAO's rules
+	/// allow, grouped by its group fields. The answer is noisy, and spends ε from the
+	/// grant's privacy budget.
+	Query(QueryArgs),
 }
 
 #[derive(clap::Args)]
@@ -74,9 +86,25 @@ pub struct ExportArgs {
 	pub keep_age: bool,
 }
 
+#[derive(clap::Args)]
+pub struct QueryArgs {
+	#[arg(long)]
+	pub dao: u32,
+	/// The query, JSON: e.g. '{"stats": ["count", {"mean": "/age"}, {"histogram": ["/age",
+	/// 10]}], "group_by": ["/channel"]}'. Stats: "count", {"sum": F}, {"mean": F}, {"min":
+	/// F}, {"max": F}, {"histogram": [F, BINS]}, F a value field of the DAO's rules;
+	/// group_by: up to 3 of its group fields.
+	#[arg(value_name = "QUERY")]
+	pub query: String,
+	/// The privacy budget the answer spends (sets the query's "epsilon").
+	#[arg(long, default_value_t = 0.1)]
+	pub epsilon: f64,
+}
+
 pub async fn run(command: &DataCommand, global: &Global, out: &mut impl Write) -> Result<()> {
 	match command {
 		DataCommand::Export(args) => export(args, global, out).await,
+		DataCommand::Query(args) => query(args, global, out).await,
 	}
 }
 
@@ -268,13 +296,7 @@ async fn check_grant(
 	dao_id: u32,
 	account: &crate::keystore::Account,
 ) -> Result<ExportScope> {
-	let Some(grant) = at.live_grant(dao_id, &account.account_id()).await? else {
-		bail!(
-			"{} has no live grant to DAO #{dao_id}'s data: see `datacoop offer list --dao \
-			 {dao_id}`",
-			account.address()
-		);
-	};
+	let grant = live_grant(at, dao_id, account).await?;
 	match grant.scope {
 		Scope::Full => Ok(ExportScope::Full),
 		Scope::Anonymized => Ok(ExportScope::Anonymized),
@@ -282,6 +304,23 @@ async fn check_grant(
 			bail!("grant #{} allows aggregate queries only: it exports no contributions", grant.id)
 		},
 	}
+}
+
+/// The account's live grant to DAO `dao_id`'s data; refused, with what to do, when it holds
+/// none.
+async fn live_grant(
+	at: &chain::At,
+	dao_id: u32,
+	account: &crate::keystore::Account,
+) -> Result<chain::GrantInfo> {
+	let Some(grant) = at.live_grant(dao_id, &account.account_id()).await? else {
+		bail!(
+			"{} has no live grant to DAO #{dao_id}'s data: see `datacoop offer list --dao \
+			 {dao_id}`",
+			account.address()
+		);
+	};
+	Ok(grant)
 }
 
 /// Refuses to add an export of one scope to a directory holding the other's: the two side
@@ -1039,6 +1078,320 @@ fn write_resume(dir: &Path, resume: &Resume) -> Result<()> {
 	written.with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// An example query, for error messages.
+const QUERY_EXAMPLE: &str = r#"{"stats": ["count", {"mean": "/age"}], "group_by": ["/channel"]}"#;
+
+async fn query(args: &QueryArgs, global: &Global, out: &mut impl Write) -> Result<()> {
+	// The query first: a malformed one fails before any password is asked.
+	let body = query_body(&args.query, args.epsilon)?;
+	let account = global.account()?;
+	let client = chain::connect(&global.url).await?;
+	let at = client.at_finalized().await?;
+	let collective = CollectiveClient::for_dao(&at, args.dao).await?;
+	// Before the request: the server would refuse it, with less to go on.
+	let grant = check_aggregate_grant(&at, args.dao, &account).await?;
+	let answer: Answer =
+		collective.query(&account, client.genesis_hash(), body.bytes).await.map_err(|e| {
+			if e.to_string().contains("budget") {
+				e.context(format!(
+					"grant #{grant}'s privacy budget does not cover this query (a smaller \
+					 --epsilon spends less)"
+				))
+			} else {
+				e
+			}
+		})?;
+	print(out, global.json, &QueryView::of(answer, &body.query))
+}
+
+/// Refuses early, naming the grant, when my live grant is not an `Aggregate` one: only those
+/// answer queries. The grant's id.
+async fn check_aggregate_grant(
+	at: &chain::At,
+	dao_id: u32,
+	account: &crate::keystore::Account,
+) -> Result<u64> {
+	let grant = live_grant(at, dao_id, account).await?;
+	match grant.scope {
+		Scope::Aggregate { .. } => Ok(grant.id),
+		Scope::Full => bail!(
+			"grant #{} is a full grant: it answers no aggregate queries (`datacoop data export \
+			 --dao {dao_id}` exports the contributions themselves)",
+			grant.id
+		),
+		Scope::Anonymized => bail!(
+			"grant #{} is an anonymized grant: it answers no aggregate queries (`datacoop data \
+			 export --dao {dao_id}` exports the anonymized copy)",
+			grant.id
+		),
+	}
+}
+
+/// A query as sent: the JSON object, its ε set, and its bytes, serialized once. Those bytes
+/// are what the request's signature hashes, and what is sent.
+struct QueryBody {
+	query: Map<String, Value>,
+	bytes: Vec<u8>,
+}
+
+/// The query `text` (a JSON object) with its `"epsilon"` set to `epsilon` (added, or
+/// replacing the one it had), serialized compact.
+fn query_body(text: &str, epsilon: f64) -> Result<QueryBody> {
+	ensure!(
+		epsilon.is_finite() && epsilon > 0.0,
+		"--epsilon {epsilon}: the privacy budget a query spends is a number above 0"
+	);
+	let value: Value = serde_json::from_str(text)
+		.map_err(|e| anyhow!("the query is not JSON ({e}): e.g. '{QUERY_EXAMPLE}'"))?;
+	let mut query = match value {
+		Value::Object(query) => query,
+		other => {
+			bail!("the query is a JSON object, not {}: e.g. '{QUERY_EXAMPLE}'", json_kind(&other))
+		},
+	};
+	query.insert("epsilon".into(), Value::from(epsilon));
+	let bytes = serde_json::to_vec(&query)?;
+	Ok(QueryBody { query, bytes })
+}
+
+/// What kind of JSON value `value` is, for a message.
+fn json_kind(value: &Value) -> &'static str {
+	match value {
+		Value::Null => "null",
+		Value::Bool(_) => "a boolean",
+		Value::Number(_) => "a number",
+		Value::String(_) => "a string",
+		Value::Array(_) => "an array",
+		Value::Object(_) => "an object",
+	}
+}
+
+/// The collective server's answer to a query (its JSON, as the server's `dp::Released` and
+/// what it adds).
+#[derive(Serialize, Deserialize, Debug)]
+struct Answer {
+	/// The groups large enough to be answered, in key order.
+	groups: Vec<AnswerGroup>,
+	/// The ε this answer spent.
+	epsilon_spent: f64,
+	/// The ε the grant has left after it.
+	epsilon_left: f64,
+	/// Each mechanism's noise scale, by name (`count`, `mean(/age): sum`, …).
+	#[serde(default)]
+	scales: Vec<(String, f64)>,
+	/// The bound each statistic's noise stays within with probability 99.9 %, by name.
+	#[serde(default)]
+	bound_99_9: Vec<(String, f64)>,
+	grant: u64,
+	/// The finalized block the grant was read at.
+	finalized: u32,
+	/// The records the answer is over.
+	records: u64,
+}
+
+/// One group's noisy statistics.
+#[derive(Serialize, Deserialize, Debug)]
+struct AnswerGroup {
+	/// One value per `group_by` field (`null`: the field had no value).
+	key: Vec<Option<String>>,
+	/// By statistic's label: `count`, `sum(/age)`, `mean(/age)`, `min(/age)`, `max(/age)`: a
+	/// number; `histogram(/age,10)`: its bins' counts (an array, or `{"edges", "counts"}`).
+	values: Map<String, Value>,
+}
+
+/// An answer as shown: `--json` gives the answer as the server sent it; for people, a table
+/// with a column per group field (named by the query's `group_by`) and per statistic (in the
+/// query's order), then the ε spent and the noise.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct QueryView {
+	answer: Answer,
+	/// The query's `group_by` fields.
+	#[serde(skip)]
+	group_by: Vec<String>,
+	/// The labels of the query's statistics, in its order.
+	#[serde(skip)]
+	stats: Vec<String>,
+}
+
+impl QueryView {
+	fn of(answer: Answer, query: &Map<String, Value>) -> QueryView {
+		let strings = |name: &str| -> Vec<Value> {
+			query.get(name).and_then(Value::as_array).cloned().unwrap_or_default()
+		};
+		let group_by =
+			strings("group_by").iter().map(|g| g.as_str().unwrap_or("?").to_owned()).collect();
+		let stats = strings("stats").iter().filter_map(stat_label).collect();
+		QueryView { answer, group_by, stats }
+	}
+
+	/// The value columns: the query's statistics in its order, then anything else the answer
+	/// holds.
+	fn columns(&self) -> Vec<String> {
+		let answered =
+			|label: &String| self.answer.groups.iter().any(|g| g.values.contains_key(label));
+		let mut columns: Vec<String> =
+			self.stats.iter().filter(|&label| answered(label)).cloned().collect();
+		for group in &self.answer.groups {
+			for label in group.values.keys() {
+				if !columns.contains(label) {
+					columns.push(label.clone());
+				}
+			}
+		}
+		columns
+	}
+}
+
+/// A statistic's label in an answer, from its JSON in the query: `"count"` is `count`,
+/// `{"mean": "/age"}` is `mean(/age)`, `{"histogram": ["/age", 10]}` is `histogram(/age,10)`.
+fn stat_label(stat: &Value) -> Option<String> {
+	match stat {
+		Value::String(name) => Some(name.clone()),
+		Value::Object(map) if map.len() == 1 => {
+			let (name, argument) = map.iter().next()?;
+			let argument = match argument {
+				Value::String(field) => field.clone(),
+				Value::Array(items) => items
+					.iter()
+					.map(|item| match item {
+						Value::String(s) => Some(s.clone()),
+						Value::Number(n) => Some(n.to_string()),
+						_ => None,
+					})
+					.collect::<Option<Vec<_>>>()?
+					.join(","),
+				_ => return None,
+			};
+			Some(format!("{name}({argument})"))
+		},
+		_ => None,
+	}
+}
+
+/// Text from the server, fit for a terminal: no control character.
+fn printable(text: &str) -> String {
+	text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// A statistic's value in a cell: numbers with 2 decimals, arrays (a histogram's counts)
+/// joined with commas.
+fn cell(value: &Value) -> String {
+	match value {
+		Value::Number(n) => match n.as_f64() {
+			Some(x) => format!("{x:.2}"),
+			None => n.to_string(),
+		},
+		Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(","),
+		// A histogram as the server's `dp` makes it: its counts (the edges follow from the
+		// field's range; --json has them).
+		Value::Object(map) => match map.get("counts") {
+			Some(counts @ Value::Array(_)) => cell(counts),
+			_ => printable(&value.to_string()),
+		},
+		Value::String(s) => printable(s),
+		Value::Bool(b) => b.to_string(),
+		Value::Null => "-".into(),
+	}
+}
+
+/// ε as people read it: at most 6 decimals, no trailing zero (`0.1`, not
+/// `0.09999999999999999`).
+fn epsilon(x: f64) -> String {
+	let text = format!("{x:.6}");
+	let text = text.trim_end_matches('0').trim_end_matches('.');
+	if text == "-0" {
+		"0".into()
+	} else {
+		text.to_owned()
+	}
+}
+
+/// Writes `rows` under `header` in columns two spaces apart: the first `left` columns (the
+/// group keys) aligned left, the others (numbers) right.
+fn table(
+	f: &mut fmt::Formatter,
+	header: &[String],
+	rows: &[Vec<String>],
+	left: usize,
+) -> fmt::Result {
+	let width = |s: &String| s.chars().count();
+	let widths: Vec<usize> = (0..header.len())
+		.map(|c| {
+			std::iter::once(&header[c])
+				.chain(rows.iter().filter_map(|r| r.get(c)))
+				.map(width)
+				.max()
+				.unwrap_or(0)
+		})
+		.collect();
+	for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+		let mut line = String::new();
+		for (c, text) in row.iter().enumerate() {
+			if c > 0 {
+				line.push_str("  ");
+			}
+			let pad = " ".repeat(widths[c].saturating_sub(width(text)));
+			if c < left {
+				line.push_str(text);
+				line.push_str(&pad);
+			} else {
+				line.push_str(&pad);
+				line.push_str(text);
+			}
+		}
+		writeln!(f, "{}", line.trim_end())?;
+	}
+	Ok(())
+}
+
+impl fmt::Display for QueryView {
+	fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+		let answer = &self.answer;
+		if answer.groups.is_empty() {
+			writeln!(f, "no group to answer (groups below the grant's minimum size are left out)")?;
+		} else {
+			let keys = answer.groups.iter().map(|g| g.key.len()).max().unwrap_or(0);
+			let columns = self.columns();
+			let mut header: Vec<String> = (0..keys)
+				.map(|i| match self.group_by.get(i) {
+					Some(name) => printable(name),
+					None => format!("key {}", i + 1),
+				})
+				.collect();
+			header.extend(columns.iter().map(|c| printable(c)));
+			let rows: Vec<Vec<String>> = (answer.groups.iter())
+				.map(|group| {
+					let key = (0..keys).map(|i| match group.key.get(i) {
+						Some(Some(value)) => printable(value),
+						_ => "(none)".to_owned(),
+					});
+					let values =
+						columns.iter().map(|c| group.values.get(c).map(cell).unwrap_or_default());
+					key.chain(values).collect()
+				})
+				.collect();
+			table(f, &header, &rows, keys)?;
+		}
+		write!(
+			f,
+			"ε spent {}, left {} (grant #{}, block {}, {} records)",
+			epsilon(answer.epsilon_spent),
+			epsilon(answer.epsilon_left),
+			answer.grant,
+			answer.finalized,
+			answer.records
+		)?;
+		if !answer.bound_99_9.is_empty() {
+			let bounds: Vec<String> = (answer.bound_99_9.iter())
+				.map(|(label, bound)| format!("{} ±{bound:.2}", printable(label)))
+				.collect();
+			write!(f, "\nnoise: {} (99.9 %)", bounds.join(", "))?;
+		}
+		Ok(())
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use codec::Encode;
@@ -1497,5 +1850,151 @@ mod tests {
 		assert!(err.contains("holds an export of DAO #1"), "{err}");
 		fs::write(dir.path().join(RESUME), "{").unwrap();
 		assert!(read_resume(dir.path(), 1).is_err());
+	}
+
+	#[test]
+	fn a_query_is_sent_as_the_bytes_its_header_signs() {
+		use datacoop_auth::{decimal, fixed_hex, header_fields};
+		use datacoop_primitives::access::{request_payload, AccessRequest, Operation, SCHEME};
+		use sp_runtime::traits::{BlakeTwo256, Hash};
+
+		let text = r#"{"stats": ["count", {"mean": "/age"}], "group_by": ["/channel"]}"#;
+		let body = query_body(text, 0.25).unwrap();
+		let signer = KeypairSigner::from_seed([7; 32]);
+		let request =
+			crate::collective::query_request(&signer, GENESIS, 4, body.bytes.clone()).unwrap();
+		// What is sent is what was serialized, once: compact, the query with its ε.
+		assert_eq!(request.body, body.bytes);
+		assert!(!request.body.contains(&b' ') && !request.body.contains(&b'\n'));
+		let sent: Value = serde_json::from_slice(&request.body).unwrap();
+		assert_eq!(
+			sent,
+			serde_json::json!({"stats": ["count", {"mean": "/age"}], "group_by": ["/channel"],
+				"epsilon": 0.25})
+		);
+		// The header signs a query of BLAKE2-256 of those bytes, for this chain and DAO.
+		let fields = header_fields(&request.authorization, SCHEME, 4, "usage").unwrap();
+		assert_eq!(fields[0], hex::encode(signer.account()));
+		let signed = |body_hash: [u8; 32]| AccessRequest {
+			genesis_hash: GENESIS,
+			dao_id: 4,
+			account: signer.account(),
+			operation: Operation::Query { body_hash },
+			time: decimal(fields[1], "time").unwrap(),
+			nonce: fixed_hex::<16>(fields[2], "nonce").unwrap(),
+		};
+		let signature = fixed_hex::<64>(fields[3], "signature").unwrap();
+		let verifies = |body_hash: [u8; 32]| {
+			let payload = request_payload(&signed(body_hash));
+			datacoop_auth::verify(&signer.account(), &payload, &signature).is_ok()
+		};
+		assert!(verifies(<BlakeTwo256 as Hash>::hash(&body.bytes).0));
+		// The same query in other bytes (spaced out) is another request.
+		let spaced = serde_json::to_vec_pretty(&body.query).unwrap();
+		assert_ne!(spaced, body.bytes);
+		assert!(!verifies(<BlakeTwo256 as Hash>::hash(&spaced).0));
+	}
+
+	#[test]
+	fn epsilon_sets_or_overrides_the_querys() {
+		let with = query_body(r#"{"stats": ["count"], "epsilon": 5}"#, 0.3).unwrap();
+		assert_eq!(with.query["epsilon"], 0.3);
+		let sent: Value = serde_json::from_slice(&with.bytes).unwrap();
+		assert_eq!(sent, serde_json::json!({"stats": ["count"], "epsilon": 0.3}));
+		let without = query_body(r#"{"stats": ["count"]}"#, 0.1).unwrap();
+		let sent: Value = serde_json::from_slice(&without.bytes).unwrap();
+		assert_eq!(sent, serde_json::json!({"stats": ["count"], "epsilon": 0.1}));
+		for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+			let err = query_body(r#"{"stats": ["count"]}"#, bad).map(drop).unwrap_err();
+			assert!(err.to_string().contains("above 0"), "{bad}: {err}");
+		}
+
+		// 0.1 unless --epsilon says otherwise.
+		#[derive(clap::Parser)]
+		struct Cli {
+			#[command(subcommand)]
+			command: DataCommand,
+		}
+		let parse = |args: &[&str]| {
+			let cli = <Cli as clap::Parser>::try_parse_from(
+				[&["datacoop", "query", "--dao", "3", r#"{"stats": ["count"]}"#][..], args]
+					.concat(),
+			)
+			.unwrap();
+			let DataCommand::Query(args) = cli.command else { panic!("not data query") };
+			(args.dao, args.epsilon)
+		};
+		assert_eq!(parse(&[]), (3, 0.1));
+		assert_eq!(parse(&["--epsilon", "0.5"]), (3, 0.5));
+	}
+
+	#[test]
+	fn a_query_is_a_json_object() {
+		for (text, why) in [
+			(r#"["count"]"#, "not an array"),
+			(r#""count""#, "not a string"),
+			("3", "not a number"),
+			("null", "not null"),
+			("{", "not JSON"),
+			("", "not JSON"),
+		] {
+			let err = query_body(text, 0.1).map(drop).unwrap_err().to_string();
+			assert!(err.contains(why), "{text}: {err}");
+		}
+		assert!(query_body("{}", 0.1).is_ok(), "the server judges what the object asks");
+	}
+
+	#[test]
+	fn an_answer_reads_as_a_table() {
+		let text = r#"{"stats": ["count", {"mean": "/age"}, {"histogram": ["/age", 2]}],
+			"group_by": ["/channel"]}"#;
+		let query = query_body(text, 0.1).unwrap().query;
+		let json = serde_json::json!({
+			"groups": [
+				{"key": ["general"], "values": {"count": 120.0, "mean(/age)": 41.234,
+					"histogram(/age,2)": {"edges": [0.0, 60.0, 120.0], "counts": [70, 50]}}},
+				{"key": [null], "values": {"count": 7.5, "mean(/age)": 38.0,
+					"histogram(/age,2)": [3, 4]}},
+			],
+			"epsilon_spent": 0.09999999999999999,
+			"epsilon_left": 1.9,
+			"scales": [["count", 10.0], ["mean(/age): sum", 1200.0], ["mean(/age): count", 10.0],
+				["histogram(/age,2)", 10.0]],
+			"bound_99_9": [["count", 69.07755278982137], ["mean(/age)", 12.5]],
+			"grant": 6,
+			"finalized": 120,
+			"records": 270,
+		});
+		let answer: Answer = serde_json::from_value(json).unwrap();
+		let view = QueryView::of(answer, &query);
+		// Columns in the query's order (the answer's map holds them sorted).
+		assert_eq!(
+			view.to_string(),
+			"/channel   count  mean(/age)  histogram(/age,2)\n\
+			 general   120.00       41.23        70.00,50.00\n\
+			 (none)      7.50       38.00          3.00,4.00\n\
+			 ε spent 0.1, left 1.9 (grant #6, block 120, 270 records)\n\
+			 noise: count ±69.08, mean(/age) ±12.50 (99.9 %)"
+		);
+		// --json: the answer as the server sent it.
+		let out = serde_json::to_value(&view).unwrap();
+		assert_eq!(out["groups"][1]["key"], serde_json::json!([null]));
+		assert_eq!(
+			out["groups"][0]["values"]["histogram(/age,2)"]["counts"],
+			serde_json::json!([70, 50])
+		);
+		assert_eq!((out["grant"].as_u64(), out["records"].as_u64()), (Some(6), Some(270)));
+		assert_eq!(out["scales"][1], serde_json::json!(["mean(/age): sum", 1200.0]));
+		assert!(out.get("group_by").is_none() && out.get("stats").is_none());
+
+		// No group: said so, and the budget still.
+		let empty = serde_json::json!({"groups": [], "epsilon_spent": 0.1, "epsilon_left": 0.0,
+			"grant": 6, "finalized": 120, "records": 3});
+		let view = QueryView::of(serde_json::from_value(empty).unwrap(), &query);
+		assert_eq!(
+			view.to_string(),
+			"no group to answer (groups below the grant's minimum size are left out)\n\
+			 ε spent 0.1, left 0 (grant #6, block 120, 3 records)"
+		);
 	}
 }

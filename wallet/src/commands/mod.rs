@@ -12,7 +12,7 @@
 //! | `proposal.rs`       | `proposal create`, `list`, `show`, `vote`, `close`, `unlock` |
 //! | `access.rs`         | `grant list`, `show`, `buy`, `prune`; `offer list`; `treasury show` |
 //! | `envelope.rs`       | `encrypt`, `decrypt-file` (offline)               |
-//! | `data.rs`           | `data export` (from the DAO's collective server)  |
+//! | `data.rs`           | `data export`, `data query` (the collective server) |
 //! | `access_log.rs`     | `access-log` (the collective server's signed log) |
 //!
 //! Every command builds a typed view of its result (`Serialize` for `--json`, `Display` for
