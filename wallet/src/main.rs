@@ -98,7 +98,7 @@ enum Command {
 	Encrypt(envelope::EncryptArgs),
 	/// Decrypt an age file (offline) with my account's key or an age identity file.
 	DecryptFile(envelope::DecryptFileArgs),
-	/// A DAO's data, from its collective server, as my grant allows: export.
+	/// A DAO's data, from its collective server, as my grant allows: export, query.
 	#[command(subcommand)]
 	Data(data::DataCommand),
 	/// Who got a DAO's data: its collective server's signed access log (token holders only).

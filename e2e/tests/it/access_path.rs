@@ -53,13 +53,15 @@ fn wait_for_end(w: &Wallet, id: &str) {
 fn export(account: &str, n: usize, count: u32) -> Vec<u8> {
 	let messages: Vec<_> = (0..count)
 		.map(|i| {
+			let channel = ["general", "random", "news"][i as usize % 3];
+			let lang = if n == 0 && i < 10 { "fr" } else { "en" };
 			serde_json::json!({
 				"account": account,
 				"text": format!("message {i} of contributor {n}"),
 				"at": 1_700_000_000 + i,
-				"channel": ["general", "random", "news"][i as usize % 3],
+				"channel": channel,
 				"age": 18 + (i + 7 * n as u32) % 50,
-				"lang": if n == 0 && i < 10 { "fr" } else { "en" },
+				"lang": lang,
 			})
 		})
 		.collect();

@@ -218,7 +218,9 @@ impl<T: Config> Pallet<T> {
 		Ok(StoredToken { name, symbol })
 	}
 
-	pub(crate) fn checked_collective(c: Collective<Vec<u8>>) -> Result<Collective<UriOf<T>>, Error<T>> {
+	pub(crate) fn checked_collective(
+		c: Collective<Vec<u8>>,
+	) -> Result<Collective<UriOf<T>>, Error<T>> {
 		ensure!(
 			c.encryption_key != [0u8; 32] && c.attestation_signer != [0u8; 32],
 			Error::<T>::InvalidCollectiveKey
