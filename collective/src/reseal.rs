@@ -212,7 +212,7 @@ mod tests {
 			);
 			let mut opened = Vec::new();
 			datacoop_envelope::decrypt(
-				&[grantee.clone()],
+				std::slice::from_ref(&grantee),
 				&file[..],
 				&mut opened,
 				&Parallelism::OneCore,

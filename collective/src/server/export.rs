@@ -145,12 +145,7 @@ impl App {
 		let grant = authorized.grant.clone().expect("an export is authorized with its grant");
 		self.admit(
 			&authorized,
-			Some(Released::Export {
-				scope: grant.scope.clone(),
-				since: body.since,
-				finalized,
-				planned,
-			}),
+			Some(Released::Export { scope: grant.scope, since: body.since, finalized, planned }),
 		)?;
 		tracing::info!(dao = dao_id, grant = grant.id, planned, finalized, "export begins");
 		self.metrics.outcome("export");
@@ -163,7 +158,7 @@ impl App {
 			genesis: authorized.genesis,
 			dao_id,
 			grant_id: grant.id,
-			scope: grant.scope.clone(),
+			scope: grant.scope,
 			account: authorized.request.account,
 			nonce: authorized.request.nonce,
 			finalized,
