@@ -72,6 +72,10 @@ pub(super) async fn post_query(
 	}
 }
 
+fn not_offered() -> ApiError {
+	ApiError::new(StatusCode::FORBIDDEN, "not_offered", "this DAO answers no aggregate queries")
+}
+
 fn bad_request(message: impl Into<String>) -> ApiError {
 	ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
 }
@@ -110,8 +114,20 @@ impl App {
 			));
 		};
 		self.catalogue(&authorized).await?;
+		// The engine catches up with the catalog before any budget is spent: a contribution
+		// that cannot be refined now (storage down, say) fails the query and costs the grant
+		// nothing.
+		let finalized = authorized.at.number();
+		{
+			let (app, key_set, handle) =
+				(self.clone(), key_set.clone(), tokio::runtime::Handle::current());
+			tokio::task::spawn_blocking(move || app.catch_up(&key_set, &handle, finalized))
+				.await
+				.map_err(|e| ApiError::internal("panic", e))??;
+		}
 		let request = &authorized.request;
-		let expires = request.time.saturating_add(datacoop_auth::MAX_SKEW).max(now()) + 1;
+		let expires =
+			request.time.saturating_add(datacoop_auth::MAX_SKEW).max(now()).saturating_add(1);
 		let spend = key_set.access.spend(
 			&request.account,
 			&request.nonce,
@@ -135,7 +151,6 @@ impl App {
 			},
 			Err(Refused::Db(e)) => return Err(ApiError::internal("access_db", e)),
 		};
-		let finalized = authorized.at.number();
 		let app = self.clone();
 		let handle = tokio::runtime::Handle::current();
 		let answered = tokio::task::spawn_blocking(move || {
@@ -188,20 +203,45 @@ impl App {
 		min_group: u32,
 	) -> Result<(dp::Released, u64), ApiError> {
 		let mut refined = key_set.refined.lock().unwrap_or_else(|e| e.into_inner());
-		let refined = refined.as_mut().ok_or_else(|| {
-			ApiError::new(
-				StatusCode::FORBIDDEN,
-				"not_offered",
-				"this DAO answers no aggregate queries",
-			)
-		})?;
+		let refined = refined.as_mut().ok_or_else(not_offered)?;
+		// Caught up before the budget was spent; another query may have moved the catalog on
+		// since, which this brings in too.
+		self.ingest_missing(key_set, handle, refined, finalized)?;
+		let exact =
+			refined.engine.exact(query, min_group).map_err(|e| bad_request(e.to_string()))?;
+		let rules = refined.engine.rules().clone();
+		let released =
+			dp::release(&exact, query, &rules).map_err(|e| ApiError::internal("dp", e))?;
+		Ok((released, refined.engine.rows()))
+	}
+
+	/// Brings the engine up to the catalog at `finalized`. Runs on a blocking thread.
+	fn catch_up(
+		&self,
+		key_set: &Arc<BoundKeySet>,
+		handle: &tokio::runtime::Handle,
+		finalized: u32,
+	) -> Result<(), ApiError> {
+		let mut refined = key_set.refined.lock().unwrap_or_else(|e| e.into_inner());
+		let refined = refined.as_mut().ok_or_else(not_offered)?;
+		self.ingest_missing(key_set, handle, refined, finalized)
+	}
+
+	/// Refines the catalog's contributions accepted by `finalized` that the engine lacks.
+	fn ingest_missing(
+		&self,
+		key_set: &BoundKeySet,
+		handle: &tokio::runtime::Handle,
+		refined: &mut Refined,
+		finalized: u32,
+	) -> Result<(), ApiError> {
 		let mut after = None;
 		loop {
 			let page = key_set
 				.access
 				.entries_after(after, finalized, 64)
 				.map_err(|e| ApiError::internal("access_db", e))?;
-			let Some(last) = page.last() else { break };
+			let Some(last) = page.last() else { return Ok(()) };
 			after = Some((last.accepted_at, last.id));
 			for entry in page {
 				if !refined.ingested.contains(&entry.id) {
@@ -209,12 +249,6 @@ impl App {
 				}
 			}
 		}
-		let exact =
-			refined.engine.exact(query, min_group).map_err(|e| bad_request(e.to_string()))?;
-		let rules = refined.engine.rules().clone();
-		let released =
-			dp::release(&exact, query, &rules).map_err(|e| ApiError::internal("dp", e))?;
-		Ok((released, refined.engine.rows()))
 	}
 
 	/// Fetches, decrypts and refines contribution `entry` into the engine.
