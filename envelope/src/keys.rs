@@ -47,6 +47,18 @@ impl Identity {
 		Self { secret: StaticSecret::from(bytes) }
 	}
 
+	/// The identity that opens an account's own contributions, derived from the account's
+	/// secret URI (HKDF-SHA256: salt the account's sr25519 public key, key the URI, info
+	/// `datacoop/contribution-key/v1`). The wallet and the web page derive the same key from the
+	/// same account, so either opens what the other encrypted.
+	pub fn for_contributions(account_public: &[u8; 32], secret_uri: &str) -> Self {
+		let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(account_public), secret_uri.as_bytes());
+		let mut key = Zeroizing::new([0u8; 32]);
+		hk.expand(b"datacoop/contribution-key/v1", key.as_mut())
+			.expect("32 bytes is a valid HKDF-SHA256 output length");
+		Self::from_bytes(*key)
+	}
+
 	/// Its public half, to encrypt to.
 	pub fn to_public(&self) -> Recipient {
 		Recipient { public: PublicKey::from(&self.secret) }

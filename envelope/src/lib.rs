@@ -37,7 +37,7 @@ mod stream;
 
 pub use header::MAX_STANZAS;
 pub use keys::{Identity, Recipient};
-pub use stream::{DecryptingReader, EncryptingReader, Parallelism, CHUNK};
+pub use stream::{DecryptingReader, EncryptingReader, Parallelism, Sealer, CHUNK};
 
 const FILE_KEY_LEN: usize = 16;
 type FileKey = [u8; FILE_KEY_LEN];
@@ -67,6 +67,9 @@ pub enum Error {
 	/// More recipients than a reader accepts ([`MAX_STANZAS`]).
 	#[error("more than 64 recipients: readers refuse such a file")]
 	TooManyRecipients,
+	/// A chunk handed to a [`Sealer`] out of order or of the wrong size.
+	#[error("cannot seal this chunk: {0}")]
+	Chunk(&'static str),
 	/// The operating system's random generator failed.
 	#[error("the system random generator failed: {0}")]
 	Random(String),
@@ -93,6 +96,19 @@ pub fn encrypting_reader<R: Read>(
 	input: R,
 	parallelism: &Parallelism,
 ) -> Result<EncryptingReader<R>, Error> {
+	let (file_key, header) = new_header(recipients)?;
+	EncryptingReader::new(input, &file_key, header, parallelism)
+}
+
+/// A [`Sealer`] of a file encrypted to `recipients`, for callers that hand the plaintext
+/// over chunk by chunk rather than as a reader.
+pub fn sealer(recipients: &[Recipient]) -> Result<Sealer, Error> {
+	let (file_key, header) = new_header(recipients)?;
+	Sealer::new(&file_key, header)
+}
+
+/// A fresh file key and the header that wraps it to each of `recipients`.
+fn new_header(recipients: &[Recipient]) -> Result<(Zeroizing<FileKey>, Vec<u8>), Error> {
 	if recipients.is_empty() {
 		return Err(Error::NoRecipients);
 	}
@@ -103,7 +119,7 @@ pub fn encrypting_reader<R: Read>(
 	getrandom::getrandom(file_key.as_mut()).map_err(|e| Error::Random(e.to_string()))?;
 	let stanzas = recipients.iter().map(|r| r.wrap(&file_key)).collect::<Result<Vec<_>, _>>()?;
 	let header = header::encode(&stanzas, &file_key);
-	EncryptingReader::new(input, &file_key, header, parallelism)
+	Ok((file_key, header))
 }
 
 /// Encrypts all of `input` to `recipients` into `output`; returns the bytes written.

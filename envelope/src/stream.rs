@@ -282,6 +282,65 @@ fn serve(out: &[u8], pos: &mut usize, buf: &mut [u8]) -> usize {
 	n
 }
 
+/// Encrypts chunk by chunk as the caller hands the chunks over, on the calling thread: for a
+/// caller that cannot lend a `Read`, such as a web page that reads a `File` slice by slice
+/// (the `datacoop-envelope-wasm` crate). The same bytes as [`EncryptingReader`]: the header
+/// and payload nonce ([`Sealer::header`]), then each chunk sealed in order.
+pub struct Sealer {
+	cipher: ChaCha20Poly1305,
+	/// The header and the payload nonce.
+	header: Vec<u8>,
+	/// Index of the next chunk.
+	counter: u64,
+	/// Whether the last chunk was sealed.
+	done: bool,
+}
+
+impl Sealer {
+	pub(crate) fn new(file_key: &FileKey, mut header: Vec<u8>) -> Result<Self, Error> {
+		let mut nonce = [0u8; NONCE];
+		getrandom::getrandom(&mut nonce).map_err(|e| Error::Random(e.to_string()))?;
+		header.extend_from_slice(&nonce);
+		Ok(Self { cipher: payload_cipher(file_key, &nonce), header, counter: 0, done: false })
+	}
+
+	/// What comes before the first sealed chunk: the age header and the payload nonce.
+	pub fn header(&self) -> &[u8] {
+		&self.header
+	}
+
+	/// Seals the next chunk of plaintext: [`CHUNK`] bytes exactly unless it is the `last`,
+	/// which may be shorter, and empty only if the whole plaintext is. Returns the chunk
+	/// sealed (its bytes and a [`TAG`]-byte tag). A chunk out of these rules is refused and
+	/// changes nothing, so a caller's slip cannot make a file that readers refuse.
+	pub fn seal(&mut self, chunk: &[u8], last: bool) -> Result<Vec<u8>, Error> {
+		if self.done {
+			return Err(Error::Chunk("the last chunk was sealed already"));
+		}
+		if chunk.len() > CHUNK || (!last && chunk.len() < CHUNK) {
+			return Err(Error::Chunk("every chunk but the last must be 64 KiB, the last at most"));
+		}
+		if last && chunk.is_empty() && self.counter > 0 {
+			return Err(Error::Chunk("the last chunk is empty only if the whole file is"));
+		}
+		let mut sealed = Vec::with_capacity(chunk.len() + TAG);
+		sealed.extend_from_slice(chunk);
+		let tag = self
+			.cipher
+			.encrypt_in_place_detached(&chunk_nonce(self.counter, last), &[], &mut sealed)
+			.map_err(|_| Error::Chunk("ChaCha20-Poly1305 refused the chunk"))?;
+		sealed.extend_from_slice(&tag);
+		self.counter += 1;
+		self.done = last;
+		Ok(sealed)
+	}
+
+	/// Whether the last chunk was sealed (the file is whole).
+	pub fn is_done(&self) -> bool {
+		self.done
+	}
+}
+
 /// Encrypts as it is read: yields `prefix` (the header), the payload nonce, then the
 /// sealed chunks of what it reads from `input`. Plaintext is read straight into the slot
 /// where it is sealed, and handed out from there: two copies per byte (in and out), as for

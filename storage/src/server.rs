@@ -51,12 +51,91 @@ pub struct Service {
 	/// The largest blob kept, in bytes.
 	pub max_size: u64,
 	pub timeouts: UploadTimeouts,
+	/// Web pages that may call the service from a browser (CORS): what `--cors-origin` says.
+	pub cors: Cors,
 	ledger: Mutex<Ledger>,
+}
+
+/// Which web pages' scripts may read answers and upload (Cross-Origin Resource Sharing).
+/// Uploads are authorized by the signed token in their `Authorization` header, never by
+/// cookies, so CORS is not what protects them; it decides which pages a browser lets use
+/// the service at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Cors {
+	/// No CORS headers: browsers keep other origins' scripts out (the default).
+	#[default]
+	None,
+	/// Any origin (`*`).
+	Any,
+	/// These origins (`scheme://host[:port]`, as browsers send them).
+	Origins(Vec<HeaderValue>),
+}
+
+impl Cors {
+	/// From `--cors-origin` values: `*`, or origins such as `http://127.0.0.1:9980`. An
+	/// origin with a path, a query or no host is refused with the reason.
+	pub fn parse(values: &[String]) -> Result<Cors, String> {
+		if values.is_empty() {
+			return Ok(Cors::None);
+		}
+		if values.iter().any(|v| v.trim() == "*") {
+			return Ok(Cors::Any);
+		}
+		let origins = values
+			.iter()
+			.map(|v| {
+				let v = v.trim().trim_end_matches('/');
+				let url = url::Url::parse(v).map_err(|e| format!("CORS origin {v:?}: {e}"))?;
+				let origin = url.origin().ascii_serialization();
+				if !matches!(url.scheme(), "http" | "https") || origin != v {
+					return Err(format!(
+						"CORS origin {v:?}: an origin is scheme://host[:port] and nothing more (as {origin:?})"
+					));
+				}
+				HeaderValue::from_str(v).map_err(|e| format!("CORS origin {v:?}: {e}"))
+			})
+			.collect::<Result<Vec<_>, _>>()?;
+		Ok(Cors::Origins(origins))
+	}
+
+	fn layer(&self) -> Option<tower_http::cors::CorsLayer> {
+		use tower_http::cors::{AllowOrigin, CorsLayer};
+		let origin = match self {
+			Cors::None => return None,
+			Cors::Any => AllowOrigin::any(),
+			Cors::Origins(list) => AllowOrigin::list(list.clone()),
+		};
+		Some(
+			CorsLayer::new()
+				.allow_origin(origin)
+				.allow_methods([
+					axum::http::Method::GET,
+					axum::http::Method::HEAD,
+					axum::http::Method::POST,
+					axum::http::Method::PUT,
+				])
+				.allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::RANGE])
+				.expose_headers([header::CONTENT_LENGTH, header::CONTENT_RANGE])
+				.max_age(Duration::from_secs(3600)),
+		)
+	}
 }
 
 impl Service {
 	pub fn new(store: Store, max_size: u64, limits: Limits, timeouts: UploadTimeouts) -> Service {
-		Service { store, max_size, timeouts, ledger: Mutex::new(Ledger::new(limits)) }
+		Service {
+			store,
+			max_size,
+			timeouts,
+			cors: Cors::None,
+			ledger: Mutex::new(Ledger::new(limits)),
+		}
+	}
+
+	/// The same service, answering CORS requests as `cors` says.
+	pub fn with_cors(mut self, cors: Cors) -> Service {
+		self.cors = cors;
+		self
 	}
 
 	fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
@@ -104,13 +183,18 @@ fn unix_now() -> u64 {
 
 /// The routes, ready to serve.
 pub fn router(service: Arc<Service>) -> Router {
-	Router::new()
+	let cors = service.cors.layer();
+	let router = Router::new()
 		.route("/health", get(health))
 		.route("/blobs", post(post_blob))
 		.route("/blobs/{hash}", get(get_blob).head(head_blob).put(put_blob))
 		// Bodies stream to the store, which enforces `max_size` itself.
 		.layer(DefaultBodyLimit::disable())
-		.with_state(service)
+		.with_state(service);
+	match cors {
+		Some(layer) => router.layer(layer),
+		None => router,
+	}
 }
 
 /// How long a client may take to send a request's headers; also how long an idle kept-alive

@@ -77,12 +77,7 @@ impl Account {
 
 	/// The X25519 identity that opens this account's contributions (see the module docs).
 	pub fn contribution_identity(&self) -> Identity {
-		let public = self.keypair.public_key().0;
-		let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(&public), self.uri.as_bytes());
-		let mut key = Zeroizing::new([0u8; 32]);
-		hk.expand(b"datacoop/contribution-key/v1", key.as_mut())
-			.expect("32 bytes is a valid length");
-		Identity::from_bytes(*key)
+		Identity::for_contributions(&self.keypair.public_key().0, &self.uri)
 	}
 }
 

@@ -16,7 +16,7 @@ use datacoop_primitives::contribution::{
 	MAX_REASON_LEN,
 };
 use datacoop_storage::BlobHash;
-use sp_core::{crypto::Pair as _, sr25519, H256};
+use sp_core::{crypto::Pair as _, H256};
 use zeroize::Zeroizing;
 
 use super::{ApiError, App, BoundKeySet, SignedAttestation};
@@ -358,14 +358,10 @@ pub fn submitters_data<'a>(
 	expected: &Statement,
 ) -> Result<&'a [u8], &'static str> {
 	let (statement, signature, data) = split_statement(plain).map_err(|_| NO_STATEMENT)?;
-	let signed = sr25519::Pair::verify(
-		&sr25519::Signature::from_raw(signature),
-		statement_payload(&statement),
-		&sr25519::Public::from_raw(statement.contributor),
-	);
-	if !signed {
-		return Err(BAD_STATEMENT);
-	}
+	// Signed raw (the wallet) or wrapped in `<Bytes>` … `</Bytes>` (a browser extension's
+	// `signRaw`, for contributions from the web page).
+	datacoop_auth::verify(&statement.contributor, &statement_payload(&statement), &signature)
+		.map_err(|_| BAD_STATEMENT)?;
 	if statement.genesis_hash != expected.genesis_hash || statement.dao_id != expected.dao_id {
 		return Err(ELSEWHERE_STATEMENT);
 	}

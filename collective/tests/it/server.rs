@@ -81,6 +81,20 @@ fn signed_by(uri: &str, dao_id: u32, data: &[u8]) -> Vec<u8> {
 	out
 }
 
+/// `data` after a statement that //Bob signed as a browser extension's `signRaw` signs:
+/// the payload wrapped in `<Bytes>` … `</Bytes>` (the web page's contributions).
+fn signed_by_extension(dao_id: u32, data: &[u8]) -> Vec<u8> {
+	use datacoop_primitives::contribution::{statement_line, statement_payload, Statement};
+	use sp_core::Pair as _;
+	let pair = sr25519::Pair::from_string("//Bob", None).unwrap();
+	let statement =
+		Statement { genesis_hash: sp_core::H256([0; 32]), dao_id, contributor: pair.public().0 };
+	let wrapped = [b"<Bytes>".as_slice(), &statement_payload(&statement), b"</Bytes>"].concat();
+	let mut out = statement_line(&statement, &pair.sign(&wrapped).0);
+	out.extend_from_slice(data);
+	out
+}
+
 /// What a blob host does with each connection.
 #[derive(Clone)]
 enum Host {
@@ -487,7 +501,8 @@ async fn a_contribution_is_its_contributors_only() {
 	let mut forged = export(905);
 	let at = datacoop_primitives::contribution::STATEMENT_PREFIX.len() + 10;
 	forged[at] = if forged[at] == b'0' { b'1' } else { b'0' };
-	let cases: [(&str, Vec<u8>, &str); 6] = [
+	let cases: [(&str, Vec<u8>, &str); 7] = [
+		(BOB, signed_by_extension(0, &bare_export(950)), "valid"),
 		(EVE, export(900), NOT_SUBMITTERS),
 		(BOB, bare_export(901), NO_STATEMENT),
 		(BOB, signed_by("//Bob", 7, &bare_export(902)), ELSEWHERE_STATEMENT),

@@ -298,3 +298,53 @@ proptest! {
 		prop_assert!(out.len() % CHUNK == 0 && plain.starts_with(&out));
 	}
 }
+
+/// What a [`datacoop_envelope::Sealer`] makes of `plain` handed over chunk by chunk.
+fn seal_by_chunks(recipients: &[Recipient], plain: &[u8]) -> Vec<u8> {
+	let mut sealer = datacoop_envelope::sealer(recipients).unwrap();
+	let mut out = sealer.header().to_vec();
+	let chunks: Vec<&[u8]> =
+		if plain.is_empty() { vec![&[]] } else { plain.chunks(CHUNK).collect() };
+	for (i, chunk) in chunks.iter().enumerate() {
+		out.extend(sealer.seal(chunk, i + 1 == chunks.len()).unwrap());
+	}
+	assert!(sealer.is_done());
+	out
+}
+
+#[test]
+fn a_sealer_fed_chunk_by_chunk_makes_the_same_format() {
+	let me = Identity::generate().unwrap();
+	let other = Identity::generate().unwrap();
+	for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 5 * CHUNK + 3] {
+		let plain = data(len);
+		let sealed = seal_by_chunks(&[me.to_public(), other.to_public()], &plain);
+		assert_eq!(sealed.len() as u64, encrypted_len(len as u64, 2), "{len}");
+		for who in [&me, &other] {
+			let (result, out) = open(who, &sealed);
+			assert_eq!(result.unwrap(), len as u64);
+			assert!(out == plain, "{len}");
+		}
+	}
+}
+
+#[test]
+fn a_sealer_refuses_chunks_that_would_make_a_file_readers_refuse() {
+	let me = Identity::generate().unwrap();
+	let mut sealer = datacoop_envelope::sealer(&[me.to_public()]).unwrap();
+	let short = |e: Error| assert!(matches!(e, Error::Chunk(_)), "{e}");
+	// A short chunk that is not the last, and a chunk over 64 KiB.
+	short(sealer.seal(&[1; 10], false).unwrap_err());
+	short(sealer.seal(&vec![1; CHUNK + 1], true).unwrap_err());
+	// Refusals changed nothing: the file is still whole once sealed properly.
+	let mut file = sealer.header().to_vec();
+	file.extend(sealer.seal(&[7; CHUNK], false).unwrap());
+	// An empty last chunk after others, then anything after the last.
+	short(sealer.seal(&[], true).unwrap_err());
+	file.extend(sealer.seal(&[8; 3], true).unwrap());
+	short(sealer.seal(&[9; 3], true).unwrap_err());
+	let (result, out) = open(&me, &file);
+	assert_eq!(result.unwrap(), CHUNK as u64 + 3);
+	assert!(out[..CHUNK].iter().all(|&b| b == 7) && out[CHUNK..] == [8, 8, 8]);
+	assert!(matches!(datacoop_envelope::sealer(&[]), Err(Error::NoRecipients)));
+}

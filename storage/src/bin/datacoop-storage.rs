@@ -77,6 +77,10 @@ struct ServeArgs {
 	/// Per second; see --upload-time-floor.
 	#[arg(long, env = "DATACOOP_STORAGE_MIN_UPLOAD_RATE", default_value = "64KiB")]
 	min_upload_rate: bytesize::ByteSize,
+	/// A web page's origin (e.g. http://127.0.0.1:9980) whose scripts may upload and read
+	/// blobs from a browser (CORS); repeat for several, or `*` for any. None by default.
+	#[arg(long = "cors-origin", env = "DATACOOP_STORAGE_CORS_ORIGINS", value_delimiter = ',')]
+	cors_origins: Vec<String>,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -130,6 +134,8 @@ fn fail(message: String) -> ExitCode {
 }
 
 async fn run(args: ServeArgs) -> Result<(), String> {
+	// Checked before anything is opened or created.
+	let cors = server::Cors::parse(&args.cors_origins)?;
 	let location = &args.store.store;
 	if location.starts_with("s3://") && args.max_size.as_u64() > 5 << 30 {
 		return Err(format!(
@@ -164,7 +170,9 @@ async fn run(args: ServeArgs) -> Result<(), String> {
 		args.quota,
 		humantime::format_duration(args.quota_window)
 	);
-	let service = Arc::new(server::Service::new(store, args.max_size.as_u64(), limits, timeouts));
+	let service = Arc::new(
+		server::Service::new(store, args.max_size.as_u64(), limits, timeouts).with_cors(cors),
+	);
 	server::serve(listener, service, datacoop_storage::shutdown_signal())
 		.await
 		.map_err(|e| format!("serving: {e}"))?;

@@ -265,6 +265,13 @@ fn bad_arguments_end_in_one_error_line() {
 			"--listen".to_owned(),
 			format!("127.0.0.1:{port}"),
 		],
+		// An origin is scheme://host[:port]: a path is a mistake, said before anything starts.
+		vec![
+			"--store".to_owned(),
+			dir.path().join("never").to_string_lossy().into_owned(),
+			"--cors-origin".to_owned(),
+			"http://127.0.0.1:9980/index.html".to_owned(),
+		],
 	] {
 		let out =
 			Command::new(env!("CARGO_BIN_EXE_datacoop-storage")).args(&args).output().unwrap();
@@ -273,6 +280,55 @@ fn bad_arguments_end_in_one_error_line() {
 		let last = stderr.lines().last().unwrap_or_default();
 		assert!(last.starts_with("Error: "), "{args:?}: {stderr}");
 	}
+	assert!(!dir.path().join("never").exists(), "a refused start creates no store");
+}
+
+/// The web page uploads from its own origin: the service answers CORS for the origins it is
+/// given, and for no other (a browser then keeps other pages' scripts out).
+#[tokio::test]
+async fn cors_answers_the_configured_origins_only() {
+	let dir = tempfile::tempdir().unwrap();
+	let page = "http://127.0.0.1:9980";
+	let service = Service::start(dir.path(), &["--cors-origin", page]);
+	let http = reqwest::Client::new();
+	let preflight = |origin: &str| {
+		http.request(reqwest::Method::OPTIONS, format!("{}/blobs", service.url))
+			.header("origin", origin)
+			.header("access-control-request-method", "POST")
+			.header("access-control-request-headers", "authorization")
+			.send()
+	};
+	let r = preflight(page).await.unwrap();
+	assert!(r.status().is_success(), "{}", r.status());
+	assert_eq!(r.headers()["access-control-allow-origin"], page);
+	let methods = r.headers()["access-control-allow-methods"].to_str().unwrap().to_owned();
+	assert!(methods.contains("POST"), "{methods}");
+	let allowed = r.headers()["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+	assert!(allowed.contains("authorization"), "{allowed}");
+	let r = preflight("http://evil.example").await.unwrap();
+	assert!(r.headers().get("access-control-allow-origin").is_none());
+	// A real upload from the page's origin carries the header, so the page can read the hash.
+	let u = uploader();
+	let data = random(1000);
+	let auth = signed(&u, None, 1000, unix_now(), 3);
+	let r = http
+		.post(format!("{}/blobs", service.url))
+		.header("origin", page)
+		.header("authorization", auth)
+		.body(data.clone())
+		.send()
+		.await
+		.unwrap();
+	assert_eq!(r.status(), 201);
+	assert_eq!(r.headers()["access-control-allow-origin"], page);
+	service.stop();
+
+	// Without --cors-origin: no CORS headers at all.
+	let service = Service::start(dir.path(), &[]);
+	let r =
+		http.get(format!("{}/health", service.url)).header("origin", page).send().await.unwrap();
+	assert!(r.headers().get("access-control-allow-origin").is_none());
+	service.stop();
 }
 
 /// The raw answer to an upload with `authorization` (None: no header).
