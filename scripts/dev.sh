@@ -7,13 +7,16 @@
 # collective server starts once its key set is bound to that DAO (one key set, one DAO).
 # It says when the DAO is registered and the collective server answers, and prints the lines
 # for the README's "Try it": the `export PATH=...` that puts scripts/datacoop (the wallet built
-# here) on the PATH, then the wallet's commands.
+# here) on the PATH, then the wallet's commands. It also builds the web page
+# (scripts/build-web.sh) and serves it on 127.0.0.1:9980 with a config.json naming the chain,
+# storage and collective above; storage answers CORS for that origin.
 #
 #   scripts/dev.sh                 run `datacoop-node --dev --tmp`, storage and collective
 #   scripts/dev.sh --base-path D   keep the chain in D across restarts (extra flags go to the
 #                                  node); blobs are then kept in D/storage, the collective's
 #                                  sealed keys and index in D/collective
-#   scripts/dev.sh --no-build      use the release binaries already built, build nothing
+#   scripts/dev.sh --no-build      use the release binaries and web/dist already built, build
+#                                  nothing
 #
 # Ports, all on 127.0.0.1 (environment; each is checked free before anything starts, and a
 # port in use ends the script with one line saying which):
@@ -23,6 +26,7 @@
 #                                    or --no-prometheus)
 #   DATACOOP_STORAGE_PORT     9900   datacoop-storage
 #   DATACOOP_COLLECTIVE_PORT  9950   datacoop-collective
+#   DATACOOP_WEB_PORT         9980   the web page
 # The wallet's defaults are 9944 and 9900: with other ports, the lines printed at the start
 # include the `export DATACOOP_URL=... DATACOOP_STORAGE=...` that points it at them.
 set -euo pipefail
@@ -34,6 +38,7 @@ p2p_port=${DATACOOP_P2P_PORT:-30333}
 prometheus_port=${DATACOOP_PROMETHEUS_PORT:-9615}
 storage_port=${DATACOOP_STORAGE_PORT:-9900}
 collective_port=${DATACOOP_COLLECTIVE_PORT:-9950}
+web_port=${DATACOOP_WEB_PORT:-9980}
 
 # The flags for the node: ours, unless the same flag is among the script's arguments.
 build=true
@@ -69,7 +74,8 @@ check_ports() {
 		"p2p:$p2p_port:the node's p2p:DATACOOP_P2P_PORT (or --port)" \
 		"prometheus:$prometheus_port:the node's Prometheus:DATACOOP_PROMETHEUS_PORT (or --prometheus-port)" \
 		"storage:$storage_port:datacoop-storage:DATACOOP_STORAGE_PORT" \
-		"collective:$collective_port:datacoop-collective:DATACOOP_COLLECTIVE_PORT"; do
+		"collective:$collective_port:datacoop-collective:DATACOOP_COLLECTIVE_PORT" \
+		"web:$web_port:the web page:DATACOOP_WEB_PORT"; do
 		IFS=: read -r _ port name var <<< "$what"
 		[ -n "$port" ] || continue
 		[[ $port =~ ^[0-9]{1,5}$ ]] && [ "$port" -lt 65536 ] || die "$var: '$port' is not a port number"
@@ -78,18 +84,21 @@ check_ports() {
 	done
 }
 
-ensure_commands jq curl
+ensure_commands jq curl python3
 check_ports
 bin="$CARGO_TARGET_DIR/release"
 if $build; then
 	# The same build as scripts/test.sh: after one, the other compiles nothing.
 	node_bin=$(build_node)
+	"$here/build-web.sh"
 	check_ports # again: a long build leaves time for something else to take one
 else
 	node_bin=${DATACOOP_NODE:-$bin/datacoop-node}
 	for b in "$node_bin" "$bin/datacoop-storage" "$bin/datacoop-collective" "$bin/datacoop"; do
 		[ -x "$b" ] || die "$b is missing: run scripts/dev.sh without --no-build"
 	done
+	[ -e "$repo/web/dist/index.html" ] \
+		|| die "web/dist is missing: run scripts/build-web.sh, or scripts/dev.sh without --no-build"
 fi
 
 # Encrypted storage and the collective server beside the chain: in the chain's base path,
@@ -106,14 +115,15 @@ mkdir -p "$blobs" "$collective"
 storage_url="http://127.0.0.1:$storage_port"
 collective_url="http://127.0.0.1:$collective_port"
 node_url="ws://127.0.0.1:$rpc_port"
+web_url="http://127.0.0.1:$web_port"
 
-storage_pid="" helper_pid=""
+storage_pid="" helper_pid="" web_pid=""
 cleanup() {
 	local pid
-	for pid in $helper_pid $storage_pid $(cat "$run/collective.pid" 2> /dev/null); do
+	for pid in $helper_pid $storage_pid $web_pid $(cat "$run/collective.pid" 2> /dev/null); do
 		kill "$pid" 2> /dev/null || true
 	done
-	for pid in $helper_pid $storage_pid; do wait "$pid" 2> /dev/null || true; done
+	for pid in $helper_pid $storage_pid $web_pid; do wait "$pid" 2> /dev/null || true; done
 	rm -rf "$run"
 }
 trap cleanup EXIT
@@ -131,10 +141,33 @@ wait_http() {
 	return 1
 }
 
-"$bin/datacoop-storage" --listen "127.0.0.1:$storage_port" --store "$blobs" &
+"$bin/datacoop-storage" --listen "127.0.0.1:$storage_port" --store "$blobs" \
+	--cors-origin "$web_url" --cors-origin "http://localhost:$web_port" &
 storage_pid=$!
 wait_http "$storage_url/" "$storage_pid" 20 \
 	|| die "datacoop-storage did not come up on 127.0.0.1:$storage_port (its error, if any, is above)"
+
+# The web page: web/dist and the config.json that points it at this chain, storage and
+# collective, served by Python's HTTP server (any static server would do) without caching.
+mkdir -p "$run/web"
+cp -R "$repo/web/dist/." "$run/web/"
+jq -n --arg chain "$node_url" --arg storage "$storage_url" --arg collective "$collective_url" \
+	'{chain: $chain, storage: $storage, collective: $collective, dev: true}' > "$run/web/config.json"
+python3 -c '
+import functools, http.server, sys
+class Page(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".js": "text/javascript", ".json": "application/json"}
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+    def log_message(self, *args):
+        pass
+handler = functools.partial(Page, directory=sys.argv[2])
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+' "$web_port" "$run/web" &
+web_pid=$!
+wait_http "$web_url/" "$web_pid" 20 || die "the web page's server did not come up on 127.0.0.1:$web_port (its error, if any, is above)"
 
 # The demo DAO's keys, sealed with a key file beside them (a dev convenience: an operator keeps
 # the key file elsewhere, or uses --passphrase-file).
@@ -159,6 +192,7 @@ try_it() {
 	printf '      datacoop --account //Bob balance --dao %s\n' "$1"
 	printf '      datacoop --account //Eve grant buy --dao %s --scope full --days 1\n' "$1"
 	printf '      datacoop --account //Eve data export --dao %s -o export\n' "$1"
+	printf '    or open the web page %s and contribute a file as //Bob\n' "$web_url"
 }
 
 # Gives the demo DAO a standing offer of its full records (1 COOP a day, up to 30 days), as
@@ -246,6 +280,7 @@ cat >&2 <<MSG
     polkadot.js Apps      https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A$rpc_port
     encrypted storage     $storage_url (blobs in $blobs)
     collective server     $collective_url once the demo DAO is registered (keys and index in $collective)
+    web page              $web_url
     wallet                export PATH="$here:\$PATH"   (then: datacoop --account //Bob dao list)$wallet_env
     dev accounts          //Alice (validator, sudo), //Bob, //Charlie, ... 1,000,000 COOP each
     stop with Ctrl-C

@@ -153,6 +153,12 @@ ensure_node_js() {
 	ensure_commands node:nodejs npm
 }
 
+# Debian's Chromium, which the web page's test drives headless (playwright-core with the
+# system browser: no browser download).
+ensure_chromium() {
+	ensure_commands chromium
+}
+
 # The one cargo build every script runs: the whole workspace, binaries and test binaries, in
 # release. Cargo picks dependency features from the packages a command builds, so `-p X`
 # builds would compile hundreds of crates again with other features; with one command the test

@@ -8,7 +8,8 @@ source "$here/lib.sh"
 
 # What the tests use: what building the node needs, rustfmt;
 # jq, curl and python3 (refresh-metadata.sh); the age tool (the envelope's interoperability
-# tests); moto's S3 server, in a venv, for storage/tests/it/s3.rs (exports MOTO_SERVER); Node.js.
+# tests); moto's S3 server, in a venv, for storage/tests/it/s3.rs (exports MOTO_SERVER); Node.js;
+# Debian's Chromium for the web page's test.
 ensure_node_build_deps
 ensure_rustfmt
 ensure_clippy
@@ -16,6 +17,7 @@ ensure_commands jq curl python3
 ensure_age
 ensure_moto
 ensure_node_js
+ensure_chromium
 
 say "cargo fmt --check (rustfmt.toml)"
 (cd "$repo" && cargo fmt --all -- --check) || die "the code is not laid out as rustfmt.toml says: run cargo fmt --all"
@@ -41,4 +43,11 @@ say "cargo test (unit + end-to-end)"
 say "polkadot.js end-to-end tests"
 cd "$repo/e2e/js"
 npm ci --no-audit --no-fund --loglevel=error
+npm test
+
+# The page's envelope in WebAssembly (opened by age and the wallet), then the page itself in
+# headless Chromium against the dev stack (scripts/dev.sh --no-build on free ports).
+say "web page: build (scripts/build-web.sh), then its tests in Node.js and Chromium"
+"$here/build-web.sh"
+cd "$repo/web"
 npm test
