@@ -314,6 +314,14 @@ impl Sealer {
 	/// sealed (its bytes and a [`TAG`]-byte tag). A chunk out of these rules is refused and
 	/// changes nothing, so a caller's slip cannot make a file that readers refuse.
 	pub fn seal(&mut self, chunk: &[u8], last: bool) -> Result<Vec<u8>, Error> {
+		let mut sealed = vec![0; chunk.len() + TAG];
+		self.seal_into(chunk, last, &mut sealed)?;
+		Ok(sealed)
+	}
+
+	/// [`Sealer::seal`] into `out`, which needs room for the chunk and its tag; returns the
+	/// bytes written. For callers that gather sealed chunks in a buffer they reuse.
+	pub fn seal_into(&mut self, chunk: &[u8], last: bool, out: &mut [u8]) -> Result<usize, Error> {
 		if self.done {
 			return Err(Error::Chunk("the last chunk was sealed already"));
 		}
@@ -323,16 +331,20 @@ impl Sealer {
 		if last && chunk.is_empty() && self.counter > 0 {
 			return Err(Error::Chunk("the last chunk is empty only if the whole file is"));
 		}
-		let mut sealed = Vec::with_capacity(chunk.len() + TAG);
-		sealed.extend_from_slice(chunk);
+		let len = chunk.len();
+		let Some(out) = out.get_mut(..len + TAG) else {
+			return Err(Error::Chunk("no room for the sealed chunk (its bytes and a 16-byte tag)"));
+		};
+		let (body, tag_room) = out.split_at_mut(len);
+		body.copy_from_slice(chunk);
 		let tag = self
 			.cipher
-			.encrypt_in_place_detached(&chunk_nonce(self.counter, last), &[], &mut sealed)
+			.encrypt_in_place_detached(&chunk_nonce(self.counter, last), &[], body)
 			.map_err(|_| Error::Chunk("ChaCha20-Poly1305 refused the chunk"))?;
-		sealed.extend_from_slice(&tag);
+		tag_room.copy_from_slice(&tag);
 		self.counter += 1;
 		self.done = last;
-		Ok(sealed)
+		Ok(len + TAG)
 	}
 
 	/// Whether the last chunk was sealed (the file is whole).

@@ -72,13 +72,18 @@ pub enum Cors {
 }
 
 impl Cors {
-	/// From `--cors-origin` values: `*`, or origins such as `http://127.0.0.1:9980`. An
-	/// origin with a path, a query or no host is refused with the reason.
+	/// From `--cors-origin` values: `*` alone, or origins such as `http://127.0.0.1:9980`. An
+	/// origin with a path, a query or no host, or `*` among origins, is refused with the reason.
 	pub fn parse(values: &[String]) -> Result<Cors, String> {
 		if values.is_empty() {
 			return Ok(Cors::None);
 		}
 		if values.iter().any(|v| v.trim() == "*") {
+			if values.len() > 1 {
+				return Err(
+					"CORS origin `*` allows every origin: give it alone, or only origins".into()
+				);
+			}
 			return Ok(Cors::Any);
 		}
 		let origins = values
@@ -576,6 +581,30 @@ mod tests {
 
 	fn range(v: &str, size: u64) -> Result<Option<Range<u64>>, ()> {
 		requested_range(&HeaderValue::from_str(v).unwrap(), size)
+	}
+
+	#[test]
+	fn cors_origins_are_origins_and_nothing_more() {
+		let parse = |v: &[&str]| Cors::parse(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+		assert_eq!(parse(&[]), Ok(Cors::None));
+		assert_eq!(parse(&["*"]), Ok(Cors::Any));
+		assert_eq!(
+			parse(&["http://127.0.0.1:9980/", "https://coop.example"]),
+			Ok(Cors::Origins(vec![
+				HeaderValue::from_static("http://127.0.0.1:9980"),
+				HeaderValue::from_static("https://coop.example"),
+			]))
+		);
+		for bad in [
+			&["http://127.0.0.1:9980/index.html"][..],
+			&["http://127.0.0.1:9980?x=1"],
+			&["ftp://files.example"],
+			&["127.0.0.1:9980"],
+			&["HTTP://Coop.Example"],
+			&["*", "http://127.0.0.1:9980"],
+		] {
+			assert!(parse(bad).is_err(), "{bad:?}");
+		}
 	}
 
 	#[test]

@@ -4,8 +4,8 @@
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { SignerOptions } from '@polkadot/api/types';
-import { hexToU8a, u8aToHex } from '@polkadot/util';
-import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
+import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
+import { cryptoWaitReady, decodeAddress, sr25519Verify } from '@polkadot/util-crypto';
 
 export interface PageAccount {
   /** Unique in the picker: `dev://Bob`, `ext:<source>:<address>`. */
@@ -69,10 +69,18 @@ export async function signBytes (account: PageAccount, message: Uint8Array): Pro
   const injector = await web3FromAddress(account.address);
   if (!injector.signer.signRaw) throw new Error(`the extension ${account.extension ?? ''} cannot sign raw messages`);
   const { signature } = await injector.signer.signRaw({ address: account.address, data: u8aToHex(message), type: 'bytes' });
-  const bytes = hexToU8a(signature);
+  let bytes = hexToU8a(signature);
   // Some signers put the MultiSignature type byte first (1: sr25519).
-  if (bytes.length === 65) return bytes.subarray(1);
+  if (bytes.length === 65) {
+    if (bytes[0] !== 1) throw new Error('the extension signed with another key type than sr25519, which the chain\'s services do not accept');
+    bytes = bytes.subarray(1);
+  }
   if (bytes.length !== 64) throw new Error(`the extension answered with a ${bytes.length}-byte signature, not 64 bytes`);
+  // Checked here, as the storage service and the collective server will check it: a signature
+  // they refuse would cost an upload, or a deposit slashed for a contribution judged Invalid.
+  if (!sr25519Verify(message, bytes, account.publicKey) && !sr25519Verify(u8aWrapBytes(message), bytes, account.publicKey)) {
+    throw new Error('the extension\'s signature does not verify for this account (is it an sr25519 account?)');
+  }
   return bytes;
 }
 

@@ -10,7 +10,8 @@ export interface Config {
   storage: string;
   /** The demo DAO's collective server (shown; the chain names each DAO's own). */
   collective: string;
-  /** Offer the dev accounts //Alice ... //Ferdie. */
+  /** Offer the dev accounts //Alice ... //Ferdie (only if the chain says it is a
+   * development or local chain too: anyone holds those keys). */
   dev: boolean;
 }
 
@@ -18,7 +19,7 @@ export const DEFAULT_CONFIG: Config = {
   chain: 'ws://127.0.0.1:9944',
   storage: 'http://127.0.0.1:9900',
   collective: 'http://127.0.0.1:9950',
-  dev: true
+  dev: false
 };
 
 export interface App {

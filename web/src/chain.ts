@@ -139,8 +139,13 @@ export async function allDaos (chain: Chain): Promise<Dao[]> {
 }
 
 /** How many contributions DAO `id` has on chain (Pending, Accepted or Rejected). */
+/** Contributions counted at most (one page of keys, the most a node hands out at once): a DAO
+ * with as many shows "or more" (reading every key of a large DAO on each refresh would cost
+ * every visitor's page). */
+export const COUNT_CAP = 1000;
+
 export async function contributionCount (chain: Chain, id: number): Promise<number> {
-  return (await chain.api.query.contributions.byCiphertext.keys(id)).length;
+  return (await chain.api.query.contributions.byCiphertext.keysPaged({ args: [id], pageSize: COUNT_CAP })).length;
 }
 
 export interface Scores {
@@ -388,17 +393,25 @@ export class SigningRefused extends Error {}
  * Signs `tx` with `account` and sends it; resolves with its events once it is in a block.
  * Rejects with the decoded dispatch error, or a SigningRefused if the signer refused.
  */
+/** How long a sent transaction may take to be in a block before the page says so. */
+const SEND_DEADLINE_S = 120;
+
 export async function send (chain: Chain, tx: SubmittableExtrinsic<'promise'>, account: PageAccount): Promise<ISubmittableResult['events']> {
   const { signer, options } = await txSigner(account);
   return new Promise((resolve, reject) => {
     let unsub: (() => void) | undefined;
     let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const lost = () => finish(() => reject(new Error('The connection to the node was lost before the transaction was in a block; it may still be included: look at My data before trying again.')));
     const finish = (f: () => void) => {
       if (done) return;
       done = true;
+      if (timer) clearTimeout(timer);
+      chain.api.off('disconnected', lost);
       f();
       if (unsub) unsub();
     };
+    chain.api.on('disconnected', lost);
     const watch = (result: ISubmittableResult) => {
       const { status, events, dispatchError } = result;
       if (dispatchError) finish(() => reject(new Error(dispatchErrorText(chain, dispatchError))));
@@ -410,6 +423,9 @@ export async function send (chain: Chain, tx: SubmittableExtrinsic<'promise'>, a
     tx.signAndSend(signer, options, watch).then((u) => {
       unsub = u;
       if (done) u();
+      // Signed and sent (a person may take their time in the extension before this): a
+      // deadline for the block.
+      else timer = setTimeout(() => finish(() => reject(new Error(`The node did not put the transaction in a block within ${SEND_DEADLINE_S} s; it may still be included: look at My data before trying again.`))), SEND_DEADLINE_S * 1000);
     }, (e: unknown) => {
       const message = e instanceof Error ? e.message : String(e);
       // A signer's refusal comes before anything reaches the node; the node's own refusals

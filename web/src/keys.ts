@@ -1,5 +1,5 @@
 // The contributor's own key, the second recipient of every contribution: whoever holds it can
-// open their contribution again with age or `datacoop contributions decrypt`.
+// open their contribution again with age or `datacoop decrypt ID`.
 //
 // For a dev account it is the key the CLI wallet derives from the account (`//Bob`): the same
 // on the page and in the wallet. An extension does not give out secrets, so the page makes an

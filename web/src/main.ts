@@ -18,7 +18,7 @@ async function loadConfig (): Promise<{ config: Config, note: string }> {
     const given = await res.json() as Partial<Config>;
     return { config: { ...DEFAULT_CONFIG, ...given }, note: '' };
   } catch (e) {
-    return { config: DEFAULT_CONFIG, note: `No ./config.json (${errorText(e)}): using the local development addresses.` };
+    return { config: DEFAULT_CONFIG, note: `No ./config.json (${errorText(e)}): using the local development addresses, without the dev accounts.` };
   }
 }
 
@@ -92,7 +92,10 @@ async function start (): Promise<void> {
   });
 
   // Dev accounts at once; the extension's when it answers (it may ask its user first).
-  app.accounts = config.dev ? await devAccounts(chain.ss58) : [];
+  // Never on a live chain, whatever the config says: anyone holds the dev accounts' keys.
+  const chainType = await chain.api.rpc.system.chainType();
+  const devChain = chainType.isDevelopment || chainType.isLocal;
+  app.accounts = config.dev && devChain ? await devAccounts(chain.ss58) : [];
   const remembered = (() => { try { return localStorage.getItem('datacoop.account'); } catch { return null; } })();
   const restore = () => {
     if (!app.account && remembered) {

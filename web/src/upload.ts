@@ -46,6 +46,9 @@ export function upload (
     xhr.open('POST', url);
     xhr.setRequestHeader('Authorization', authorization);
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    // The storage service cuts uploads slower than 64 KiB/s (after a 60 s floor): the page
+    // gives up a little after it would, so a request never hangs.
+    xhr.timeout = (90 + blob.size / (64 * 1024)) * 1000;
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : blob.size);
     xhr.onerror = () => reject(new Error(`The storage service at ${storage} cannot be reached.`));
     xhr.ontimeout = () => reject(new Error(`The storage service at ${storage} did not answer in time.`));

@@ -67,6 +67,8 @@ async function startStack () {
   child.stdout.pipe(out);
   const s = { child, log, dir, ports, exited: null, env };
   child.on('exit', (code) => { s.exited = code; });
+  // Known at once, so that after() stops it even if it never gets ready.
+  stack = s;
   await new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`dev.sh was not ready within 5 minutes; see ${log}`)), 300_000);
@@ -94,6 +96,11 @@ async function stopStack () {
     try { process.kill(-stack.child.pid, 'SIGKILL'); } catch { /* gone */ }
   }
 }
+
+// However this process ends, the dev stack's process group ends with it.
+process.on('exit', () => {
+  if (stack && stack.exited === null) try { process.kill(-stack.child.pid, 'SIGKILL'); } catch { /* gone */ }
+});
 
 // Sends `tx` signed by `signer`; resolves with its events once in a block, or throws the
 // decoded error.
@@ -152,9 +159,9 @@ function chatExport (address, marker, n = 60) {
 before(async () => {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
-  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave'].map((n) => [n, keyring.addFromUri(`//${n}`)]));
+  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Penniless'].map((n) => [n, keyring.addFromUri(`//${n}`)]));
   if (!existsSync(join(web, 'dist', 'index.html'))) throw new Error('web/dist is missing: run scripts/build-web.sh (or npm run build in web/) first');
-  stack = await startStack();
+  await startStack();
   daoId = stack.demo;
   pageUrl = `http://127.0.0.1:${stack.ports.WEB}/`;
   api = await ApiPromise.create({ provider: new WsProvider(`ws://127.0.0.1:${stack.ports.RPC}`), noInitWarn: true });
@@ -242,13 +249,16 @@ test('3. //Bob contributes a chat export: Accepted, tokens minted, only cipherte
   assert.equal(stored.subarray(0, 21).toString(), 'age-encryption.org/v1');
   assert.equal(stored.length, c.ciphertextSize.toNumber());
   assert.ok(!stored.includes(marker), 'storage holds the plaintext');
+  // Chromium does not hand a Blob body to playwright: what storage kept is what was sent
+  // (storage names a blob by the hash of what came, and the chain holds that hash).
   if (sent[0].body) assert.ok(sent[0].body.equals(stored));
   for (const r of requests) assert.ok(!r.body || !r.body.includes(marker), `${r.method} ${r.url} carried the plaintext`);
   for (const f of frames) assert.ok(!f.includes(marker), 'a WebSocket frame carried the plaintext');
 
   // The wallet opens it with the key it derives from //Bob: the page encrypted to the same.
   const wallet = join(process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'datacoop-target'), 'release', 'datacoop');
-  if (existsSync(wallet)) {
+  assert.ok(existsSync(wallet), `the wallet is not built at ${wallet} (scripts/test.sh builds it)`);
+  {
     const out = join(stack.dir, 'decrypted.json');
     // The wallet reads at the finalized block, which may be a few blocks behind.
     for (let tries = 1; ; tries++) {
@@ -345,8 +355,8 @@ test('6. refused before anything is uploaded or submitted: too large, retired, e
 
   // An extension account whose extension refuses to sign.
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript((address) => {
-    const accounts = [{ address, name: 'ext', type: 'sr25519' }];
+  await context.addInitScript(([address, penniless]) => {
+    const accounts = [{ address, name: 'ext', type: 'sr25519' }, { address: penniless, name: 'penniless', type: 'sr25519' }];
     window.injectedWeb3 = window.injectedWeb3 || {};
     window.injectedWeb3.fake = {
       version: '1',
@@ -358,7 +368,7 @@ test('6. refused before anything is uploaded or submitted: too large, retired, e
         }
       })
     };
-  }, keys.Charlie.address);
+  }, [keys.Charlie.address, keys.Penniless.address]);
   const ext = await openPage(context);
   await ext.goto(pageUrl);
   const key = `ext:fake:${keys.Charlie.address}`;
@@ -366,6 +376,13 @@ test('6. refused before anything is uploaded or submitted: too large, retired, e
   await ext.selectOption(testid('account-select'), key);
   await check(ext, daoId, chatExport(keys.Charlie.address, 'refused'), /^The statement was not signed, so nothing was uploaded: Cancelled\.$/);
   await shot(ext, '08-extension-refuses.png');
+
+  // An account that cannot pay the deposits: said before anything is signed.
+  const poor = `ext:fake:${keys.Penniless.address}`;
+  await ext.click(testid('tab-connect'));
+  await ext.selectOption(testid('account-select'), poor);
+  await check(ext, daoId, chatExport(keys.Penniless.address, 'penniless'),
+    /^Contributing to DAO #\d+ holds [\d,.]+ COOP in deposits and costs about [\d,.]+ COOP in fees; penniless \(fake\) has 0 COOP\.$/);
 
   // A chain that does not answer is said.
   const down = await openPage(context);
@@ -434,16 +451,49 @@ test('7. an extension account contributes: Accepted, and its key opens the ciphe
   assert.ok(c.status.isAccepted);
   const blob = join(stack.dir, 'dave.age');
   writeFileSync(blob, Buffer.from(await (await fetch(c.url.toUtf8())).arrayBuffer()));
-  let plain = null;
-  try {
-    plain = execFileSync('age', ['-d', '-i', keyFile, blob]);
-  } catch (e) {
-    if (e.code !== 'ENOENT') throw e; // no age tool here: the key file's form is checked above
-  }
-  if (plain) {
-    assert.match(plain.subarray(0, 287).toString(), /^datacoop-statement\/v1 [0-9a-f]{264}\n$/);
-    assert.ok(plain.subarray(287).equals(file), 'the key opens exactly the file contributed');
-  }
+  // The age tool: scripts/test.sh installs it (Debian package `age`).
+  const plain = execFileSync('age', ['-d', '-i', keyFile, blob]);
+  assert.match(plain.subarray(0, 287).toString(), /^datacoop-statement\/v1 [0-9a-f]{264}\n$/);
+  assert.ok(plain.subarray(287).equals(file), 'the key opens exactly the file contributed');
   await shot(p, '11-extension-mydata.png');
   await context.close();
+});
+
+test('8. the collective server down: the contribution stays Pending, shown as such', async () => {
+  // A DAO whose collective server never answers (nothing listens on port 9).
+  const rules = (await api.call.dataDaosApi.dao(daoId)).unwrap().rules.toJSON();
+  const events = await send(api.tx.dataDaos.create('Silent', '', { name: 'Silent', symbol: 'SLNT' },
+    { encryptionKey: randomAsHex(32), attestationSigner: randomAsHex(32), endpoint: 'http://127.0.0.1:9', measurement: randomAsHex(32) },
+    rules), keys.Alice);
+  const silent = eventData(events, 'dataDaos', 'Created').daoId.toNumber();
+  await page.reload();
+  await page.click(testid('tab-connect'));
+  await page.waitForSelector(`${testid('account-select')} option[value="dev://Bob"]`, { state: 'attached' });
+  await page.selectOption(testid('account-select'), 'dev://Bob');
+  await page.click(testid('tab-contribute'));
+  await page.waitForSelector(`${testid('contribute-dao')} option[value="${silent}"]`, { state: 'attached' });
+  await page.selectOption(testid('contribute-dao'), String(silent));
+  await page.setInputFiles(testid('contribute-file'), { name: 'chat.json', mimeType: 'application/json', buffer: chatExport(keys.Bob.address, 'silent') });
+  await page.click(testid('contribute-submit'));
+  await page.waitForSelector(testid('contribute-status'), { timeout: 60_000 });
+  assert.equal(await page.textContent(testid('contribute-status')), 'Pending');
+  const submittedAt = (await api.rpc.chain.getHeader()).number.toNumber();
+  // Three blocks later it is still Pending on chain and on the page, which says why.
+  while ((await api.rpc.chain.getHeader()).number.toNumber() < submittedAt + 3) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  assert.equal(await page.textContent(testid('contribute-status')), 'Pending');
+  assert.match(await page.textContent(testid('contribute-note')), /collective server/);
+  const error = await page.$(`${testid('contribute-error')}:not([hidden])`);
+  assert.equal(error ? await error.textContent() : null, null);
+  const ids = (await api.query.contributions.byContributor.keys(keys.Bob.address)).map((k) => k.args[1].toNumber());
+  const c = (await api.call.contributionsApi.contribution(Math.max(...ids))).unwrap();
+  assert.equal(c.daoId.toNumber(), silent);
+  assert.ok(c.status.isPending);
+  await shot(page, '12-collective-down-pending.png');
+  // My data lists it as Pending too.
+  await page.click(testid('tab-mydata'));
+  const id = Math.max(...ids);
+  await page.waitForSelector(testid(`my-contribution-status-${id}`), { timeout: 30_000 });
+  assert.equal(await page.textContent(testid(`my-contribution-status-${id}`)), 'Pending');
 });

@@ -347,4 +347,17 @@ fn a_sealer_refuses_chunks_that_would_make_a_file_readers_refuse() {
 	assert_eq!(result.unwrap(), CHUNK as u64 + 3);
 	assert!(out[..CHUNK].iter().all(|&b| b == 7) && out[CHUNK..] == [8, 8, 8]);
 	assert!(matches!(datacoop_envelope::sealer(&[]), Err(Error::NoRecipients)));
+
+	// Into a buffer: the same file, and a buffer without room for the tag is refused.
+	let mut sealer = datacoop_envelope::sealer(&[me.to_public()]).unwrap();
+	let mut file = sealer.header().to_vec();
+	let mut out = vec![0u8; CHUNK + 16];
+	short(sealer.seal_into(&[7; CHUNK], false, &mut out[..CHUNK + 15]).unwrap_err());
+	let n = sealer.seal_into(&[7; CHUNK], false, &mut out).unwrap();
+	file.extend_from_slice(&out[..n]);
+	let n = sealer.seal_into(&[8; 3], true, &mut out).unwrap();
+	file.extend_from_slice(&out[..n]);
+	let (result, opened) = open(&me, &file);
+	assert_eq!(result.unwrap(), CHUNK as u64 + 3);
+	assert!(opened[..CHUNK].iter().all(|&b| b == 7) && opened[CHUNK..] == [8, 8, 8]);
 }

@@ -43,6 +43,19 @@ impl Sealer {
 		Ok(self.0.seal(chunk, last)?)
 	}
 
+	/// The next chunk sealed into `out` (room for the chunk and its 16-byte tag: a view into
+	/// a buffer the page reuses, so sealing allocates nothing on the JavaScript side);
+	/// returns the bytes written.
+	#[wasm_bindgen(js_name = sealInto)]
+	pub fn seal_into(
+		&mut self,
+		chunk: &[u8],
+		last: bool,
+		out: &mut [u8],
+	) -> Result<usize, JsError> {
+		Ok(self.0.seal_into(chunk, last, out)?)
+	}
+
 	/// Whether the last chunk was sealed.
 	#[wasm_bindgen(js_name = isDone)]
 	pub fn is_done(&self) -> bool {
@@ -70,7 +83,7 @@ pub fn recipient_from_bytes(key: &[u8]) -> Result<String, JsError> {
 }
 
 /// The recipient of the key that opens an account's own contributions, derived from the
-/// account's secret URI as the wallet derives it (`datacoop contributions decrypt`).
+/// account's secret URI as the wallet derives it (`datacoop decrypt ID`).
 #[wasm_bindgen]
 pub fn contribution_recipient(account_public: &[u8], secret_uri: &str) -> Result<String, JsError> {
 	let public: [u8; 32] =

@@ -6,7 +6,7 @@ import { app, View } from '../app';
 import type { PageAccount } from '../accounts';
 import { signBytes } from '../accounts';
 import type { Contribution, Dao } from '../chain';
-import { allDaos, findEvent, readContribution, readDao, scoresText, send, SigningRefused, tokens } from '../chain';
+import { allDaos, coop, findEvent, freeBalance, readContribution, readDao, scoresText, send, tokens } from '../chain';
 import { errorText, h, replace, sentence, setMessage } from '../dom';
 import { encryptFile } from '../encrypt';
 import { envelope } from '../envelope';
@@ -133,11 +133,33 @@ export class ContributeView extends View {
     if (size < min || size > max) {
       return this.fail(`${file.name} would be ${bytes(size)} encrypted; DAO #${daoId} takes ${bytes(min)} to ${bytes(max)}`);
     }
-    let recipients: string[];
+    // The URL the chain will record, and what the submission holds and costs, as the chain
+    // will check them: refused here, nothing is signed, uploaded or paid.
+    const storage = app.config.storage.replace(/\/$/, '');
+    const urlLen = new TextEncoder().encode(`${storage}/blobs/0x${'0'.repeat(64)}`).length;
+    const maxUrl = Number(chain.api.consts.contributions.maxUrlLen.toString());
+    if (urlLen > maxUrl) {
+      return this.fail(`The storage address ${storage} makes a ${urlLen}-byte URL; the chain takes at most ${maxUrl} bytes`);
+    }
+    const probe = chain.api.tx.contributions.submit(daoId, Array.from(new TextEncoder().encode(`${storage}/blobs/0x${'0'.repeat(64)}`)), `0x${'0'.repeat(64)}`, size);
+    const fee = BigInt((await probe.paymentInfo(account.address)).partialFee.toString());
+    const recordDeposit = BigInt(chain.api.consts.contributions.recordDeposit.toString());
+    const needed = dao.rules.contributionDeposit + recordDeposit + fee;
+    const free = await freeBalance(chain, account.address);
+    if (free < needed) {
+      return this.fail(`Contributing to DAO #${daoId} holds ${coop(chain, dao.rules.contributionDeposit + recordDeposit)} in deposits and costs about ${coop(chain, fee)} in fees; ${account.name} has ${coop(chain, free)}`);
+    }
+    let collective: string;
     try {
-      recipients = [wasm.recipient_from_bytes(dao.collectiveKey), await ownRecipient(account)];
+      collective = wasm.recipient_from_bytes(dao.collectiveKey);
     } catch (e) {
       return this.fail(`DAO #${daoId}'s collective key cannot be encrypted to: ${errorText(e)}`);
+    }
+    let recipients: string[];
+    try {
+      recipients = [collective, await ownRecipient(account)];
+    } catch (e) {
+      return this.fail(`Your own key, to which the contribution is encrypted too, is not available: ${errorText(e)}`);
     }
 
     // The statement: this data is mine, for this DAO on this chain.
@@ -183,14 +205,15 @@ export class ContributeView extends View {
     try {
       events = await send(chain, tx, account);
     } catch (e) {
-      if (e instanceof SigningRefused) return this.fail(`${e.message.replace(/\.$/, '')}; the ciphertext is uploaded but nothing was submitted`);
-      throw e;
+      // Said with the upload, which stays in storage unused until its grace period ends.
+      return this.fail(`${errorText(e).replace(/\.$/, '')}; the ciphertext was uploaded as ${stored.hash} but not submitted`);
     }
     const submitted = findEvent(events, 'contributions', 'Submitted');
     if (!submitted) return this.fail('The submission is in a block but the chain said nothing of it');
     const id = submitted.contributionId.toNumber();
     this.phase.textContent = `Contribution #${id} submitted: ${fmtSize(size)} encrypted in ${span(encryptMs)}, stored as ${stored.hash.slice(0, 18)}….`;
-    await this.follow(id, dao, account);
+    // Followed beside the page: another file may be contributed meanwhile.
+    void this.follow(id, dao, account);
   }
 
   /** Shows contribution `id` as it stands, block after block, until it is judged. */
@@ -199,9 +222,19 @@ export class ContributeView extends View {
     const token = ++this.following;
     const since = Date.now();
     this.result.hidden = false;
+    let misses = 0;
     for (;;) {
       if (token !== this.following || app.account !== account) return;
-      const c = await readContribution(chain, id);
+      let c: Contribution | null;
+      try {
+        c = await readContribution(chain, id);
+        misses = 0;
+      } catch (e) {
+        // A read the node did not answer: the contribution is on chain whatever happens here.
+        if (++misses >= 10) return this.fail(`Contribution #${id} is submitted, but the node stopped answering: look at My data later (${errorText(e)})`);
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        continue;
+      }
       if (!c) return this.fail(`Contribution #${id} is no longer on chain`);
       this.show(c, dao, Date.now() - since > LONG_PENDING_MS);
       if (c.status !== 'Pending') return;

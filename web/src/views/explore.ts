@@ -1,6 +1,6 @@
 // Explore: every DAO, its token, rules, size, and what it sells.
 import { app, View } from '../app';
-import { allDaos, coop, contributionCount, offers, tokens, tokenSupply, treasury } from '../chain';
+import { allDaos, coop, contributionCount, COUNT_CAP, offers, tokens, tokenSupply, treasury } from '../chain';
 import type { Dao } from '../chain';
 import { errorText, facts, h, message, replace } from '../dom';
 import { blocks, bytes, permill } from '../format';
@@ -8,6 +8,11 @@ import { blocks, bytes, permill } from '../format';
 export class ExploreView extends View {
   constructor () {
     super('explore', 'Explore DAOs');
+  }
+
+  /** Every DAO is read anew: every 10th block, not every block. */
+  override onBlock (): void {
+    if (app.best % 10 === 0) super.onBlock();
   }
 
   protected async render (): Promise<void> {
@@ -40,7 +45,7 @@ export class ExploreView extends View {
       facts([
         ['Token', `${dao.tokenName} (${dao.tokenSymbol})`, `dao-token-${id}`],
         ['Token supply', tokens(dao, supply), `dao-supply-${id}`],
-        ['Contributions', String(count), `dao-contributions-${id}`],
+        ['Contributions', count >= COUNT_CAP ? `${COUNT_CAP.toLocaleString('en')} or more` : String(count), `dao-contributions-${id}`],
         ['Treasury', coop(chain, pot), `dao-treasury-${id}`],
         ['Governed by', dao.governed ? 'its token holders' : `its admin ${dao.admin}`]
       ]),
