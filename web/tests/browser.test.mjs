@@ -496,4 +496,9 @@ test('8. the collective server down: the contribution stays Pending, shown as su
   const id = Math.max(...ids);
   await page.waitForSelector(testid(`my-contribution-status-${id}`), { timeout: 30_000 });
   assert.equal(await page.textContent(testid(`my-contribution-status-${id}`)), 'Pending');
+  // Cancelling is open once the chain's timeout has passed (an hour): the page says from when.
+  const from = c.submittedAt.toNumber() + api.consts.contributions.pendingTimeout.toNumber();
+  await page.waitForSelector(testid(`cancel-wait-${id}`), { timeout: 30_000 });
+  assert.match(await page.textContent(testid(`cancel-wait-${id}`)), new RegExp(`^can be cancelled from block ${from}, in `));
+  assert.equal(await page.$(testid(`cancel-${id}`)), null, 'no Cancel button before the timeout');
 });
