@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../e2e/js/tests/ports.mjs';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,18 +27,6 @@ const web = fileURLToPath(new URL('..', import.meta.url));
 const repo = join(web, '..');
 const shots = join(web, 'screenshots');
 const UNIT = 1_000_000_000_000n;
-
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 let stack; // { child, log, ports, exited }
 let browser;

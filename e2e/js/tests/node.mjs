@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { createServer } from 'node:net';
+import { freePort } from './ports.mjs';
 import { openSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +11,6 @@ export function nodeBinary () {
   if (process.env.DATACOOP_NODE) return process.env.DATACOOP_NODE;
   const target = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'datacoop-target');
   return join(target, 'release', 'datacoop-node');
-}
-
-export function freePort () {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function rpcAnswers (port) {
