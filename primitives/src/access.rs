@@ -177,6 +177,10 @@ pub struct LogHead {
 	pub hash: [u8; 32],
 	/// When it was signed, unix seconds.
 	pub time: u64,
+	/// The nonce of the request it answers: a head signed for one reader's request cannot be
+	/// replayed to another, or to the same one later (an older head would hide the records
+	/// after it).
+	pub request_nonce: [u8; 16],
 }
 
 /// The bytes a [`LogHead`]'s signature covers: [`ACCESS_LOG_CONTEXT`], the genesis hash, the
@@ -228,7 +232,7 @@ mod tests {
 			count: 0,
 			last: None,
 		};
-		let head = LogHead { dao_id: 0, count: 0, hash: [0; 32], time: 0 };
+		let head = LogHead { dao_id: 0, count: 0, hash: [0; 32], time: 0, request_nonce: [0; 16] };
 		let export = export_payload(&end, &genesis);
 		let log = log_head_payload(&head, &genesis);
 		assert!(export.starts_with(EXPORT_CONTEXT) && log.starts_with(ACCESS_LOG_CONTEXT));

@@ -111,13 +111,13 @@ impl CollectiveClient {
 		genesis: [u8; 32],
 		from: u64,
 		limit: u32,
-	) -> Result<LogPage> {
+	) -> Result<(LogPage, [u8; 16])> {
 		let operation = Operation::AccessLog { from, limit };
-		let (authorization, _) = authorization(signer, genesis, self.dao_id, operation)?;
+		let (authorization, nonce) = authorization(signer, genesis, self.dao_id, operation)?;
 		let url = format!("{}?from={from}&limit={limit}", self.url("access-log"));
 		let request = self.http.get(url).header(AUTHORIZATION, authorization);
 		let response = self.send(request).await?;
-		self.json(response).await
+		Ok((self.json(response).await?, nonce))
 	}
 
 	/// Sends the aggregate query `body` (JSON, sent as these exact bytes), signed by `signer`

@@ -362,7 +362,13 @@ impl App {
 			.access
 			.log_page(query.from, limit)
 			.map_err(|e| ApiError::internal("access_db", e))?;
-		let head = LogHead { dao_id, count: page.count, hash: page.head, time: now() };
+		let head = LogHead {
+			dao_id,
+			count: page.count,
+			hash: page.head,
+			time: now(),
+			request_nonce: authorized.request.nonce,
+		};
 		let signature = key_set.pair.sign(&log_head_payload(&head, &authorized.genesis));
 		let hex = |bytes: &[u8]| format!("0x{}", hex::encode(bytes));
 		Ok(serde_json::json!({

@@ -42,16 +42,17 @@ pub async fn run(args: &Args, global: &Global, out: &mut impl Write) -> Result<(
 	let genesis = client.genesis_hash();
 	let mut log = Log::new(args.dao, collective.attestation_signer, genesis);
 	loop {
-		let page = collective.access_log(&account, genesis, log.read(), PAGE).await?;
-		if log.add(Page::decode(&page)?)? {
+		let (page, nonce) = collective.access_log(&account, genesis, log.read(), PAGE).await?;
+		if log.add(Page::decode(&page, nonce)?)? {
 			break;
 		}
 	}
 	print(out, global.json, &LogView::of(args.dao, log))
 }
 
-/// One page as sent, decoded (not yet checked).
+/// One page as sent, decoded (not yet checked), and the nonce of the request it answers.
 struct Page {
+	nonce: [u8; 16],
 	records: Vec<AccessRecord>,
 	previous: [u8; 32],
 	head: LogHead,
@@ -59,7 +60,7 @@ struct Page {
 }
 
 impl Page {
-	fn decode(page: &LogPage) -> Result<Page> {
+	fn decode(page: &LogPage, nonce: [u8; 16]) -> Result<Page> {
 		let malformed = |what: &str| anyhow!("the collective server sent a malformed {what}");
 		let bytes = |hex_text: &str, what: &str| {
 			hex::decode(hex_text.strip_prefix("0x").unwrap_or(hex_text))
@@ -78,7 +79,7 @@ impl Page {
 		let signature: [u8; 64] = bytes(page.signature.as_str(), "signature")?
 			.try_into()
 			.map_err(|_| malformed("signature"))?;
-		Ok(Page { records, previous, head, signature })
+		Ok(Page { nonce, records, previous, head, signature })
 	}
 }
 
@@ -111,9 +112,14 @@ impl Log {
 	}
 
 	fn check(&mut self, page: Page) -> Result<bool, String> {
-		let Page { records, previous, head, signature } = page;
+		let Page { nonce, records, previous, head, signature } = page;
 		datacoop_auth::verify(&self.signer, &log_head_payload(&head, &self.genesis), &signature)
 			.map_err(|_| "its head is not signed by the DAO's collective server".to_owned())?;
+		// Signed for this request: an older answer replayed (by a proxy, or the server)
+		// would show the log as it was, without the releases since.
+		if head.request_nonce != nonce {
+			return Err("its head answers another request (a replayed answer)".into());
+		}
 		if head.dao_id != self.dao {
 			return Err(format!("its head is DAO #{}'s", head.dao_id));
 		}
@@ -167,7 +173,13 @@ struct LogView {
 impl LogView {
 	/// The view of a log read to its head.
 	fn of(dao: u32, log: Log) -> LogView {
-		let head = log.head.unwrap_or(LogHead { dao_id: dao, count: 0, hash: [0; 32], time: 0 });
+		let head = log.head.unwrap_or(LogHead {
+			dao_id: dao,
+			count: 0,
+			hash: [0; 32],
+			time: 0,
+			request_nonce: [0; 16],
+		});
 		LogView {
 			dao,
 			count: head.count,
@@ -346,10 +358,17 @@ mod tests {
 	fn page(count: u64, from: u64, to: u64) -> Page {
 		let all: Vec<AccessRecord> = (0..count).map(record).collect();
 		let hash_to = |n: u64| all[..n as usize].iter().fold([0; 32], |h, r| log_hash(&h, r));
-		let head = LogHead { dao_id: 7, count, hash: hash_to(count), time: 1_700_000_100 };
+		let nonce = [from as u8; 16];
+		let head = LogHead {
+			dao_id: 7,
+			count,
+			hash: hash_to(count),
+			time: 1_700_000_100,
+			request_nonce: nonce,
+		};
 		let signature = server().sign(&log_head_payload(&head, &GENESIS));
 		let records = all[from as usize..to as usize].to_vec();
-		Page { records, previous: hash_to(from), head, signature }
+		Page { nonce, records, previous: hash_to(from), head, signature }
 	}
 
 	fn new_log() -> Log {
@@ -394,6 +413,9 @@ mod tests {
 		dropped.records.remove(1);
 		let mut unsigned = page(2, 0, 2);
 		unsigned.head.count = 1;
+		// an honest page, answered to an earlier request, replayed for this one
+		let mut replayed = page(2, 0, 2);
+		replayed.nonce = [9; 16];
 		let mut other_dao = page(1, 0, 1);
 		other_dao.head.dao_id = 8;
 		other_dao.signature = server().sign(&log_head_payload(&other_dao.head, &GENESIS));
@@ -401,6 +423,7 @@ mod tests {
 			vec![changed],
 			vec![dropped],
 			vec![unsigned],
+			vec![replayed],
 			vec![other_dao],
 			// a page that does not follow the one before
 			vec![page(4, 0, 2), page(4, 3, 4)],

@@ -43,7 +43,7 @@ use datacoop_primitives::{
 	governance::Scope,
 };
 use datacoop_storage::Hasher;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -275,6 +275,18 @@ async fn export(args: &ExportArgs, global: &Global, out: &mut impl Write) -> Res
 	// Empty once all went well (an error leaves what it stopped at, for a look).
 	let _ = fs::remove_dir(dir.join(PARTIAL));
 	let scope = receiver.expected.scope;
+	// Every file that came was checked against the chain; now that none is missing.
+	let (count, last) = receiver.end.expect("an export that ended has its end");
+	let received = (scope == ExportScope::Full).then_some(receiver.received.as_slice());
+	let now = client.at_finalized().await?;
+	let accepted = accepted_by(&now, dao_id, receiver.expected.finalized).await?;
+	complete(&accepted, since, received, count, last).map_err(|e| {
+		anyhow!(
+			"{e}. What came is kept in {} (each file checked against the chain); report the \
+			 DAO's collective server to its holders",
+			dir.display()
+		)
+	})?;
 	let exported = Exported {
 		dao: dao_id,
 		grant: receiver.expected.grant,
@@ -431,6 +443,74 @@ async fn accepted_on_chain(
 		"its receipt names ciphertext 0x{}, the chain 0x{}",
 		hex::encode(ciphertext),
 		hex::encode(c.ciphertext_hash.0)
+	);
+	Ok(())
+}
+
+/// DAO `dao_id`'s contributions accepted by finalized block `finalized`, as (id, block
+/// accepted at) in acceptance order, the order the collective server exports in. One read per
+/// accepted contribution, 16 at a time: what an export's completeness costs.
+async fn accepted_by(at: &chain::At, dao_id: u32, finalized: u32) -> Result<Vec<(u64, u32)>> {
+	let ids = at.accepted_contributions(dao_id).await?;
+	let read = futures::stream::iter(ids)
+		.map(|id| async move {
+			let c = at.contribution(id).await?;
+			Ok::<_, anyhow::Error>(c.and_then(|c| match c.status {
+				ContributionStatus::Accepted { at: accepted, .. }
+					if c.dao_id == dao_id && accepted <= finalized =>
+				{
+					Some((id, accepted))
+				},
+				_ => None,
+			}))
+		})
+		.buffer_unordered(16);
+	let mut accepted: Vec<(u64, u32)> =
+		read.try_filter_map(|x| async move { Ok(x) }).try_collect().await?;
+	accepted.sort_by_key(|&(id, block)| (block, id));
+	Ok(accepted)
+}
+
+/// Checks an export that ended against the chain: it read every contribution `accepted` (in
+/// acceptance order) after `since`, no more and no fewer, as its end receipt says (`count`,
+/// `last`); a full export's files (`received`) are exactly those. A collective server that
+/// withholds contributions fails here, whatever it signed.
+fn complete(
+	accepted: &[(u64, u32)],
+	since: Option<u64>,
+	received: Option<&[u64]>,
+	count: u64,
+	last: Option<u64>,
+) -> Result<()> {
+	let start = match since {
+		None => 0,
+		Some(since) => {
+			accepted.iter().position(|&(id, _)| id == since).map(|i| i + 1).ok_or_else(|| {
+				anyhow!(
+					"the export started after contribution #{since}, which is not one the DAO \
+					 accepted by its block"
+				)
+			})?
+		},
+	};
+	let due: Vec<u64> = accepted[start..].iter().map(|&(id, _)| id).collect();
+	if let Some(received) = received {
+		let got: std::collections::HashSet<u64> = received.iter().copied().collect();
+		let missing: Vec<String> =
+			due.iter().filter(|id| !got.contains(id)).map(|id| format!("#{id}")).collect();
+		ensure!(
+			missing.is_empty(),
+			"the export is incomplete: the DAO accepted {} contribution(s) it did not send: {}",
+			missing.len(),
+			missing.join(", ")
+		);
+	}
+	ensure!(
+		count == due.len() as u64 && last == due.last().copied(),
+		"the export is incomplete: it read {count} contribution(s) up to {last:?}, the DAO \
+		 accepted {} after the starting point up to {:?}",
+		due.len(),
+		due.last()
 	);
 	Ok(())
 }
@@ -619,6 +699,8 @@ struct Receiver<C> {
 	progress: indicatif::ProgressBar,
 	waiting: Option<Saved>,
 	ended: bool,
+	/// What the end receipt counts and names as the last contribution, once it verified.
+	end: Option<(u64, Option<u64>)>,
 	received: Vec<u64>,
 	/// The same, to find a repeat at once.
 	seen: std::collections::HashSet<u64>,
@@ -652,6 +734,7 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 			progress,
 			waiting: None,
 			ended: false,
+			end: None,
 			received: Vec::new(),
 			seen: Default::default(),
 			held: Vec::new(),
@@ -879,16 +962,18 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 		if let Some(waiting) = &self.waiting {
 			bail!("{}'s receipt is missing: the export ended instead", waiting.item);
 		}
-		let last = self.check_end(receipt).context("the export's end does not verify")?;
+		let (count, last) = self.check_end(receipt).context("the export's end does not verify")?;
 		if self.expected.scope == ExportScope::Anonymized {
 			self.keep_parts(last)?;
 		}
+		self.end = Some((count, last));
 		self.ended = true;
 		Ok(())
 	}
 
-	/// The last contribution the export read, as the end receipt names it, once checked.
-	fn check_end(&self, receipt: &[u8]) -> Result<Option<u64>> {
+	/// The contributions the export read and the last of them, as the end receipt counts and
+	/// names them, once checked.
+	fn check_end(&self, receipt: &[u8]) -> Result<(u64, Option<u64>)> {
 		let expected = &self.expected;
 		let ExportStatement::End { dao_id, grant_id, request_nonce, finalized, count, last } =
 			expected.signed(receipt)?
@@ -931,7 +1016,7 @@ impl<C: FnMut(u64, [u8; 32]) -> Result<()>> Receiver<C> {
 				}
 			},
 		}
-		Ok(last)
+		Ok((count, last))
 	}
 
 	/// An anonymized export verified to its end: its parts out of `.partial`, numbered after
@@ -1561,6 +1646,36 @@ mod tests {
 		assert!(header.starts_with(b"age-encryption.org/v1\n") && header.ends_with(b"\n"));
 		let last_line = header[..header.len() - 1].rsplit(|b| *b == b'\n').next().unwrap();
 		assert!(last_line.starts_with(b"--- "), "{}", String::from_utf8_lossy(header));
+	}
+
+	#[test]
+	fn an_export_that_leaves_out_an_accepted_contribution_is_incomplete() {
+		// Accepted in this order: #4 at block 10, #2 and #7 at block 11, #9 at block 12.
+		let accepted = [(4, 10), (2, 11), (7, 11), (9, 12)];
+		let full = |since, received: &[u64], count, last| {
+			complete(&accepted, since, Some(received), count, last)
+		};
+		full(None, &[4, 2, 7, 9], 4, Some(9)).unwrap();
+		full(Some(2), &[7, 9], 2, Some(9)).unwrap();
+		full(Some(9), &[], 0, None).unwrap();
+		// #7 withheld, the end receipt counting what was sent
+		let e = full(None, &[4, 2, 9], 3, Some(9)).unwrap_err().to_string();
+		assert!(e.contains("did not send: #7"), "{e}");
+		let e = full(Some(4), &[2, 9], 2, Some(9)).unwrap_err().to_string();
+		assert!(e.contains("#7"), "{e}");
+		// the last ones withheld: the end names an earlier last
+		let e = full(None, &[4, 2], 2, Some(2)).unwrap_err().to_string();
+		assert!(e.contains("#7, #9"), "{e}");
+		// a contribution accepted after the export's block sent as well: more than due
+		assert!(full(Some(9), &[11], 1, Some(11)).is_err());
+		// a starting point the DAO did not accept
+		let e = full(Some(5), &[], 0, None).unwrap_err().to_string();
+		assert!(e.contains("#5"), "{e}");
+		// anonymized parts name no contribution: the end's count and last are checked
+		complete(&accepted, None, None, 4, Some(9)).unwrap();
+		complete(&accepted, Some(7), None, 1, Some(9)).unwrap();
+		assert!(complete(&accepted, None, None, 3, Some(9)).is_err());
+		assert!(complete(&accepted, None, None, 4, Some(7)).is_err());
 	}
 
 	#[test]
