@@ -143,6 +143,15 @@ impl AccessDb {
 		Ok(seq)
 	}
 
+	/// Whether `account`'s request nonce `nonce` was spent (and is still remembered): a
+	/// replayed request is refused with this before any work is done for it. Spending
+	/// checks again, in its transaction.
+	pub fn nonce_spent(&self, account: &[u8; 32], nonce: &[u8; 16]) -> Result<bool, AccessDbError> {
+		let tx = self.db.begin_read().map_err(err)?;
+		let nonces = tx.open_table(NONCES).map_err(err)?;
+		Ok(nonces.get(&nonce_key(account, nonce)).map_err(err)?.is_some())
+	}
+
 	/// Spends `account`'s request nonce and `cost` of grant `grant`'s privacy budget
 	/// (`budget` in all, millionths of ε) in one transaction: a query over what is left, or a
 	/// nonce used before, is refused and nothing is spent. Spent before the answer is
@@ -298,6 +307,14 @@ fn split_stored(stored: &[u8]) -> Result<([u8; 32], &[u8]), AccessDbError> {
 }
 
 /// Spends a request nonce in `tx`, and sweeps up to [`SWEEP`] expired ones.
+/// The nonce table's key: the account, then the nonce.
+fn nonce_key(account: &[u8; 32], nonce: &[u8; 16]) -> [u8; 48] {
+	let mut key = [0u8; 48];
+	key[..32].copy_from_slice(account);
+	key[32..].copy_from_slice(nonce);
+	key
+}
+
 fn spend_nonce(
 	tx: &redb::WriteTransaction,
 	account: &[u8; 32],
@@ -305,9 +322,7 @@ fn spend_nonce(
 	now: u64,
 	expires: u64,
 ) -> Result<(), Refused> {
-	let mut key = [0u8; 48];
-	key[..32].copy_from_slice(account);
-	key[32..].copy_from_slice(nonce);
+	let key = nonce_key(account, nonce);
 	let mut nonces = tx.open_table(NONCES).map_err(err)?;
 	let mut expiry = tx.open_table(NONCE_EXPIRY).map_err(err)?;
 	if nonces.get(&key).map_err(err)?.is_some() {
@@ -377,7 +392,10 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let path = dir.path().join("access.redb");
 		let db = AccessDb::open(&path, 7).unwrap();
+		assert!(!db.nonce_spent(&[1; 32], &[2; 16]).unwrap());
 		assert_eq!(db.admit(&[1; 32], &[2; 16], 100, 700, Some(record())).unwrap(), Some(0));
+		assert!(db.nonce_spent(&[1; 32], &[2; 16]).unwrap());
+		assert!(!db.nonce_spent(&[9; 32], &[2; 16]).unwrap());
 		// the same nonce by another account is another request
 		assert_eq!(db.admit(&[9; 32], &[2; 16], 100, 700, None).unwrap(), None);
 		drop(db);

@@ -252,22 +252,43 @@ struct Job {
 	_running: Running,
 }
 
-/// An account's running export: while it lives, the account cannot start another.
-struct Running {
+/// An account's running export (or query): while it lives, the account cannot start another.
+pub(super) struct Running {
 	app: Arc<App>,
 	account: [u8; 32],
+	query: bool,
 }
 
 impl Running {
 	fn begin(app: &Arc<App>, account: [u8; 32]) -> Option<Running> {
-		let mut running = app.exporting.lock().unwrap_or_else(|e| e.into_inner());
-		running.insert(account).then(|| Running { app: app.clone(), account })
+		Running::of(app, account, false)
+	}
+
+	/// The account's running query: one at a time, as exports.
+	pub(super) fn query(app: &Arc<App>, account: [u8; 32]) -> Option<Running> {
+		Running::of(app, account, true)
+	}
+
+	fn of(app: &Arc<App>, account: [u8; 32], query: bool) -> Option<Running> {
+		let mut running = app.running(query).lock().unwrap_or_else(|e| e.into_inner());
+		running.insert(account).then(|| Running { app: app.clone(), account, query })
+	}
+}
+
+impl App {
+	fn running(&self, query: bool) -> &std::sync::Mutex<std::collections::HashSet<[u8; 32]>> {
+		if query {
+			&self.querying
+		} else {
+			&self.exporting
+		}
 	}
 }
 
 impl Drop for Running {
 	fn drop(&mut self) {
-		self.app.exporting.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.account);
+		let set = self.app.running(self.query);
+		set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.account);
 	}
 }
 

@@ -192,6 +192,8 @@ pub struct App {
 	/// Accounts with an export running: one at a time each, so one grantee cannot hold
 	/// every export slot.
 	exporting: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
+	/// Accounts with a query running: one each at a time.
+	querying: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
 	rate: DefaultKeyedRateLimiter<IpAddr>,
 	metrics: Metrics,
 }
@@ -222,6 +224,7 @@ impl App {
 			workers: Semaphore::new(limits.workers.max(1)),
 			exports: Arc::new(Semaphore::new(limits.exports.max(1))),
 			exporting: Default::default(),
+			querying: Default::default(),
 			rate: RateLimiter::keyed(
 				Quota::per_second(limits.rate_per_second).allow_burst(limits.burst),
 			),

@@ -33,7 +33,11 @@ use datacoop_primitives::{
 };
 use zeroize::Zeroizing;
 
-use super::{access::now, export::blob, ApiError, App, BoundKeySet};
+use super::{
+	access::now,
+	export::{blob, Running},
+	ApiError, App, BoundKeySet,
+};
 use crate::{
 	access_db::{CatalogEntry, Refused},
 	dp,
@@ -107,6 +111,26 @@ impl App {
 		query.check(&rules).map_err(|e| bad_request(e.to_string()))?;
 		let cost = dp::cost(&query, &rules).map_err(|e| bad_request(e.to_string()))?;
 		let grant = authorized.grant.clone().expect("a query is authorized with its grant");
+		// Before any work: a replay of an answered query, or a second query of the account
+		// while one runs (the catalog walk and refining are the costly part, done before the
+		// nonce is spent).
+		let (account, nonce) = (authorized.request.account, authorized.request.nonce);
+		let spent = (key_set.access.nonce_spent(&account, &nonce))
+			.map_err(|e| ApiError::internal("access_db", e))?;
+		if spent {
+			return Err(ApiError::new(
+				StatusCode::FORBIDDEN,
+				"replayed",
+				Refused::Replayed.to_string(),
+			));
+		}
+		let _running = Running::query(&self, account).ok_or_else(|| {
+			ApiError::new(
+				StatusCode::TOO_MANY_REQUESTS,
+				"query_running",
+				"a query of this account is running; wait for its answer",
+			)
+		})?;
 		let Scope::Aggregate { min_group_size } = grant.scope else {
 			return Err(ApiError::internal(
 				"scope",
