@@ -152,6 +152,14 @@ impl AccessDb {
 		Ok(nonces.get(&nonce_key(account, nonce)).map_err(err)?.is_some())
 	}
 
+	/// What grant `grant` has left of its `budget` (millionths of ε).
+	pub fn budget_left(&self, grant: u64, budget: u64) -> Result<u64, AccessDbError> {
+		let tx = self.db.begin_read().map_err(err)?;
+		let budgets = tx.open_table(BUDGETS).map_err(err)?;
+		let spent = budgets.get(grant).map_err(err)?.map_or(0, |v| v.value());
+		Ok(budget.saturating_sub(spent))
+	}
+
 	/// Spends `account`'s request nonce and `cost` of grant `grant`'s privacy budget
 	/// (`budget` in all, millionths of ε) in one transaction: a query over what is left, or a
 	/// nonce used before, is refused and nothing is spent. Spent before the answer is
@@ -306,7 +314,6 @@ fn split_stored(stored: &[u8]) -> Result<([u8; 32], &[u8]), AccessDbError> {
 	Ok((hash, &stored[32..]))
 }
 
-/// Spends a request nonce in `tx`, and sweeps up to [`SWEEP`] expired ones.
 /// The nonce table's key: the account, then the nonce.
 fn nonce_key(account: &[u8; 32], nonce: &[u8; 16]) -> [u8; 48] {
 	let mut key = [0u8; 48];
@@ -315,6 +322,7 @@ fn nonce_key(account: &[u8; 32], nonce: &[u8; 16]) -> [u8; 48] {
 	key
 }
 
+/// Spends a request nonce in `tx`, and sweeps up to [`SWEEP`] expired ones.
 fn spend_nonce(
 	tx: &redb::WriteTransaction,
 	account: &[u8; 32],
@@ -454,8 +462,11 @@ mod tests {
 	fn a_grant_spends_at_most_its_budget_and_a_refused_query_spends_nothing() {
 		let (_dir, db) = db();
 		let spend = |nonce: u8, cost| db.spend(&[1; 32], &[nonce; 16], 0, 600, 9, cost, 1_000_000);
+		assert_eq!(db.budget_left(9, 1_000_000).unwrap(), 1_000_000);
 		assert_eq!(spend(1, 400_000).unwrap(), 600_000);
+		assert_eq!(db.budget_left(9, 1_000_000).unwrap(), 600_000);
 		assert_eq!(spend(2, 600_000).unwrap(), 0);
+		assert_eq!(db.budget_left(9, 1_000_000).unwrap(), 0);
 		assert!(matches!(
 			spend(3, 1),
 			Err(Refused::Budget { grant: 9, budget: 1_000_000, left: 0, cost: 1 })

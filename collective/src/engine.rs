@@ -460,15 +460,18 @@ impl Engine {
 				self.pairs.iter().map(|sql| tx.prepare(sql)).collect::<Result<Vec<_>, _>>()?;
 			let mut params: Vec<Sql> = Vec::with_capacity(1 + self.ranges.len() + 16);
 			for row in rows {
-				for (pair, g) in pairs.iter_mut().zip(&row.groups) {
-					pair.execute((g.as_deref(), id))?;
-				}
 				params.clear();
 				params.push(Sql::Integer(id));
-				params.extend(row.groups.into_iter().map(|g| g.map_or(Sql::Null, Sql::Text)));
+				params.extend(row.groups.iter().map(|g| g.clone().map_or(Sql::Null, Sql::Text)));
 				params.extend(row.values.into_iter().map(|v| v.map_or(Sql::Null, Sql::Real)));
 				insert.execute(params_from_iter(params.iter()))?;
 				self.rows += 1;
+				// The record before its pairs: should a write fail in between (no journal to
+				// roll back), a group can only count a contributor too few, never one without
+				// a record (which could lift a small group over the minimum).
+				for (pair, g) in pairs.iter_mut().zip(&row.groups) {
+					pair.execute((g.as_deref(), id))?;
+				}
 			}
 		}
 		tx.commit()?;

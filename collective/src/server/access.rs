@@ -94,6 +94,23 @@ pub(super) struct Authorized {
 	pub grant: Option<GrantInfo>,
 }
 
+impl Authorized {
+	/// Refuses a request whose nonce was spent before (a replay), before any work is done
+	/// for it; spending the nonce checks again, in its transaction.
+	pub(super) fn not_replayed(&self) -> Result<(), ApiError> {
+		let spent = (self.key_set.access.nonce_spent(&self.request.account, &self.request.nonce))
+			.map_err(|e| ApiError::internal("access_db", e))?;
+		if spent {
+			return Err(ApiError::new(
+				StatusCode::FORBIDDEN,
+				"replayed",
+				crate::access_db::Refused::Replayed.to_string(),
+			));
+		}
+		Ok(())
+	}
+}
+
 /// The node did not answer a data request's read in time.
 pub(super) fn node_timeout() -> ApiError {
 	ApiError::new(

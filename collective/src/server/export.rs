@@ -111,6 +111,7 @@ impl App {
 			.map_err(|_| bad_request("the recipient is not an age X25519 recipient (age1…)"))?;
 		let operation = Operation::Export { since: body.since, recipient: recipient.to_bytes() };
 		let authorized = self.authorize(dao_id, headers, operation).await?;
+		authorized.not_replayed()?;
 		let running = Running::begin(&self, authorized.request.account).ok_or_else(|| {
 			ApiError::new(
 				StatusCode::TOO_MANY_REQUESTS,
@@ -310,13 +311,13 @@ pub(super) fn blob(
 		.block_on(async {
 			tokio::time::timeout(deadlines.connect + deadlines.read, source.client.get(&hash)).await
 		})
-		.map_err(|_| io::Error::other("storage did not answer in time"))?
+		.map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "storage did not answer in time"))?
 		.map_err(io::Error::other)?;
 	if size != entry.ciphertext_size {
-		return Err(io::Error::other(format!(
-			"storage holds contribution #{} with another size",
-			entry.id
-		)));
+		return Err(io::Error::new(
+			io::ErrorKind::InvalidData,
+			format!("storage holds contribution #{} with another size", entry.id),
+		));
 	}
 	// Each chunk within the read deadline: a stalled storage ends the export, it does not
 	// hold its thread for good.

@@ -13,8 +13,9 @@
 
 use std::{
 	collections::{HashMap, HashSet},
-	io::Read,
+	io::{self, Read},
 	sync::Arc,
+	time::{Duration, Instant},
 };
 
 use axum::{
@@ -50,6 +51,9 @@ pub(super) struct Refined {
 	engine: Engine,
 	/// Contributions ingested.
 	ingested: HashSet<u64>,
+	/// Contributions that could not be refined for a lasting reason, and when each is tried
+	/// again: answers leave them out and say so.
+	left_out: HashMap<u64, Instant>,
 	/// Each contributor's local number: the engine counts distinct contributors by it and
 	/// never sees an account.
 	contributors: HashMap<[u8; 32], u64>,
@@ -57,7 +61,12 @@ pub(super) struct Refined {
 
 impl Refined {
 	pub(super) fn new(engine: Engine) -> Refined {
-		Refined { engine, ingested: HashSet::new(), contributors: HashMap::new() }
+		Refined {
+			engine,
+			ingested: HashSet::new(),
+			left_out: HashMap::new(),
+			contributors: HashMap::new(),
+		}
 	}
 }
 
@@ -82,6 +91,89 @@ fn not_offered() -> ApiError {
 
 fn bad_request(message: impl Into<String>) -> ApiError {
 	ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+/// How long a contribution left out of answers waits before it is tried again.
+const RETRY_LEFT_OUT: Duration = Duration::from_secs(600);
+
+/// Why a contribution could not be refined.
+enum RefineError {
+	/// A failure that passes by itself (storage down, slow, cut off): the query fails and
+	/// spends nothing.
+	Passing(ApiError),
+	/// A lasting one (storage lost the blob or serves other bytes, data that does not decrypt
+	/// or read as the rules say): answers leave the contribution out, and say so, until it
+	/// is tried again after [`RETRY_LEFT_OUT`].
+	Lasting(String),
+}
+
+/// Whether an I/O failure reading a blob from storage passes by itself.
+fn passing(e: &io::Error) -> bool {
+	use datacoop_storage::ClientError as C;
+	use io::ErrorKind as K;
+	if let Some(client) = e.get_ref().and_then(|inner| inner.downcast_ref::<C>()) {
+		return !matches!(
+			client,
+			C::NotFound { .. }
+				| C::BadBlob { .. }
+				| C::TooLarge { .. }
+				| C::BadUrl(_)
+				| C::BadBlobUrl(_)
+		);
+	}
+	matches!(
+		e.kind(),
+		K::TimedOut
+			| K::ConnectionRefused
+			| K::ConnectionReset
+			| K::ConnectionAborted
+			| K::BrokenPipe
+			| K::Interrupted
+	)
+}
+
+/// How long a query may refine new contributions before its budget is spent: past it, the
+/// query is refused (503, nothing spent) and what was refined stays for the next one, so no
+/// query holds the DAO's engine for longer.
+const CATCH_UP_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Brings `refined` up to `entries` (the catalog's, in acceptance order), refining each one
+/// it lacks with `refine`: a lasting failure leaves the contribution out until `now +`
+/// [`RETRY_LEFT_OUT`]; a passing one ends the catch-up with its error, and so does a
+/// `deadline` passed before a contribution still to refine.
+fn catch_up_with<'a>(
+	refined: &mut Refined,
+	entries: impl IntoIterator<Item = &'a CatalogEntry>,
+	now: Instant,
+	deadline: Option<Instant>,
+	mut refine: impl FnMut(&mut Refined, &CatalogEntry) -> Result<(), RefineError>,
+) -> Result<(), ApiError> {
+	for entry in entries {
+		if refined.ingested.contains(&entry.id)
+			|| refined.left_out.get(&entry.id).is_some_and(|&retry| now < retry)
+		{
+			continue;
+		}
+		if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+			return Err(ApiError::new(
+				StatusCode::SERVICE_UNAVAILABLE,
+				"catching_up",
+				"the server is still refining this DAO's newest contributions; ask again \
+				 shortly (nothing was spent)",
+			));
+		}
+		match refine(refined, entry) {
+			Ok(()) => {
+				refined.left_out.remove(&entry.id);
+			},
+			Err(RefineError::Passing(e)) => return Err(e),
+			Err(RefineError::Lasting(why)) => {
+				tracing::warn!(contribution = entry.id, %why, "left out of aggregate answers");
+				refined.left_out.insert(entry.id, now + RETRY_LEFT_OUT);
+			},
+		}
+	}
+	Ok(())
 }
 
 /// Millionths of ε, rounded up: what the budget ledger counts.
@@ -114,23 +206,26 @@ impl App {
 		// Before any work: a replay of an answered query, or a second query of the account
 		// while one runs (the catalog walk and refining are the costly part, done before the
 		// nonce is spent).
-		let (account, nonce) = (authorized.request.account, authorized.request.nonce);
-		let spent = (key_set.access.nonce_spent(&account, &nonce))
+		authorized.not_replayed()?;
+		// Held by the blocking work below, not only by this handler: a client that hangs up
+		// ends the handler, not the refining it started.
+		let running =
+			Arc::new(Running::query(&self, authorized.request.account).ok_or_else(|| {
+				ApiError::new(
+					StatusCode::TOO_MANY_REQUESTS,
+					"query_running",
+					"a query of this account is running; wait for its answer",
+				)
+			})?);
+		// A grant whose budget cannot pay for this query is refused before any work (and
+		// again, atomically, when the budget is spent).
+		let (cost_micro, budget) = (micro(cost), micro(rules.epsilon_per_grant));
+		let left = (key_set.access.budget_left(grant.id, budget))
 			.map_err(|e| ApiError::internal("access_db", e))?;
-		if spent {
-			return Err(ApiError::new(
-				StatusCode::FORBIDDEN,
-				"replayed",
-				Refused::Replayed.to_string(),
-			));
+		if cost_micro > left {
+			let refused = Refused::Budget { grant: grant.id, budget, left, cost: cost_micro };
+			return Err(ApiError::new(StatusCode::FORBIDDEN, "budget", refused.to_string()));
 		}
-		let _running = Running::query(&self, account).ok_or_else(|| {
-			ApiError::new(
-				StatusCode::TOO_MANY_REQUESTS,
-				"query_running",
-				"a query of this account is running; wait for its answer",
-			)
-		})?;
 		let Scope::Aggregate { min_group_size } = grant.scope else {
 			return Err(ApiError::internal(
 				"scope",
@@ -145,9 +240,13 @@ impl App {
 		{
 			let (app, key_set, handle) =
 				(self.clone(), key_set.clone(), tokio::runtime::Handle::current());
-			tokio::task::spawn_blocking(move || app.catch_up(&key_set, &handle, finalized))
-				.await
-				.map_err(|e| ApiError::internal("panic", e))??;
+			let running = running.clone();
+			tokio::task::spawn_blocking(move || {
+				let _running = running;
+				app.catch_up(&key_set, &handle, finalized)
+			})
+			.await
+			.map_err(|e| ApiError::internal("panic", e))??;
 		}
 		let request = &authorized.request;
 		let expires =
@@ -178,11 +277,12 @@ impl App {
 		let app = self.clone();
 		let handle = tokio::runtime::Handle::current();
 		let answered = tokio::task::spawn_blocking(move || {
+			let _running = running;
 			app.answer(&key_set, &handle, finalized, &query, min_group_size)
 		})
 		.await
 		.map_err(|e| ApiError::internal("panic", e))??;
-		let (released, records) = answered;
+		let (released, records, left_out) = answered;
 		let record = AccessRecord {
 			seq: 0,
 			time: now(),
@@ -213,11 +313,13 @@ impl App {
 			"grant": grant.id,
 			"finalized": finalized,
 			"records": records,
+			"left_out": left_out,
 		}))
 	}
 
 	/// Brings the engine up to the catalog at `finalized`, then answers `query`: the noisy
-	/// groups, and the records they are over. Runs on a blocking thread.
+	/// groups, the records they are over and the contributions left out of them (they could
+	/// not be refined). Runs on a blocking thread.
 	fn answer(
 		&self,
 		key_set: &Arc<BoundKeySet>,
@@ -225,18 +327,20 @@ impl App {
 		finalized: u32,
 		query: &AggregateQuery,
 		min_group: u32,
-	) -> Result<(dp::Released, u64), ApiError> {
+	) -> Result<(dp::Released, u64, Vec<u64>), ApiError> {
 		let mut refined = key_set.refined.lock().unwrap_or_else(|e| e.into_inner());
 		let refined = refined.as_mut().ok_or_else(not_offered)?;
 		// Caught up before the budget was spent; another query may have moved the catalog on
 		// since, which this brings in too.
-		self.ingest_missing(key_set, handle, refined, finalized)?;
+		self.ingest_missing(key_set, handle, refined, finalized, None)?;
 		let exact =
 			refined.engine.exact(query, min_group).map_err(|e| bad_request(e.to_string()))?;
 		let rules = refined.engine.rules().clone();
 		let released =
 			dp::release(&exact, query, &rules).map_err(|e| ApiError::internal("dp", e))?;
-		Ok((released, refined.engine.rows()))
+		let mut left_out: Vec<u64> = refined.left_out.keys().copied().collect();
+		left_out.sort_unstable();
+		Ok((released, refined.engine.rows(), left_out))
 	}
 
 	/// Brings the engine up to the catalog at `finalized`. Runs on a blocking thread.
@@ -248,7 +352,8 @@ impl App {
 	) -> Result<(), ApiError> {
 		let mut refined = key_set.refined.lock().unwrap_or_else(|e| e.into_inner());
 		let refined = refined.as_mut().ok_or_else(not_offered)?;
-		self.ingest_missing(key_set, handle, refined, finalized)
+		let deadline = Instant::now() + CATCH_UP_DEADLINE;
+		self.ingest_missing(key_set, handle, refined, finalized, Some(deadline))
 	}
 
 	/// Refines the catalog's contributions accepted by `finalized` that the engine lacks.
@@ -258,6 +363,7 @@ impl App {
 		handle: &tokio::runtime::Handle,
 		refined: &mut Refined,
 		finalized: u32,
+		deadline: Option<Instant>,
 	) -> Result<(), ApiError> {
 		let mut after = None;
 		loop {
@@ -267,11 +373,9 @@ impl App {
 				.map_err(|e| ApiError::internal("access_db", e))?;
 			let Some(last) = page.last() else { return Ok(()) };
 			after = Some((last.accepted_at, last.id));
-			for entry in page {
-				if !refined.ingested.contains(&entry.id) {
-					self.refine(key_set, handle, refined, &entry)?;
-				}
-			}
+			catch_up_with(refined, &page, Instant::now(), deadline, |refined, entry| {
+				self.refine(key_set, handle, refined, entry)
+			})?;
 		}
 	}
 
@@ -282,24 +386,33 @@ impl App {
 		handle: &tokio::runtime::Handle,
 		refined: &mut Refined,
 		entry: &CatalogEntry,
-	) -> Result<(), ApiError> {
-		let failed = |e: &dyn std::fmt::Display| {
-			ApiError::internal("refine", format!("contribution #{}: {e}", entry.id))
+	) -> Result<(), RefineError> {
+		let lasting = |e: &dyn std::fmt::Display| RefineError::Lasting(e.to_string());
+		let io = |e: &io::Error| {
+			if passing(e) {
+				let why = format!("contribution #{}: {e}", entry.id);
+				RefineError::Passing(ApiError::internal("refine", why))
+			} else {
+				lasting(&e)
+			}
 		};
 		if entry.ciphertext_size > self.limits.max_ciphertext {
-			return Err(failed(&"larger than --max-size"));
+			return Err(lasting(&"larger than --max-size"));
 		}
-		let (size, source) = blob(self, handle, entry).map_err(|e| failed(&e))?;
+		let (size, source) = blob(self, handle, entry).map_err(|e| io(&e))?;
 		let mut plain = Zeroizing::new(Vec::with_capacity(size as usize));
 		decrypting_reader(std::slice::from_ref(&key_set.identity), source, &Parallelism::AllCores)
-			.map_err(|e| failed(&e))?
+			.map_err(|e| match e {
+				datacoop_envelope::Error::Io(e) => io(&e),
+				e => lasting(&e),
+			})?
 			.read_to_end(&mut plain)
-			.map_err(|e| failed(&e))?;
-		let data = plain.get(STATEMENT_LINE_LEN..).ok_or_else(|| failed(&"no statement"))?;
+			.map_err(|e| io(&e))?;
+		let data = plain.get(STATEMENT_LINE_LEN..).ok_or_else(|| lasting(&"no statement"))?;
 		let next = refined.contributors.len() as u64;
 		let contributor = *refined.contributors.entry(entry.contributor).or_insert(next);
 		let rules = &key_set.rules;
-		let aggregate = rules.aggregate.as_ref().ok_or_else(|| failed(&"no aggregate rules"))?;
+		let aggregate = rules.aggregate.as_ref().ok_or_else(|| lasting(&"no aggregate rules"))?;
 		let limits = RecordLimits {
 			max_records: rules.max_records,
 			max_record_bytes: rules.max_record_bytes,
@@ -307,7 +420,7 @@ impl App {
 		refined
 			.engine
 			.ingest(contributor, data, &rules.format, aggregate, limits)
-			.map_err(|e| failed(&e))?;
+			.map_err(|e| lasting(&e))?;
 		refined.ingested.insert(entry.id);
 		Ok(())
 	}
@@ -316,6 +429,115 @@ impl App {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	fn entry(id: u64) -> CatalogEntry {
+		CatalogEntry {
+			id,
+			accepted_at: id as u32,
+			ciphertext_hash: [id as u8; 32],
+			ciphertext_size: 1,
+			url: vec![],
+			contributor: [id as u8; 32],
+		}
+	}
+
+	fn refined() -> Refined {
+		let (engine, _) = crate::engine::tests::twelve();
+		Refined::new(engine)
+	}
+
+	#[test]
+	fn a_contribution_that_cannot_be_refined_is_left_out_and_tried_again_later() {
+		let entries: Vec<CatalogEntry> = (1..=3).map(entry).collect();
+		let mut refined = refined();
+		let start = Instant::now();
+		let mut tried = Vec::new();
+		// #2's blob is gone from storage: the others are refined, #2 left out.
+		catch_up_with(&mut refined, &entries, start, None, |r, e| {
+			tried.push(e.id);
+			if e.id == 2 {
+				return Err(RefineError::Lasting("the blob is not in storage".into()));
+			}
+			r.ingested.insert(e.id);
+			Ok(())
+		})
+		.unwrap();
+		assert_eq!(tried, [1, 2, 3]);
+		assert_eq!(refined.left_out.keys().copied().collect::<Vec<_>>(), [2]);
+		// The next query does not try it again before its time, nor the others at all.
+		tried.clear();
+		catch_up_with(&mut refined, &entries, start + RETRY_LEFT_OUT / 2, None, |_, e| {
+			tried.push(e.id);
+			Ok(())
+		})
+		.unwrap();
+		assert!(tried.is_empty());
+		// After it, #2 is tried again and, refined, no longer left out.
+		catch_up_with(&mut refined, &entries, start + RETRY_LEFT_OUT, None, |r, e| {
+			tried.push(e.id);
+			r.ingested.insert(e.id);
+			Ok(())
+		})
+		.unwrap();
+		assert_eq!(tried, [2]);
+		assert!(refined.left_out.is_empty());
+	}
+
+	#[test]
+	fn storage_that_is_down_fails_the_query_instead() {
+		let entries: Vec<CatalogEntry> = (1..=3).map(entry).collect();
+		let mut refined = refined();
+		let result = catch_up_with(&mut refined, &entries, Instant::now(), None, |r, e| {
+			if e.id == 2 {
+				let down = ApiError::internal("refine", "storage unreachable");
+				return Err(RefineError::Passing(down));
+			}
+			r.ingested.insert(e.id);
+			Ok(())
+		});
+		assert!(result.is_err());
+		assert!(refined.left_out.is_empty(), "nothing is left out for a passing failure");
+		assert_eq!(refined.ingested.len(), 1, "the catch-up stops there");
+	}
+
+	#[test]
+	fn a_catch_up_stops_at_its_deadline_and_the_next_goes_on_from_there() {
+		let entries: Vec<CatalogEntry> = (1..=3).map(entry).collect();
+		let mut refined = refined();
+		let refine = |r: &mut Refined, e: &CatalogEntry| {
+			r.ingested.insert(e.id);
+			// refining #2 takes until past the deadline
+			if e.id == 2 {
+				std::thread::sleep(Duration::from_millis(30));
+			}
+			Ok(())
+		};
+		let deadline = Instant::now() + Duration::from_millis(20);
+		let e = catch_up_with(&mut refined, &entries, Instant::now(), Some(deadline), refine)
+			.unwrap_err();
+		assert_eq!(e.kind, "catching_up");
+		assert_eq!(refined.ingested.len(), 2, "what was refined stays");
+		let deadline = Instant::now() + Duration::from_secs(60);
+		catch_up_with(&mut refined, &entries, Instant::now(), Some(deadline), refine).unwrap();
+		assert_eq!(refined.ingested.len(), 3);
+		// Nothing left to refine: a passed deadline refuses nothing.
+		catch_up_with(&mut refined, &entries, Instant::now(), Some(Instant::now()), refine)
+			.unwrap();
+	}
+
+	#[test]
+	fn storage_failures_that_pass_are_told_from_lasting_ones() {
+		use datacoop_storage::{BlobHash, ClientError};
+		let base = "http://127.0.0.1:1".to_owned();
+		let gone = ClientError::NotFound { base: base.clone(), hash: BlobHash([1; 32]) };
+		assert!(!passing(&io::Error::other(gone)));
+		let refused = ClientError::Server { base, status: 503, message: "busy".into() };
+		assert!(passing(&io::Error::other(refused)));
+		assert!(passing(&io::Error::new(io::ErrorKind::TimedOut, "storage stalled")));
+		assert!(passing(&io::Error::new(io::ErrorKind::ConnectionReset, "reset")));
+		assert!(!passing(&io::Error::new(io::ErrorKind::InvalidData, "another size")));
+		assert!(!passing(&io::Error::other("damaged at chunk 3")));
+	}
 
 	#[test]
 	fn the_ledger_rounds_the_cost_up() {

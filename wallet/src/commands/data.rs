@@ -232,6 +232,9 @@ async fn export(args: &ExportArgs, global: &Global, out: &mut impl Write) -> Res
 	let announced = announced(&response)?;
 	// What the server sends is what counts (the grant may have changed since it was read).
 	check_scope(dir, resumed.as_ref(), announced.scope)?;
+	// Exported as of a block long before mine, it could leave out the contributions accepted
+	// since and still pass the check at the end.
+	check_announced(at.number(), announced.finalized)?;
 	let at = at_or_after(&client, at, announced.finalized).await?;
 	let expected = Expected {
 		genesis,
@@ -280,13 +283,30 @@ async fn export(args: &ExportArgs, global: &Global, out: &mut impl Write) -> Res
 	let received = (scope == ExportScope::Full).then_some(receiver.received.as_slice());
 	let now = client.at_finalized().await?;
 	let accepted = accepted_by(&now, dao_id, receiver.expected.finalized).await?;
-	complete(&accepted, since, received, count, last).map_err(|e| {
-		anyhow!(
-			"{e}. What came is kept in {} (each file checked against the chain); report the \
-			 DAO's collective server to its holders",
-			dir.display()
-		)
-	})?;
+	if let Err(e) = complete(&accepted, since, received, count, last) {
+		// The resume file must not skip what was left out: the next run starts before the
+		// first missing contribution (a full export), or where this one started (an
+		// anonymized one, whose parts it numbers and writes again).
+		let restart = match received {
+			Some(received) => resume_point(&accepted, since, received),
+			None => resumed.as_ref().map(|r| r.last),
+		};
+		match restart {
+			Some(last) => {
+				let parts = resumed.as_ref().map_or(0, |r| r.parts);
+				write_resume(dir, &Resume { dao: dao_id, last, parts, scope })?
+			},
+			None => {
+				let _ = fs::remove_file(dir.join(RESUME));
+			},
+		}
+		bail!(
+			"{e}. What came is kept in {} (each file checked against the chain), and the next \
+			 run starts {}; report the DAO's collective server to its holders",
+			dir.display(),
+			restart.map_or("from the first contribution".to_owned(), |id| format!("after #{id}"))
+		);
+	}
 	let exported = Exported {
 		dao: dao_id,
 		grant: receiver.expected.grant,
@@ -469,6 +489,35 @@ async fn accepted_by(at: &chain::At, dao_id: u32, finalized: u32) -> Result<Vec<
 		read.try_filter_map(|x| async move { Ok(x) }).try_collect().await?;
 	accepted.sort_by_key(|&(id, block)| (block, id));
 	Ok(accepted)
+}
+
+/// Blocks an export's announced finalized block may be behind the wallet's own: nodes
+/// finalize a few blocks apart, never minutes.
+const ANNOUNCED_SLACK: u32 = 30;
+
+/// Refuses an export announced as of a finalized block far behind `mine` (the one the wallet
+/// read before asking).
+fn check_announced(mine: u32, announced: u32) -> Result<()> {
+	ensure!(
+		announced.saturating_add(ANNOUNCED_SLACK) >= mine,
+		"the collective server exports as of finalized block {announced}, {} blocks behind this \
+		 node's {mine}: a lagging node, or a server leaving out what was accepted since",
+		mine - announced
+	);
+	Ok(())
+}
+
+/// Where a full export that left contributions out is to resume: after the last contribution
+/// (in acceptance order) before the first one missing, or where it started (`since`).
+fn resume_point(accepted: &[(u64, u32)], since: Option<u64>, received: &[u64]) -> Option<u64> {
+	let got: std::collections::HashSet<u64> = received.iter().copied().collect();
+	let start =
+		since.and_then(|s| accepted.iter().position(|&(id, _)| id == s)).map_or(0, |i| i + 1);
+	let due = &accepted[start.min(accepted.len())..];
+	match due.iter().position(|(id, _)| !got.contains(id)) {
+		Some(0) | None => since,
+		Some(i) => Some(due[i - 1].0),
+	}
 }
 
 /// Checks an export that ended against the chain: it read every contribution `accepted` (in
@@ -1272,6 +1321,10 @@ struct Answer {
 	finalized: u32,
 	/// The records the answer is over.
 	records: u64,
+	/// Accepted contributions the answer is not over: the server could not refine them (their
+	/// blob gone from storage, or data that does not read), and tries again later.
+	#[serde(default)]
+	left_out: Vec<u64>,
 }
 
 /// One group's noisy statistics.
@@ -1473,6 +1526,15 @@ impl fmt::Display for QueryView {
 				.collect();
 			write!(f, "\nnoise: {} (99.9 %)", bounds.join(", "))?;
 		}
+		if !answer.left_out.is_empty() {
+			let ids: Vec<String> = answer.left_out.iter().map(|id| format!("#{id}")).collect();
+			write!(
+				f,
+				"\nleft out: {} accepted contribution(s) the server could not read: {}",
+				ids.len(),
+				ids.join(", ")
+			)?;
+		}
 		Ok(())
 	}
 }
@@ -1671,6 +1733,16 @@ mod tests {
 		// a starting point the DAO did not accept
 		let e = full(Some(5), &[], 0, None).unwrap_err().to_string();
 		assert!(e.contains("#5"), "{e}");
+		// where the next run resumes: before the first one missing
+		assert_eq!(resume_point(&accepted, None, &[4, 2, 9]), Some(2));
+		assert_eq!(resume_point(&accepted, None, &[2, 7, 9]), None);
+		assert_eq!(resume_point(&accepted, Some(4), &[7, 9]), Some(4));
+		assert_eq!(resume_point(&accepted, Some(2), &[7]), Some(7));
+		// an export as of a block long before the wallet's own
+		check_announced(100, 90).unwrap();
+		check_announced(100, 100).unwrap();
+		check_announced(5, 9).unwrap();
+		assert!(check_announced(100, 69).unwrap_err().to_string().contains("31 blocks behind"));
 		// anonymized parts name no contribution: the end's count and last are checked
 		complete(&accepted, None, None, 4, Some(9)).unwrap();
 		complete(&accepted, Some(7), None, 1, Some(9)).unwrap();
@@ -2112,6 +2184,16 @@ mod tests {
 			view.to_string(),
 			"no group to answer (groups below the grant's minimum size are left out)\n\
 			 ε spent 0.1, left 0 (grant #6, block 120, 3 records)"
+		);
+		// Contributions the server could not read: said after the rest.
+		let partial = serde_json::json!({"groups": [], "epsilon_spent": 0.1, "epsilon_left": 0.0,
+			"grant": 6, "finalized": 120, "records": 3, "left_out": [4, 9]});
+		let view = QueryView::of(serde_json::from_value(partial).unwrap(), &query);
+		assert!(
+			view.to_string().ends_with(
+				"\nleft out: 2 accepted contribution(s) the server could not read: #4, #9"
+			),
+			"{view}"
 		);
 	}
 }
