@@ -103,6 +103,28 @@ pub mod dao {
 		pub measurement: H256,
 	}
 
+	/// The prefix of a collective key set's consent to serve one DAO ([`collective_key_payload`]).
+	pub const COLLECTIVE_KEY_CONTEXT: &[u8] = b"datacoop/collective-key/v1";
+
+	/// The bytes a collective server's attestation key signs to consent to serve DAO `dao_id`
+	/// on the chain of `genesis_hash`, with `encryption_key` as its recipient: the context,
+	/// the genesis hash, the DAO id (SCALE, u32 little-endian), the encryption key. The chain
+	/// registers a key set for a DAO only with this proof (`create` proves for the id the DAO
+	/// will get), so nobody can register keys a server did not give them, as another DAO's
+	/// proposal shows them during its vote.
+	pub fn collective_key_payload(
+		genesis_hash: &[u8; 32],
+		dao_id: DaoId,
+		encryption_key: &[u8; 32],
+	) -> Vec<u8> {
+		let mut payload = Vec::with_capacity(COLLECTIVE_KEY_CONTEXT.len() + 68);
+		payload.extend_from_slice(COLLECTIVE_KEY_CONTEXT);
+		payload.extend_from_slice(genesis_hash);
+		dao_id.encode_to(&mut payload);
+		payload.extend_from_slice(encryption_key);
+		payload
+	}
+
 	/// A DAO's dataset token, as wallets show it. `Text` as for `Collective`.
 	#[derive(
 		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
@@ -479,8 +501,9 @@ pub mod governance {
 		RemoveOffer { scope: Scope },
 		/// Replace the DAO's rules.
 		UpdateRules { rules: DaoRules<Balance, BlockNumber> },
-		/// Replace the DAO's collective server.
-		UpdateCollective { collective: Collective<Endpoint> },
+		/// Replace the DAO's collective server. `key_proof`: its attestation key's signature
+		/// over [`crate::dao::collective_key_payload`] for this DAO.
+		UpdateCollective { collective: Collective<Endpoint>, key_proof: [u8; 64] },
 		/// Close the DAO to new contributions, proposals and purchases.
 		Retire,
 		/// Pay `amount` from the DAO's treasury to `to`.
@@ -646,21 +669,25 @@ pub mod traits {
 	pub trait DaoAdmin<Balance, BlockNumber> {
 		/// Replaces DAO `dao_id`'s rules.
 		fn update_rules(dao_id: DaoId, rules: DaoRules<Balance, BlockNumber>) -> DispatchResult;
-		/// Replaces DAO `dao_id`'s collective server.
+		/// Replaces DAO `dao_id`'s collective server, which consented with `key_proof`.
 		fn update_collective(
 			dao_id: DaoId,
 			collective: crate::dao::Collective<alloc::vec::Vec<u8>>,
+			key_proof: &[u8; 64],
 		) -> DispatchResult;
 		/// Closes DAO `dao_id` to new contributions.
 		fn retire(dao_id: DaoId) -> DispatchResult;
 		/// Whether `rules` are rules a DAO may have (what `update_rules` will check): so a
 		/// proposal that could never apply is refused before anyone votes on it.
 		fn check_rules(rules: &DaoRules<Balance, BlockNumber>) -> DispatchResult;
-		/// Whether `collective` is one a DAO may register (keys not zero, an endpoint of the
-		/// right shape and host): what `update_collective` will check, bar the keys another DAO
-		/// holds, which may change during the vote.
+		/// Whether `collective` is one DAO `dao_id` may register (keys not zero, an endpoint of
+		/// the right shape and host, `key_proof` its attestation key's consent to serve this
+		/// DAO): what `update_collective` will check, bar the signer another DAO holds, which
+		/// may change during the vote (only with the server's own consent for that DAO).
 		fn check_collective(
+			dao_id: DaoId,
 			collective: &crate::dao::Collective<alloc::vec::Vec<u8>>,
+			key_proof: &[u8; 64],
 		) -> DispatchResult;
 	}
 

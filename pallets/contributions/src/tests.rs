@@ -632,10 +632,12 @@ fn a_rotated_collective_key_invalidates_the_old_one() {
 			endpoint: b"http://collective2.example".to_vec(),
 			measurement: MEASUREMENT,
 		};
+		let consent = new.sign(&DataDaos::key_proof_payload(dao, &collective.encryption_key)).0;
 		assert_ok!(DataDaos::update_collective(
 			RuntimeOrigin::signed(ALICE),
 			dao,
-			collective.clone()
+			collective.clone(),
+			consent
 		));
 		let a = attestation(dao, id, hash(1), Permill::one());
 		assert_noop!(attest(&a, &old), Error::<Test>::BadSignature);
@@ -643,7 +645,12 @@ fn a_rotated_collective_key_invalidates_the_old_one() {
 		// A new measurement invalidates attestations naming the old one.
 		let id = submit(BOB, dao, hash(2));
 		collective.measurement = H256::repeat_byte(0x99);
-		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), dao, collective));
+		assert_ok!(DataDaos::update_collective(
+			RuntimeOrigin::signed(ALICE),
+			dao,
+			collective,
+			consent
+		));
 		assert_noop!(
 			attest(&attestation(dao, id, hash(2), Permill::one()), &new),
 			Error::<Test>::WrongMeasurement

@@ -6,9 +6,23 @@ use datacoop_primitives::dao::{Collective, DaoId, TokenInfo};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;
+use sp_core::crypto::KeyTypeId;
 use sp_runtime::{traits::Bounded, Permill};
 
 use crate::*;
+
+/// The key type the benchmark's collective keys are kept under in the keystore.
+const COLLECTIVE: KeyTypeId = KeyTypeId(*b"ddao");
+
+/// `collective::<T>(fill)` with a new attestation key from the keystore, and that key's
+/// consent to serve DAO `dao_id` (what `create` and `update_collective` verify).
+fn consenting<T: Config>(fill: u8, dao_id: DaoId) -> (Collective<alloc::vec::Vec<u8>>, [u8; 64]) {
+	let key = sp_io::crypto::sr25519_generate(COLLECTIVE, None);
+	let c = Collective { attestation_signer: key.0, ..collective::<T>(fill) };
+	let payload = Pallet::<T>::key_proof_payload(dao_id, &c.encryption_key);
+	let proof = sp_io::crypto::sr25519_sign(COLLECTIVE, &key, &payload).expect("the key is kept");
+	(c, proof.0)
+}
 
 /// The longest endpoint: a valid host (its labels at most 63 characters), then a path.
 fn long_url<T: Config>(fill: u8) -> alloc::vec::Vec<u8> {
@@ -81,14 +95,17 @@ mod benchmarks {
 			symbol: vec![b'S'; T::MaxSymbolLen::get() as usize],
 		};
 
+		let (collective, proof) = consenting::<T>(1, NextDaoId::<T>::get());
+
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(caller),
 			name,
 			long_url::<T>(b'm'),
 			token,
-			collective::<T>(1),
+			collective,
 			rules::<T>(),
+			proof,
 		);
 
 		assert_eq!(NextDaoId::<T>::get(), 1);
@@ -98,9 +115,10 @@ mod benchmarks {
 	fn update_collective() {
 		let admin = funded::<T>();
 		let dao_id = create_dao::<T>(&admin);
+		let (collective, proof) = consenting::<T>(2, dao_id);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(admin), dao_id, collective::<T>(2));
+		_(RawOrigin::Signed(admin), dao_id, collective, proof);
 
 		let dao = Daos::<T>::get(dao_id).unwrap();
 		assert_eq!(dao.collective.encryption_key, [2; 32]);

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use codec::Encode;
 use datacoop_primitives::{
-	dao::{Collective, DaoId, DaoInfo, DaoStatus, TokenInfo},
+	dao::{collective_key_payload, Collective, DaoId, DaoInfo, DaoStatus, TokenInfo},
 	token::DATASET_TOKEN_DECIMALS,
 	url::{check_http_url, UrlError},
 };
@@ -20,8 +20,7 @@ use sp_runtime::{
 
 use crate::{
 	AllowLocalUrls, AttestationSigners, BalanceOf, Config, Dao, DaoOf, Daos, DevMinVotingPeriod,
-	EncryptionKeys, Error, Event, Governed, HoldReason, NextDaoId, Pallet, RulesOf, StoredToken,
-	UriOf,
+	Error, Event, Governed, HoldReason, NextDaoId, Pallet, RulesOf, StoredToken, UriOf,
 };
 
 impl<T: Config> Pallet<T> {
@@ -83,7 +82,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Public for the runtime's benchmark helper, which creates DAOs for other pallets'
-	/// benchmarks; calls go through [`Pallet::create`].
+	/// benchmarks; calls go through [`Pallet::create`], which checks the key proof first
+	/// (this does not).
 	pub fn do_create(
 		admin: T::AccountId,
 		name: Vec<u8>,
@@ -119,7 +119,6 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::CannotPayDeposit)?;
 		dao.deposit = deposit;
 
-		EncryptionKeys::<T>::insert(dao.collective.encryption_key, dao_id);
 		AttestationSigners::<T>::insert(dao.collective.attestation_signer, dao_id);
 		Daos::<T>::insert(dao_id, dao);
 		NextDaoId::<T>::put(next);
@@ -140,9 +139,7 @@ impl<T: Config> Pallet<T> {
 		Self::settle_deposit(dao_id, &mut dao)?;
 		// The old keys are let go: the DAO's operator may have rotated them because they
 		// leaked, and they must not keep serving it.
-		EncryptionKeys::<T>::remove(old.encryption_key);
 		AttestationSigners::<T>::remove(old.attestation_signer);
-		EncryptionKeys::<T>::insert(dao.collective.encryption_key, dao_id);
 		AttestationSigners::<T>::insert(dao.collective.attestation_signer, dao_id);
 		Daos::<T>::insert(dao_id, dao);
 		Self::deposit_event(Event::CollectiveUpdated { dao_id, measurement });
@@ -195,13 +192,41 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Refuses a key set of which either key is registered by another DAO than `dao_id`.
+	/// Refuses a key set whose attestation signer another DAO than `dao_id` registered. (The
+	/// encryption key is not held to one DAO: nothing can prove that a DAO holds an X25519
+	/// key, so holding it to one would let anyone block it; the signer's proof binds it, and
+	/// a server answers only for the DAO its key set is bound to.)
 	fn ensure_keys_free(dao_id: DaoId, c: &Collective<UriOf<T>>) -> Result<(), Error<T>> {
-		let free = |owner: Option<DaoId>| owner.is_none_or(|owner| owner == dao_id);
+		let free =
+			AttestationSigners::<T>::get(c.attestation_signer).is_none_or(|owner| owner == dao_id);
+		ensure!(free, Error::<T>::CollectiveKeyInUse);
+		Ok(())
+	}
+
+	/// The bytes a collective's attestation key signs to consent to serve DAO `dao_id` with
+	/// `encryption_key`, on this chain (its genesis hash).
+	pub fn key_proof_payload(dao_id: DaoId, encryption_key: &[u8; 32]) -> Vec<u8> {
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let mut genesis_hash = [0u8; 32];
+		let bytes = genesis.as_ref();
+		let n = bytes.len().min(32);
+		genesis_hash[..n].copy_from_slice(&bytes[..n]);
+		collective_key_payload(&genesis_hash, dao_id, encryption_key)
+	}
+
+	/// Checks that `key_proof` is `c`'s attestation signer's consent to serve DAO `dao_id`
+	/// with `c`'s encryption key.
+	pub(crate) fn check_key_proof(
+		dao_id: DaoId,
+		c: &Collective<Vec<u8>>,
+		key_proof: &[u8; 64],
+	) -> Result<(), Error<T>> {
+		let payload = Self::key_proof_payload(dao_id, &c.encryption_key);
+		let signature = sp_core::sr25519::Signature::from_raw(*key_proof);
+		let signer = sp_core::sr25519::Public::from_raw(c.attestation_signer);
 		ensure!(
-			free(EncryptionKeys::<T>::get(c.encryption_key))
-				&& free(AttestationSigners::<T>::get(c.attestation_signer)),
-			Error::<T>::CollectiveKeyInUse
+			sp_io::crypto::sr25519_verify(&signature, &payload, &signer),
+			Error::<T>::BadKeyProof
 		);
 		Ok(())
 	}
@@ -281,9 +306,8 @@ impl<T: Config> Pallet<T> {
 				"a DAO deposit does not match its size"
 			);
 			ensure!(
-				EncryptionKeys::<T>::get(dao.collective.encryption_key) == Some(id)
-					&& AttestationSigners::<T>::get(dao.collective.attestation_signer) == Some(id),
-				"a DAO's collective keys are not registered to it"
+				AttestationSigners::<T>::get(dao.collective.attestation_signer) == Some(id),
+				"a DAO's collective signer is not registered to it"
 			);
 			let sum = held.entry(dao.admin.clone()).or_insert_with(Zero::zero);
 			*sum = sum.saturating_add(dao.deposit);
@@ -295,9 +319,8 @@ impl<T: Config> Pallet<T> {
 			"a DAO that does not exist is marked governed"
 		);
 		ensure!(
-			EncryptionKeys::<T>::iter().count() as u32 == count
-				&& AttestationSigners::<T>::iter().count() as u32 == count,
-			"a collective key is registered to no DAO or to a DAO with other keys"
+			AttestationSigners::<T>::iter().count() as u32 == count,
+			"a collective signer is registered to no DAO or to a DAO with other keys"
 		);
 		for (admin, sum) in held {
 			ensure!(

@@ -21,8 +21,13 @@ impl<T: Config> DaoAdmin<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 		Self::do_update_rules(dao_id, dao, rules)
 	}
 
-	fn update_collective(dao_id: DaoId, collective: Collective<Vec<u8>>) -> DispatchResult {
+	fn update_collective(
+		dao_id: DaoId,
+		collective: Collective<Vec<u8>>,
+		key_proof: &[u8; 64],
+	) -> DispatchResult {
 		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
+		Self::check_key_proof(dao_id, &collective, key_proof)?;
 		Self::do_update_collective(dao_id, dao, collective)
 	}
 
@@ -35,8 +40,13 @@ impl<T: Config> DaoAdmin<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 		Self::check_rules(rules)
 	}
 
-	fn check_collective(collective: &Collective<Vec<u8>>) -> DispatchResult {
-		Self::checked_collective(collective.clone()).map(|_| ()).map_err(Into::into)
+	fn check_collective(
+		dao_id: DaoId,
+		collective: &Collective<Vec<u8>>,
+		key_proof: &[u8; 64],
+	) -> DispatchResult {
+		Self::checked_collective(collective.clone())?;
+		Self::check_key_proof(dao_id, collective, key_proof).map_err(Into::into)
 	}
 }
 

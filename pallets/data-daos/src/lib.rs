@@ -128,12 +128,9 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Daos<T: Config> = StorageMap<_, Twox64Concat, DaoId, DaoOf<T>>;
 
-	/// Which DAO registered each collective encryption key: one key set serves exactly one
-	/// DAO, so no DAO can have another DAO's data decrypted or judged by copying its keys.
-	#[pallet::storage]
-	pub type EncryptionKeys<T> = StorageMap<_, Blake2_128Concat, [u8; 32], DaoId>;
-
-	/// Which DAO registered each collective attestation signer (see [`EncryptionKeys`]).
+	/// Which DAO registered each collective attestation signer: one key set serves exactly one
+	/// DAO, and only with its signer's consent for that DAO (the key proof), so no DAO can
+	/// have another DAO's data judged by copying its keys, nor take keys another DAO proposes.
 	#[pallet::storage]
 	pub type AttestationSigners<T> = StorageMap<_, Blake2_128Concat, [u8; 32], DaoId>;
 
@@ -232,8 +229,8 @@ pub mod pallet {
 		CannotPayDeposit,
 		/// Every DAO id is taken.
 		NoMoreDaoIds,
-		/// Another DAO registered this collective encryption key or attestation signer: one
-		/// key set serves exactly one DAO.
+		/// Another DAO registered this collective attestation signer: one key set serves
+		/// exactly one DAO.
 		CollectiveKeyInUse,
 		/// The collective endpoint names a local host (loopback, private or link-local
 		/// address, `localhost`), which this chain does not allow.
@@ -242,6 +239,10 @@ pub mod pallet {
 		ContributionDepositTooLow,
 		/// The DAO was handed over to its token holders: propose the change in its governance.
 		Governed,
+		/// The key proof is not the collective attestation key's signature over
+		/// `collective_key_payload` for this chain, this DAO (for `create`: the id it gets, the
+		/// next one) and this encryption key.
+		BadKeyProof,
 	}
 
 	#[pallet::hooks]
@@ -262,6 +263,8 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers a data DAO with the caller as its admin, holding the DAO deposit.
+		/// `key_proof`: the collective's consent to serve the DAO (its attestation key's
+		/// signature over `collective_key_payload` for the id this DAO gets, `NextDaoId`).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create())]
 		pub fn create(
@@ -271,8 +274,10 @@ pub mod pallet {
 			token: TokenInfo<Vec<u8>>,
 			collective: Collective<Vec<u8>>,
 			rules: RulesOf<T>,
+			key_proof: [u8; 64],
 		) -> DispatchResult {
 			let creator = ensure_signed(origin)?;
+			Self::check_key_proof(NextDaoId::<T>::get(), &collective, &key_proof)?;
 			Self::do_create(creator, name, metadata_uri, token, collective, rules).map(|_| ())
 		}
 
@@ -284,8 +289,10 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			dao_id: DaoId,
 			collective: Collective<Vec<u8>>,
+			key_proof: [u8; 64],
 		) -> DispatchResult {
 			let dao = Self::ensure_admin(origin, dao_id)?;
+			Self::check_key_proof(dao_id, &collective, &key_proof)?;
 			Self::do_update_collective(dao_id, dao, collective)
 		}
 

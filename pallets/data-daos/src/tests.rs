@@ -1,23 +1,60 @@
 //! Unit tests of the Data DAOs pallet. Each runs through `build_and_execute`, which checks
 //! the pallet's invariants on the state the test leaves.
 
-use datacoop_primitives::dao::{Collective, DaoStatus, TokenInfo};
+use datacoop_primitives::dao::{Collective, DaoId, DaoStatus, TokenInfo};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
-use sp_core::H256;
-use sp_runtime::{DispatchError, Permill};
+use sp_core::{sr25519, Pair, H256};
+use sp_runtime::{DispatchError, DispatchResult, Permill};
 
 use crate::{
-	mock::*, AllowLocalUrls, AttestationSigners, Daos, EncryptionKeys, Error, Event, HoldReason,
-	NextDaoId, RulesOf,
+	mock::*, AllowLocalUrls, AttestationSigners, Daos, Error, Event, HoldReason, NextDaoId, RulesOf,
 };
+
+/// The attestation key a collective server made from seed `[n; 32]`.
+fn key(n: u8) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[n; 32])
+}
 
 fn collective(fill: u8) -> Collective<Vec<u8>> {
 	Collective {
 		encryption_key: [fill; 32],
-		attestation_signer: [fill + 1; 32],
+		attestation_signer: key(fill + 1).public().0,
 		endpoint: b"http://collective.example:8700".to_vec(),
 		measurement: H256::repeat_byte(fill),
 	}
+}
+
+/// `c`'s attestation key's consent to serve DAO `dao_id` (the keys of the tests are made from
+/// seeds of one repeated byte).
+fn proof(dao_id: DaoId, c: &Collective<Vec<u8>>) -> [u8; 64] {
+	let pair = (0..=255u8)
+		.map(key)
+		.find(|pair| pair.public().0 == c.attestation_signer)
+		.expect("a test key");
+	pair.sign(&DataDaos::key_proof_payload(dao_id, &c.encryption_key)).0
+}
+
+/// `create` with the collective's proof for the id the DAO gets.
+fn create_with_proof(
+	origin: RuntimeOrigin,
+	name: Vec<u8>,
+	metadata_uri: Vec<u8>,
+	token: TokenInfo<Vec<u8>>,
+	c: Collective<Vec<u8>>,
+	rules: RulesOf<Test>,
+) -> DispatchResult {
+	let key_proof = proof(NextDaoId::<Test>::get(), &c);
+	DataDaos::create(origin, name, metadata_uri, token, c, rules, key_proof)
+}
+
+/// `update_collective` with the new collective's proof for the DAO.
+fn update_with_proof(
+	origin: RuntimeOrigin,
+	dao_id: DaoId,
+	c: Collective<Vec<u8>>,
+) -> DispatchResult {
+	let key_proof = proof(dao_id, &c);
+	DataDaos::update_collective(origin, dao_id, c, key_proof)
 }
 
 fn token() -> TokenInfo<Vec<u8>> {
@@ -42,7 +79,7 @@ fn rules() -> RulesOf<Test> {
 /// serves one DAO).
 fn create(who: u64) -> sp_runtime::DispatchResult {
 	let fill = 7 + 2 * NextDaoId::<Test>::get() as u8;
-	DataDaos::create(
+	create_with_proof(
 		RuntimeOrigin::signed(who),
 		b"Reddit exports".to_vec(),
 		b"ipfs://bafy-schema".to_vec(),
@@ -89,7 +126,7 @@ fn create_rejects_bad_input_without_changing_anything() {
 		               token: TokenInfo<Vec<u8>>,
 		               c: Collective<Vec<u8>>,
 		               r: RulesOf<Test>| {
-			DataDaos::create(RuntimeOrigin::signed(ALICE), name, uri, token, c, r)
+			create_with_proof(RuntimeOrigin::signed(ALICE), name, uri, token, c, r)
 		};
 		let ok_name = || b"Reddit exports".to_vec();
 		let ok_uri = || b"ipfs://x".to_vec();
@@ -229,7 +266,7 @@ fn create_rejects_bad_input_without_changing_anything() {
 
 		assert_noop!(create(POOR), Error::<Test>::CannotPayDeposit);
 		assert_noop!(
-			DataDaos::create(
+			create_with_proof(
 				RuntimeOrigin::none(),
 				ok_name(),
 				ok_uri(),
@@ -252,7 +289,7 @@ fn only_the_admin_or_root_changes_a_dao() {
 			Error::<Test>::NotAdmin
 		);
 		assert_noop!(
-			DataDaos::update_collective(RuntimeOrigin::signed(BOB), 0, collective(9)),
+			update_with_proof(RuntimeOrigin::signed(BOB), 0, collective(9)),
 			Error::<Test>::NotAdmin
 		);
 		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(BOB), 0), Error::<Test>::NotAdmin);
@@ -286,7 +323,7 @@ fn update_collective_adjusts_the_deposit_to_the_record_size() {
 			endpoint: b"https://collective.example.org:8700/v1".to_vec(),
 			..collective(9)
 		};
-		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, longer));
+		assert_ok!(update_with_proof(RuntimeOrigin::signed(ALICE), 0, longer));
 		let dao = Daos::<Test>::get(0).unwrap();
 		assert_eq!(dao.collective.measurement, H256::repeat_byte(9));
 		let grown = b"https://collective.example.org:8700/v1".len()
@@ -298,7 +335,7 @@ fn update_collective_adjusts_the_deposit_to_the_record_size() {
 		);
 
 		// Back to the short endpoint: the difference is released.
-		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(7)));
+		assert_ok!(update_with_proof(RuntimeOrigin::signed(ALICE), 0, collective(7)));
 		assert_eq!(Daos::<Test>::get(0).unwrap().deposit, before);
 		assert_eq!(held(ALICE), before);
 		assert_eq!(Balances::free_balance(ALICE), 1_000_000 - before);
@@ -322,7 +359,7 @@ fn a_retired_dao_keeps_its_record_but_takes_no_changes() {
 			Error::<Test>::DaoRetired
 		);
 		assert_noop!(
-			DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(9)),
+			update_with_proof(RuntimeOrigin::signed(ALICE), 0, collective(9)),
 			Error::<Test>::DaoRetired
 		);
 		// The deposit stays held: the record stays.
@@ -341,13 +378,13 @@ fn try_state_catches_a_deposit_that_is_not_held() {
 
 /// The mirror attack: a copycat DAO registers a victim DAO's collective keys, so that the
 /// victim's server judges contributions mirrored into the copycat (and later releases data
-/// on the copycat's vote). One key set serves exactly one DAO.
+/// on the copycat's vote). One key set serves exactly one DAO, with its consent.
 #[test]
 fn a_dao_cannot_register_another_daos_collective_keys() {
 	build_and_execute(|| {
 		assert_ok!(create(ALICE));
 		let victim = collective(7);
-		let attempt = |c: Collective<Vec<u8>>| {
+		let attempt = |c: Collective<Vec<u8>>, key_proof: [u8; 64]| {
 			DataDaos::create(
 				RuntimeOrigin::signed(BOB),
 				b"Copycat".to_vec(),
@@ -355,29 +392,76 @@ fn a_dao_cannot_register_another_daos_collective_keys() {
 				token(),
 				c,
 				rules(),
+				key_proof,
 			)
 		};
-		assert_noop!(attempt(victim.clone()), Error::<Test>::CollectiveKeyInUse);
-		let same_encryption = Collective { attestation_signer: [99; 32], ..victim.clone() };
-		assert_noop!(attempt(same_encryption), Error::<Test>::CollectiveKeyInUse);
-		let same_signer = Collective { encryption_key: [99; 32], ..victim.clone() };
-		assert_noop!(attempt(same_signer), Error::<Test>::CollectiveKeyInUse);
+		// The copycat has no consent for its DAO, only the victim's for DAO 0.
+		assert_noop!(attempt(victim.clone(), proof(0, &victim)), Error::<Test>::BadKeyProof);
+		// Even with the victim server's consent for DAO 1, the signer serves DAO 0.
+		assert_noop!(attempt(victim.clone(), proof(1, &victim)), Error::<Test>::CollectiveKeyInUse);
 
 		// Nor by rotating to them later.
 		assert_ok!(create(BOB));
 		assert_noop!(
-			DataDaos::update_collective(RuntimeOrigin::signed(BOB), 1, victim.clone()),
+			DataDaos::update_collective(
+				RuntimeOrigin::signed(BOB),
+				1,
+				victim.clone(),
+				proof(0, &victim)
+			),
+			Error::<Test>::BadKeyProof
+		);
+		assert_noop!(
+			update_with_proof(RuntimeOrigin::signed(BOB), 1, victim.clone()),
 			Error::<Test>::CollectiveKeyInUse
 		);
 		// A DAO may keep its own keys while changing its endpoint.
 		let moved = Collective { endpoint: b"https://moved.example".to_vec(), ..victim.clone() };
-		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, moved));
-		assert_eq!(EncryptionKeys::<Test>::get(victim.encryption_key), Some(0));
+		assert_ok!(update_with_proof(RuntimeOrigin::signed(ALICE), 0, moved));
+		assert_eq!(AttestationSigners::<Test>::get(victim.attestation_signer), Some(0));
 		// Keys a DAO rotated away from are let go.
-		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(41)));
-		assert_eq!(EncryptionKeys::<Test>::get(victim.encryption_key), None);
+		assert_ok!(update_with_proof(RuntimeOrigin::signed(ALICE), 0, collective(41)));
 		assert_eq!(AttestationSigners::<Test>::get(victim.attestation_signer), None);
 		assert_eq!(AttestationSigners::<Test>::get(collective(41).attestation_signer), Some(0));
+	});
+}
+
+/// The squat: DAO 0 proposes (or sends) new collective keys; they are public from then on,
+/// and another DAO's admin registers them first, so DAO 0's change fails, round after round.
+/// A key set is registered only with its server's consent for that very DAO.
+#[test]
+fn keys_another_dao_shows_cannot_be_taken_first() {
+	build_and_execute(|| {
+		assert_ok!(create(ALICE));
+		assert_ok!(create(BOB));
+		// DAO 0's new keys, with the server's consent for DAO 0 (what its proposal shows).
+		let new = collective(51);
+		let shown = proof(0, &new);
+		// BOB, admin of DAO 1, tries to take them with what was shown: refused.
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(BOB), 1, new.clone(), shown),
+			Error::<Test>::BadKeyProof
+		);
+		// Nor with a signature of his own.
+		let own = key(9).sign(&DataDaos::key_proof_payload(1, &new.encryption_key)).0;
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(BOB), 1, new.clone(), own),
+			Error::<Test>::BadKeyProof
+		);
+		// Pairing DAO 0's encryption key with his own signer (which consents) takes nothing
+		// from DAO 0: encryption keys are not held to one DAO.
+		let paired = Collective { attestation_signer: key(60).public().0, ..new.clone() };
+		assert_ok!(update_with_proof(RuntimeOrigin::signed(BOB), 1, paired));
+		assert_ok!(DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, new, shown));
+		// A proof for another chain (another genesis hash) is no proof here.
+		let next = collective(53);
+		let payload =
+			datacoop_primitives::dao::collective_key_payload(&[9; 32], 0, &next.encryption_key);
+		let elsewhere = key(54).sign(&payload).0;
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, next, elsewhere),
+			Error::<Test>::BadKeyProof
+		);
 	});
 }
 
@@ -395,7 +479,7 @@ fn local_endpoints_are_refused_unless_the_chain_allows_them() {
 		] {
 			let c = Collective { endpoint: local.to_vec(), ..collective(7) };
 			assert_noop!(
-				DataDaos::create(
+				create_with_proof(
 					RuntimeOrigin::signed(ALICE),
 					b"Local".to_vec(),
 					vec![],
@@ -409,7 +493,7 @@ fn local_endpoints_are_refused_unless_the_chain_allows_them() {
 		for malformed in [&b"http://collective.example/?x=1"[..], b"http://u@collective.example"] {
 			let c = Collective { endpoint: malformed.to_vec(), ..collective(7) };
 			assert_noop!(
-				DataDaos::create(
+				create_with_proof(
 					RuntimeOrigin::signed(ALICE),
 					b"Q".to_vec(),
 					vec![],
@@ -423,7 +507,7 @@ fn local_endpoints_are_refused_unless_the_chain_allows_them() {
 		// A development chain allows them (its genesis sets the flag).
 		AllowLocalUrls::<Test>::put(true);
 		let c = Collective { endpoint: b"http://127.0.0.1:9950".to_vec(), ..collective(7) };
-		assert_ok!(DataDaos::create(
+		assert_ok!(create_with_proof(
 			RuntimeOrigin::signed(ALICE),
 			b"Local".to_vec(),
 			vec![],
@@ -442,7 +526,7 @@ fn a_dao_cannot_ask_less_than_the_minimum_contribution_deposit() {
 		let mut cheap = rules();
 		cheap.contribution_deposit = MinContributionDeposit::get() - 1;
 		assert_noop!(
-			DataDaos::create(
+			create_with_proof(
 				RuntimeOrigin::signed(ALICE),
 				b"Free".to_vec(),
 				vec![],
@@ -465,7 +549,7 @@ fn try_state_catches_a_collective_key_registered_to_no_dao() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(create(ALICE));
 		assert_ok!(DataDaos::do_try_state());
-		EncryptionKeys::<Test>::insert([55u8; 32], 0);
+		AttestationSigners::<Test>::insert([55u8; 32], 0);
 		assert!(DataDaos::do_try_state().is_err());
 	});
 }
@@ -500,7 +584,7 @@ fn after_the_hand_over_the_admin_changes_nothing_and_root_still_may() {
 			Error::<Test>::Governed
 		);
 		assert_noop!(
-			DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, collective(7)),
+			update_with_proof(RuntimeOrigin::signed(ALICE), 0, collective(7)),
 			Error::<Test>::Governed
 		);
 		assert_noop!(DataDaos::retire(RuntimeOrigin::signed(ALICE), 0), Error::<Test>::Governed);

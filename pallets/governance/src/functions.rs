@@ -73,13 +73,14 @@ impl<T: Config> Pallet<T> {
 			},
 			Action::RemoveOffer { scope } => Action::RemoveOffer { scope },
 			Action::UpdateRules { rules } => Action::UpdateRules { rules },
-			Action::UpdateCollective { collective } => Action::UpdateCollective {
+			Action::UpdateCollective { collective, key_proof } => Action::UpdateCollective {
 				collective: Collective {
 					encryption_key: collective.encryption_key,
 					attestation_signer: collective.attestation_signer,
 					endpoint: collective.endpoint.into_inner(),
 					measurement: collective.measurement,
 				},
+				key_proof,
 			},
 			Action::Retire => Action::Retire,
 			Action::TreasurySpend { to, amount } => Action::TreasurySpend { to, amount },
@@ -116,7 +117,7 @@ impl<T: Config> Pallet<T> {
 			Action::TreasurySpend { .. } | Action::RevokeAccess { .. } | Action::RemoveOffer { .. }
 		);
 		ensure!(terms.active || winding_down, Error::<T>::DaoRetired);
-		let (action, escrow) = Self::checked_action(&proposer, action)?;
+		let (action, escrow) = Self::checked_action(&proposer, dao_id, action)?;
 
 		let now = frame_system::Pallet::<T>::block_number();
 		let ends = now.checked_add(&terms.rules.voting_period).ok_or(Error::<T>::Overflow)?;
@@ -160,6 +161,7 @@ impl<T: Config> Pallet<T> {
 	/// balance, a grant still existing, keys still free) is checked then.
 	fn checked_action(
 		proposer: &T::AccountId,
+		dao_id: DaoId,
 		action: CallActionOf<T>,
 	) -> Result<(ActionOf<T>, BalanceOf<T>), DispatchError> {
 		let mut escrow = Zero::zero();
@@ -182,10 +184,10 @@ impl<T: Config> Pallet<T> {
 				T::Admin::check_rules(&rules)?;
 				Action::UpdateRules { rules }
 			},
-			Action::UpdateCollective { collective } => {
+			Action::UpdateCollective { collective, key_proof } => {
 				let endpoint = BoundedVec::try_from(collective.endpoint.clone())
 					.map_err(|_| Error::<T>::EndpointTooLong)?;
-				T::Admin::check_collective(&collective)?;
+				T::Admin::check_collective(dao_id, &collective, &key_proof)?;
 				Action::UpdateCollective {
 					collective: Collective {
 						encryption_key: collective.encryption_key,
@@ -193,6 +195,7 @@ impl<T: Config> Pallet<T> {
 						endpoint,
 						measurement: collective.measurement,
 					},
+					key_proof,
 				}
 			},
 			Action::Retire => Action::Retire,
@@ -317,7 +320,7 @@ impl<T: Config> Pallet<T> {
 			},
 			Action::RemoveOffer { scope } => T::Access::remove_offer(dao_id, scope),
 			Action::UpdateRules { rules } => T::Admin::update_rules(dao_id, rules),
-			Action::UpdateCollective { collective } => T::Admin::update_collective(
+			Action::UpdateCollective { collective, key_proof } => T::Admin::update_collective(
 				dao_id,
 				Collective {
 					encryption_key: collective.encryption_key,
@@ -325,6 +328,7 @@ impl<T: Config> Pallet<T> {
 					endpoint: collective.endpoint.into_inner(),
 					measurement: collective.measurement,
 				},
+				&key_proof,
 			),
 			Action::Retire => T::Admin::retire(dao_id),
 			Action::TreasurySpend { to, amount } => T::Access::spend(dao_id, &to, amount),

@@ -326,19 +326,19 @@ fn bad_proposals_are_refused_and_change_nothing() {
 		let mut far = collective(9);
 		far.endpoint = vec![b'a'; 129];
 		assert_noop!(
-			p(ALICE, dao, Action::UpdateCollective { collective: far }),
+			p(ALICE, dao, Action::UpdateCollective { collective: far, key_proof: [0; 64] }),
 			Error::<Test>::EndpointTooLong
 		);
 		// A collective that could never be registered does not reach the vote either.
 		let keyless = Collective { encryption_key: [0; 32], ..collective(9) };
 		assert_noop!(
-			p(ALICE, dao, Action::UpdateCollective { collective: keyless }),
+			p(ALICE, dao, Action::UpdateCollective { collective: keyless, key_proof: [0; 64] }),
 			pallet_data_daos::Error::<Test>::InvalidCollectiveKey
 		);
 		let nowhere =
 			Collective { endpoint: b"ftp://collective.example".to_vec(), ..collective(9) };
 		assert_noop!(
-			p(ALICE, dao, Action::UpdateCollective { collective: nowhere }),
+			p(ALICE, dao, Action::UpdateCollective { collective: nowhere, key_proof: [0; 64] }),
 			pallet_data_daos::Error::<Test>::InvalidEndpoint
 		);
 		assert_noop!(
@@ -427,6 +427,51 @@ fn after_the_hand_over_only_governance_changes_the_dao() {
 		assert!(DataDaos::dao_info(dao).unwrap().governed);
 		// Root still may, in an emergency.
 		assert_ok!(DataDaos::retire(RuntimeOrigin::root(), dao));
+	});
+}
+
+/// New collective keys shown by a proposal during its vote cannot be taken by another DAO
+/// first (they need the server's consent for that DAO), and a proposal without the consent
+/// for its own DAO never reaches the vote.
+#[test]
+fn a_proposed_collective_needs_its_servers_consent_for_this_dao() {
+	use sp_core::{sr25519, Pair};
+	build_and_execute(|| {
+		let dao = dao_with_holders();
+		let other = create_dao(ADMIN, 7);
+		let server = sr25519::Pair::from_seed(&[42; 32]);
+		let new = Collective { attestation_signer: server.public().0, ..collective(42) };
+		let consent =
+			|dao_id| server.sign(&DataDaos::key_proof_payload(dao_id, &new.encryption_key)).0;
+		// Consent for another DAO is no consent for this one.
+		let elsewhere =
+			Action::UpdateCollective { collective: new.clone(), key_proof: consent(other) };
+		assert_noop!(
+			Governance::propose(
+				RuntimeOrigin::signed(ALICE),
+				dao,
+				elsewhere,
+				b"ipfs://why".to_vec()
+			),
+			pallet_data_daos::Error::<Test>::BadKeyProof
+		);
+		let shown = consent(dao);
+		let id = propose(
+			ALICE,
+			dao,
+			Action::UpdateCollective { collective: new.clone(), key_proof: shown },
+		);
+		// During the vote, the other DAO's admin tries to take the keys with what was shown.
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(ADMIN), other, new.clone(), shown),
+			pallet_data_daos::Error::<Test>::BadKeyProof
+		);
+		assert_ok!(vote(ALICE, id, true, None));
+		assert_eq!(close_at_end(id), (true, Some(Ok(()))));
+		assert_eq!(
+			DataDaos::dao_info(dao).unwrap().collective.attestation_signer,
+			server.public().0
+		);
 	});
 }
 
