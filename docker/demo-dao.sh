@@ -38,12 +38,14 @@ daos=$(datacoop dao list --json)
 dao=$(jq -r --arg key "$(field encryption_key)" \
 	'[.[] | select(.collective.encryption_key == $key)][0].id // empty' <<< "$daos")
 if [ -z "$dao" ]; then
+	# The key set's consent to serve the DAO about to be created (the chain's next id).
+	proof=$(datacoop-collective --json prove --name chat --next --url "$DATACOOP_URL" | jq -er .key_proof)
 	dao=$(datacoop --json --account //Alice dao create --name "Chat exports" \
 		--token-name "Chat" --token-symbol CHAT \
 		--collective-key "$(field encryption_key)" \
 		--signer "$(field attestation_signer)" \
 		--measurement "$(field measurement)" \
-		--endpoint "$endpoint" --min-size 100 --max-size 100000000 \
+		--endpoint "$endpoint" --key-proof "$proof" --min-size 100 --max-size 100000000 \
 		--min-score 100000 | jq -er .id)
 	say "registered the demo DAO #$dao \"Chat exports\" (endpoint $endpoint) as //Alice"
 fi

@@ -105,12 +105,14 @@ mkdir -p "$DATACOOP_COLLECTIVE_DIR"
 "$bin/datacoop-collective" init --name bench --rules "$repo/collective/examples/chat-rules.json" > /dev/null \
 	|| die "datacoop-collective init failed"
 keys=$("$bin/datacoop-collective" show --json)
+proof=$("$bin/datacoop-collective" --json prove --name bench --next --url "$url" | jq -er .key_proof) \
+	|| die "datacoop-collective prove failed"
 dao=$("$bin/datacoop" --url "$url" --storage "$storage" --json --account //Alice dao create \
 	--name "Bench chat exports" --token-name "Bench chat" --token-symbol BCHAT \
 	--collective-key "$(jq -r '.[0].encryption_key' <<< "$keys")" \
 	--signer "$(jq -r '.[0].attestation_signer' <<< "$keys")" \
 	--measurement "$(jq -r '.[0].measurement' <<< "$keys")" \
-	--endpoint "http://127.0.0.1:$collective_port" --min-size 100 --max-size 100000000 \
+	--endpoint "http://127.0.0.1:$collective_port" --key-proof "$proof" --min-size 100 --max-size 100000000 \
 	--min-score 100000 | jq -r .id) || die "registering the served DAO failed"
 "$bin/datacoop-collective" bind --name bench --dao "$dao" --url "$url" > /dev/null \
 	|| die "datacoop-collective bind --name bench --dao $dao failed"

@@ -239,12 +239,15 @@ demo_offer() {
 		dao=$(jq -r --arg key "$key" '[.[] | select(.collective.encryption_key == $key)][0].id // empty' <<< "$daos")
 	fi
 	if [ -z "$dao" ]; then
+		# The key set's consent to serve the DAO about to be created (the chain's next id).
+		proof=$("$bin/datacoop-collective" --json prove --name chat --next --url "$node_url" | jq -er .key_proof) \
+			|| fail "datacoop-collective prove failed (see above): the demo DAO is not registered"
 		dao=$("$bin/datacoop" --json --account //Alice dao create --name "Chat exports" \
 			--token-name "Chat" --token-symbol CHAT \
 			--collective-key "$key" \
 			--signer "$(jq -r '.[] | select(.name == "chat") | .attestation_signer' <<< "$keys")" \
 			--measurement "$(jq -r '.[] | select(.name == "chat") | .measurement' <<< "$keys")" \
-			--endpoint "$collective_url" --min-size 100 --max-size 100000000 \
+			--endpoint "$collective_url" --key-proof "$proof" --min-size 100 --max-size 100000000 \
 			--min-score 100000 --voting-period 5 | jq -er .id) \
 			|| fail "registering the demo DAO failed (the wallet's error is above)"
 		say "demo DAO #$dao \"Chat exports\" registered by //Alice"

@@ -77,6 +77,25 @@ enum Command {
 		#[arg(long, env = "DATACOOP_URL", default_value = "ws://127.0.0.1:9944")]
 		url: String,
 	},
+	/// Sign this key set's consent to serve one DAO (the key proof): what `datacoop dao
+	/// create` and a proposal's `update-collective` must carry for the chain to register
+	/// these keys for that DAO, and for no other. Prints the DAO id and the proof.
+	Prove {
+		/// The key set's name (as given to `init`).
+		#[arg(long)]
+		name: String,
+		/// The DAO to serve: an existing DAO's id (for `update-collective`).
+		#[arg(long, conflicts_with = "next", required_unless_present = "next")]
+		dao: Option<u32>,
+		/// The DAO to serve is the next one created on chain (for `dao create`).
+		#[arg(long)]
+		next: bool,
+		/// The node's RPC endpoint (the chain's genesis hash is part of the proof).
+		#[arg(long, env = "DATACOOP_URL", default_value = "ws://127.0.0.1:9944")]
+		url: String,
+		#[command(flatten)]
+		seal: Seal,
+	},
 	/// The public keys, measurements and bindings of the DAOs under --dir.
 	Show,
 	/// Serve every bound key set under --dir.
@@ -163,6 +182,12 @@ fn main() -> ExitCode {
 			Ok(runtime) => runtime.block_on(bind(&cli, name, dao, url)),
 			Err(e) => Err(format!("cannot start: {e}")),
 		},
+		Command::Prove { ref name, dao, next, ref url, ref seal } => {
+			match tokio::runtime::Runtime::new() {
+				Ok(runtime) => runtime.block_on(prove(&cli, name, dao, next, url, seal)),
+				Err(e) => Err(format!("cannot start: {e}")),
+			}
+		},
 		Command::Show => show(&cli),
 		Command::Run(ref run) => match tokio::runtime::Runtime::new() {
 			Ok(runtime) => runtime.block_on(serve(&cli, run)),
@@ -211,6 +236,46 @@ fn init(cli: &Cli, name: &str, rules_path: &Path, seal: &Seal) -> Result<(), Str
 
 /// How long `bind` waits for the node.
 const BIND_NODE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Signs key set `name`'s consent to serve DAO `dao` (or the next DAO created) on the chain
+/// at `url`, and prints it.
+async fn prove(
+	cli: &Cli,
+	name: &str,
+	dao: Option<u32>,
+	next: bool,
+	url: &str,
+	seal: &Seal,
+) -> Result<(), String> {
+	if !dao_dir::valid_name(name) {
+		return Err(format!("--name {name:?}: use 1 to 64 letters, digits, - or _"));
+	}
+	let dir = DaoDir::new(&cli.dir, name);
+	let secrets = dir.secrets(&sealer(seal, false)?).map_err(|e| e.to_string())?;
+	let read = async {
+		let chain = Chain::connect(url).await?;
+		let dao_id = match dao {
+			Some(id) if !next => id,
+			_ => chain.at_best().await?.next_dao_id().await?,
+		};
+		Ok::<_, ChainError>((chain.genesis_hash(), dao_id))
+	};
+	let (genesis, dao_id) = tokio::time::timeout(BIND_NODE_TIMEOUT, read)
+		.await
+		.map_err(|_| format!("the node at {url} did not answer within {BIND_NODE_TIMEOUT:?}"))?
+		.map_err(|e| e.to_string())?;
+	let encryption_key = secrets.identity().to_public().to_bytes();
+	let payload =
+		datacoop_primitives::dao::collective_key_payload(&genesis, dao_id, &encryption_key);
+	use sp_core::Pair;
+	let proof = format!("0x{}", hex::encode(secrets.attestation_pair().sign(&payload).0));
+	if cli.json {
+		println!("{}", serde_json::json!({ "name": name, "dao": dao_id, "key_proof": proof }));
+	} else {
+		println!("key proof of {name:?} for DAO #{dao_id}: {proof}");
+	}
+	Ok(())
+}
 
 async fn bind(cli: &Cli, name: &str, dao_id: u32, url: &str) -> Result<(), String> {
 	if !dao_dir::valid_name(name) {

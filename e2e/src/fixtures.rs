@@ -98,6 +98,19 @@ pub fn valid_attestation(
 	}
 }
 
+/// `key`'s consent to serve DAO `dao_id` with `encryption_key` on the chain with
+/// `genesis_hash` (the key proof `dao create` and `update-collective` carry).
+pub fn key_proof(
+	genesis_hash: [u8; 32],
+	dao_id: u32,
+	encryption_key: &[u8; 32],
+	key: &Keypair,
+) -> [u8; 64] {
+	let payload =
+		datacoop_primitives::dao::collective_key_payload(&genesis_hash, dao_id, encryption_key);
+	key.sign(&payload).0
+}
+
 /// `key`'s signature of `attestation` for the chain with `genesis_hash`: what the runtime
 /// checks against the DAO's registered attestation signer.
 pub fn sign_attestation(

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { connectDevChain, send as sendTx } from './node.mjs';
+import { connectDevChain, keyProof, nextDaoId, send as sendTx } from './node.mjs';
 
 let chain;
 let api;
@@ -36,18 +36,19 @@ const measurement = '0x' + '4d'.repeat(32);
 const send = (tx, signer) => sendTx(api, tx, signer);
 
 // One collective key set serves one DAO: the first DAO gets //DatacoopCollective's, others
-// keys of their own.
+// keys of their own; each server consents to serve its DAO (the key proof).
 let daos = 0;
 async function createDao () {
-  const signer = daos === 0 ? collectiveKey.publicKey : '0x' + (daos + 0x20).toString(16).repeat(32);
+  const server = daos === 0 ? collectiveKey : new Keyring({ type: 'sr25519' }).addFromUri(`//Collective${daos}`);
   const encryptionKey = '0x' + (daos + 0x11).toString(16).repeat(32);
   daos += 1;
+  const proof = keyProof(api, server, await nextDaoId(api), encryptionKey);
   const { events, error } = await send(api.tx.dataDaos.create(
     'Fitness tracker exports', 'ipfs://bafy-fitness-schema',
     { name: 'Fitness 2026', symbol: 'FIT26' },
     {
       encryptionKey,
-      attestationSigner: signer,
+      attestationSigner: server.publicKey,
       endpoint: 'http://127.0.0.1:8700',
       measurement
     },
@@ -61,7 +62,7 @@ async function createDao () {
       quorum: 200_000,
       approvalThreshold: 500_000,
       holdersShare: 800_000
-    }), alice);
+    }, proof), alice);
   assert.equal(error, undefined);
   return events.find(({ event }) => api.events.dataDaos.Created.is(event)).event.data.daoId.toNumber();
 }

@@ -3,28 +3,32 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
-import { connectDevChain, send as sendTx } from './node.mjs';
+import { connectDevChain, keyProof, nextDaoId, send as sendTx } from './node.mjs';
 
 let chain;
 let api;
 let alice;
+let server;
+let collective;
 
 before(async () => {
   chain = await connectDevChain();
   api = chain.api;
-  alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+  const keyring = new Keyring({ type: 'sr25519' });
+  alice = keyring.addFromUri('//Alice');
+  server = keyring.addFromUri('//Collective');
+  collective = {
+    encryptionKey: '0x' + '11'.repeat(32),
+    attestationSigner: server.publicKey,
+    endpoint: 'http://127.0.0.1:8700',
+    measurement: '0x' + '33'.repeat(32)
+  };
 });
 
 after(async () => {
   await chain?.close();
 });
 
-const collective = {
-  encryptionKey: '0x' + '11'.repeat(32),
-  attestationSigner: '0x' + '22'.repeat(32),
-  endpoint: 'http://127.0.0.1:8700',
-  measurement: '0x' + '33'.repeat(32)
-};
 const rules = {
   minContributionSize: 1,
   maxContributionSize: 10 * 1024 * 1024,
@@ -38,12 +42,14 @@ const rules = {
 };
 
 const send = (tx, signer) => sendTx(api, tx, signer);
+// The collective server's consent to serve the next DAO created.
+const consent = async () => keyProof(api, server, await nextDaoId(api), collective.encryptionKey);
 
 test('//Alice creates a data DAO and reads it back', async () => {
   const free = (await api.query.system.account(alice.address)).data.free.toBigInt();
   const tx = api.tx.dataDaos.create(
     'Reddit exports', 'ipfs://bafy-reddit-schema',
-    { name: 'Reddit Comments 2026', symbol: 'RDC26' }, collective, rules);
+    { name: 'Reddit Comments 2026', symbol: 'RDC26' }, collective, rules, await consent());
   const { events, error } = await send(tx, alice);
   assert.equal(error, undefined);
   const created = events.find(({ event }) => api.events.dataDaos.Created.is(event));
@@ -78,20 +84,26 @@ test('//Alice creates a data DAO and reads it back', async () => {
 
 test('bad input is refused with a specific error and changes nothing', async () => {
   const next = (await api.query.dataDaos.nextDaoId()).toNumber();
+  const proof = await consent();
   const bad = await send(api.tx.dataDaos.create(
-    'x', 'ipfs://x', { name: 'X', symbol: 'not a symbol' }, collective, rules), alice);
+    'x', 'ipfs://x', { name: 'X', symbol: 'not a symbol' }, collective, rules, proof), alice);
   assert.equal(bad.error, 'dataDaos.InvalidTokenSymbol');
   const badUrl = await send(api.tx.dataDaos.create(
-    'x', 'ipfs://x', { name: 'X', symbol: 'X' }, { ...collective, endpoint: 'ftp://nope' }, rules), alice);
+    'x', 'ipfs://x', { name: 'X', symbol: 'X' }, { ...collective, endpoint: 'ftp://nope' }, rules, proof), alice);
   assert.equal(badUrl.error, 'dataDaos.InvalidEndpoint');
   const notAdmin = await send(api.tx.dataDaos.retire(0),
     new Keyring({ type: 'sr25519' }).addFromUri('//Bob'));
   assert.equal(notAdmin.error, 'dataDaos.NotAdmin');
-  // The mirror attack: a copycat registers another DAO's collective keys. One key set serves
-  // exactly one DAO.
+  // The mirror attack: a copycat registers another DAO's collective keys. A key set is
+  // registered only with its server's consent for that DAO (the one shown for DAO 0 is none
+  // for the copycat's), and serves exactly one DAO.
+  const bobKey = new Keyring({ type: 'sr25519' }).addFromUri('//Bob');
+  const shown = keyProof(api, server, 0, collective.encryptionKey);
   const copycat = await send(api.tx.dataDaos.create(
-    'Copycat', 'ipfs://x', { name: 'Copy', symbol: 'CPY' }, collective, rules),
-  new Keyring({ type: 'sr25519' }).addFromUri('//Bob'));
-  assert.equal(copycat.error, 'dataDaos.CollectiveKeyInUse');
+    'Copycat', 'ipfs://x', { name: 'Copy', symbol: 'CPY' }, collective, rules, shown), bobKey);
+  assert.equal(copycat.error, 'dataDaos.BadKeyProof');
+  const consented = await send(api.tx.dataDaos.create(
+    'Copycat', 'ipfs://x', { name: 'Copy', symbol: 'CPY' }, collective, rules, proof), bobKey);
+  assert.equal(consented.error, 'dataDaos.CollectiveKeyInUse');
   assert.equal((await api.query.dataDaos.nextDaoId()).toNumber(), next);
 });

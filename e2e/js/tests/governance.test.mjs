@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
-import { connectDevChain, send as sendTx } from './node.mjs';
+import { connectDevChain, keyProof, nextDaoId, send as sendTx } from './node.mjs';
 
 let chain;
 let api;
@@ -67,10 +67,12 @@ async function closeAtEnd (id) {
 let daoId;
 
 test('a granted fee reaches the holders pro rata, after a transfer mid-vote, and the treasury', async () => {
+  const encryptionKey = '0x' + '17'.repeat(32);
+  const proof = keyProof(api, keys.GovernanceCollective, await nextDaoId(api), encryptionKey);
   const created = await ok(api.tx.dataDaos.create(
     'Chat exports', 'ipfs://bafy-chat-schema', { name: 'Chat 2026', symbol: 'CHAT' },
     {
-      encryptionKey: '0x' + '17'.repeat(32),
+      encryptionKey,
       attestationSigner: keys.GovernanceCollective.publicKey,
       endpoint: 'http://127.0.0.1:8700',
       measurement
@@ -86,7 +88,7 @@ test('a granted fee reaches the holders pro rata, after a transfer mid-vote, and
       quorum: 200_000,
       approvalThreshold: 500_000,
       holdersShare: 800_000
-    }), keys.Alice);
+    }, proof), keys.Alice);
   daoId = find(created, api.events.dataDaos.Created.is).data.daoId.toNumber();
 
   // Bob, Charlie and Dave contribute; the collective accepts at 80%, 60% and 60%.

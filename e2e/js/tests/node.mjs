@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { freePort } from './ports.mjs';
 import { openSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
@@ -82,4 +83,21 @@ export function send (api, tx, signer) {
     };
     (signer ? tx.signAndSend(signer, watch) : tx.send(watch)).catch(reject);
   });
+}
+
+// A collective server's consent to serve DAO `daoId` with `encryptionKey` (0x…): its
+// attestation key `pair` signs the context, the chain's genesis hash, the DAO id (u32
+// little-endian) and the key. `dataDaos.create` (for the id the DAO gets, `nextDaoId`) and
+// `updateCollective` refuse keys without it.
+export function keyProof (api, pair, daoId, encryptionKey) {
+  const id = new Uint8Array(4);
+  new DataView(id.buffer).setUint32(0, daoId, true);
+  const payload = u8aConcat(stringToU8a('datacoop/collective-key/v1'), api.genesisHash.toU8a(), id,
+    hexToU8a(encryptionKey));
+  return u8aToHex(pair.sign(payload));
+}
+
+// The id the next DAO created gets: what its key proof names.
+export async function nextDaoId (api) {
+  return (await api.query.dataDaos.nextDaoId()).toNumber();
 }

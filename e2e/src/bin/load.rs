@@ -463,13 +463,28 @@ impl Ctx {
 		let at = self.client.at_current_block().await?;
 		let min_deposit =
 			at.constants().entry(datacoop::constants().data_daos().min_contribution_deposit())?;
+		// A collective key of its own, which consents to serve the DAO about to be created.
+		let server = Keypair::from_secret_key(random.bytes32())
+			.map_err(|e| anyhow!("a collective key for the junk DAO: {e}"))?;
+		let encryption_key = random.bytes32();
+		let next: u32 = at
+			.storage()
+			.fetch(datacoop::storage().data_daos().next_dao_id(), ())
+			.await?
+			.decode()?;
+		let payload = datacoop_primitives::dao::collective_key_payload(
+			&self.client.genesis_hash().0,
+			next,
+			&encryption_key,
+		);
+		let key_proof = server.sign(&payload).0;
 		let tx = datacoop::transactions().data_daos().create(
 			b"Load: junk".to_vec(),
 			Vec::new(),
 			TokenInfo { name: b"Junk".to_vec(), symbol: b"JUNK".to_vec() },
 			Collective {
-				encryption_key: random.bytes32(),
-				attestation_signer: random.bytes32(),
+				encryption_key,
+				attestation_signer: server.public_key().0,
 				endpoint: endpoint.as_bytes().to_vec(),
 				measurement: H256(random.bytes32()),
 			},
@@ -484,6 +499,7 @@ impl Ctx {
 				approval_threshold: Permill::from_percent(50),
 				holders_share: Permill::from_percent(80),
 			}),
+			key_proof,
 		);
 		let events = at
 			.transactions()

@@ -194,6 +194,13 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 		.unwrap();
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
+	// The key set's consent to serve the DAO about to be created (the next id on chain).
+	let out = collective(&dir, &key)
+		.args(["prove", "--name", "chat", "--next", "--json", "--url", &node.url()])
+		.output()
+		.unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let consent: Value = serde_json::from_slice(&out.stdout).unwrap();
 	let port = free_port();
 	let created = w.json(&[
 		"--account",
@@ -212,6 +219,8 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 		keys["attestation_signer"].as_str().unwrap(),
 		"--measurement",
 		keys["measurement"].as_str().unwrap(),
+		"--key-proof",
+		consent["key_proof"].as_str().unwrap(),
 		"--endpoint",
 		&format!("http://127.0.0.1:{port}"),
 		"--min-size",

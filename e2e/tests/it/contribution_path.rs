@@ -107,6 +107,13 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 		.unwrap();
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
+	// The key set's consent to serve the DAO about to be created (the next id on chain).
+	let out = collective(&dir, &key)
+		.args(["prove", "--name", "chat", "--next", "--json", "--url", &node.url()])
+		.output()
+		.unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let consent: Value = serde_json::from_slice(&out.stdout).unwrap();
 	let port = free_port();
 
 	// ...and //Alice registers it on chain with the wallet. Min score 10 %.
@@ -127,6 +134,8 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 		keys["attestation_signer"].as_str().unwrap(),
 		"--measurement",
 		keys["measurement"].as_str().unwrap(),
+		"--key-proof",
+		consent["key_proof"].as_str().unwrap(),
 		"--endpoint",
 		&format!("http://127.0.0.1:{port}"),
 		"--min-size",

@@ -42,13 +42,15 @@ async fn holders_govern_and_sell_access_through_the_wallet() {
 	let files = tempfile::tempdir().unwrap();
 	let collective = datacoop_envelope::Identity::generate().unwrap();
 	let dao = create_dao(
+		&node,
 		&w,
 		"Chat exports",
 		"Chat",
 		"CHAT",
 		&collective,
 		&["--voting-period", VOTING_PERIOD],
-	);
+	)
+	.await;
 	assert_eq!(w.json(&["dao", "show", &dao])["rules"]["holders_share"], "80.0%");
 
 	// Bob and Charlie contribute; the collective accepts both at 80%: 8 CHAT each.

@@ -46,7 +46,7 @@ async fn a_contributor_uses_the_wallet_end_to_end() {
 
 	// //Alice creates a DAO through the wallet.
 	let collective = datacoop_envelope::Identity::generate().unwrap();
-	let dao = create_dao(&w, "Chat exports", "Chat", "CHAT", &collective, &[]);
+	let dao = create_dao(&node, &w, "Chat exports", "Chat", "CHAT", &collective, &[]).await;
 	let shown = w.json(&["dao", "show", &dao]);
 	assert_eq!(shown["token_symbol"], "CHAT");
 	assert_eq!(w.json(&["dao", "list"]).as_array().unwrap().len(), 1);
@@ -210,7 +210,7 @@ async fn storage_gc_removes_only_blobs_no_contribution_references() {
 	let w = Wallet::new(node.url(), storage.clone());
 	let files = tempfile::tempdir().unwrap();
 	let collective = datacoop_envelope::Identity::generate().unwrap();
-	let dao = create_dao(&w, "GC", "Gc", "GC", &collective, &[]);
+	let dao = create_dao(&node, &w, "GC", "Gc", "GC", &collective, &[]).await;
 	// //Bob's contribution: its blob is referenced on chain (Pending)
 	let file = write_file(files.path(), "export.json", 20_000);
 	let c = w.json(&[
@@ -319,9 +319,10 @@ fn walk(dir: PathBuf) -> usize {
 }
 
 /// //Alice creates a DAO through the wallet, encrypted to `collective`, taking 400 bytes to
-/// 1 MB (its signer and endpoint serve nothing: these tests attest by hand), with `extra`
-/// flags of `dao create`; its id.
-pub(crate) fn create_dao(
+/// 1 MB (its signer, //Charlie, consents; its endpoint serves nothing: these tests attest by
+/// hand), with `extra` flags of `dao create`; its id.
+pub(crate) async fn create_dao(
+	node: &Node,
 	w: &Wallet,
 	name: &str,
 	token: &str,
@@ -329,6 +330,17 @@ pub(crate) fn create_dao(
 	collective: &datacoop_envelope::Identity,
 	extra: &[&str],
 ) -> String {
+	let chain = node.chain().await.unwrap();
+	let next = chain.at_best().await.unwrap().next_dao_id().await.unwrap();
+	let proof = format!(
+		"0x{}",
+		hex::encode(fixtures::key_proof(
+			chain.genesis_hash(),
+			next,
+			&collective.to_public().to_bytes(),
+			&subxt_signer::sr25519::dev::charlie(),
+		))
+	);
 	let args = [
 		"--account",
 		"//Alice",
@@ -354,6 +366,8 @@ pub(crate) fn create_dao(
 		"1000000",
 		"--reward",
 		"10000000000000",
+		"--key-proof",
+		&proof,
 	];
 	let created = w.json(&[&args[..], extra].concat());
 	created["id"].as_u64().unwrap().to_string()

@@ -37,13 +37,16 @@ pub(crate) fn collective_key() -> sr25519::Pair {
 }
 
 pub(crate) fn create_dao() -> u32 {
+	let dao_id = pallet_data_daos::NextDaoId::<Runtime>::get();
+	let encryption_key = [9u8; 32];
+	let key_proof = collective_key().sign(&DataDaos::key_proof_payload(dao_id, &encryption_key)).0;
 	assert_ok!(DataDaos::create(
 		RuntimeOrigin::signed(account(Alice)),
 		b"Reddit comments 2026".to_vec(),
 		b"ipfs://bafy-schema".to_vec(),
 		TokenInfo { name: b"Reddit Comments".to_vec(), symbol: b"RDC".to_vec() },
 		Collective {
-			encryption_key: [9u8; 32],
+			encryption_key,
 			attestation_signer: collective_key().public().0,
 			endpoint: b"https://collective.example".to_vec(),
 			measurement: MEASUREMENT,
@@ -59,6 +62,7 @@ pub(crate) fn create_dao() -> u32 {
 			approval_threshold: Permill::from_percent(50),
 			holders_share: Permill::from_percent(80),
 		},
+		key_proof,
 	));
 	pallet_data_daos::NextDaoId::<Runtime>::get() - 1
 }

@@ -50,6 +50,10 @@ pub struct CreateArgs {
 	/// 0x + 64 hex digits.
 	#[arg(long)]
 	pub measurement: String,
+	/// The collective's consent to serve the DAO about to be created (0x + 128 hex digits):
+	/// what `datacoop-collective prove --next` prints.
+	#[arg(long)]
+	pub key_proof: String,
 	#[arg(long, default_value_t = 1)]
 	pub min_size: u64,
 	#[arg(long, default_value_t = 1 << 30)]
@@ -133,6 +137,38 @@ pub(super) fn collective(
 		endpoint: endpoint.as_bytes().to_vec(),
 		measurement: subxt::utils::H256(measurement.0),
 	})
+}
+
+/// `--key-proof` as typed, checked to be `collective`'s attestation key's consent to serve DAO
+/// `dao_id` on the chain of `genesis` (what the chain checks), so a wrong one is said before
+/// anything is signed or paid.
+pub(super) fn key_proof(
+	text: &str,
+	genesis: [u8; 32],
+	dao_id: u32,
+	collective: &rt::runtime_types::datacoop_primitives::dao::Collective<Vec<u8>>,
+) -> Result<[u8; 64]> {
+	let mut proof = [0u8; 64];
+	hex::decode_to_slice(text.strip_prefix("0x").unwrap_or(text), &mut proof)
+		.map_err(|_| anyhow!("--key-proof: 0x + 128 hex digits"))?;
+	let payload = datacoop_primitives::dao::collective_key_payload(
+		&genesis,
+		dao_id,
+		&collective.encryption_key,
+	);
+	let signed = subxt_signer::sr25519::verify(
+		&subxt_signer::sr25519::Signature(proof),
+		payload,
+		&subxt_signer::sr25519::PublicKey(collective.attestation_signer),
+	);
+	if !signed {
+		return Err(anyhow!(
+			"--key-proof is not the collective's consent to serve DAO #{dao_id} on this chain \
+			 with these keys: ask its operator for `datacoop-collective prove --name NAME \
+			 --dao {dao_id}` (`--next` when it is for the DAO being created)"
+		));
+	}
+	Ok(proof)
 }
 
 /// A DAO handed over to its holders.
@@ -272,9 +308,12 @@ async fn create(
 			return Err(anyhow!("{flag}: parts per million, at most 1000000 (100%), not {parts}"));
 		}
 	}
-	let account = global.account()?;
 	let collective =
 		collective(&args.collective_key, &args.signer, &args.endpoint, &args.measurement)?;
+	// For the id the DAO gets: the next one, as the chain says now.
+	let next = client.at_best().await?.next_dao_id().await?;
+	let key_proof = key_proof(&args.key_proof, client.genesis_hash(), next, &collective)?;
+	let account = global.account()?;
 	use datacoop_client::{subxt::utils::Static, DaoRules};
 	use rt::runtime_types::datacoop_primitives::dao::TokenInfo;
 	use sp_runtime::Permill;
@@ -297,6 +336,7 @@ async fn create(
 			approval_threshold: Permill::from_parts(args.approval),
 			holders_share: Permill::from_parts(args.holders_share),
 		}),
+		key_proof,
 	);
 	let events = chain::submit(client, &tx, &account.keypair).await?;
 	let created = events

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sp_runtime::Permill;
 
 use super::{
-	dao::{collective, rules_view, RulesView},
+	dao::{collective, key_proof, rules_view, RulesView},
 	existing_dao, parse_address, parse_coop, parse_scope, permill, print, scope_name, span, Amount,
 	Duration, List, Token,
 };
@@ -105,6 +105,10 @@ pub enum ActionArgs {
 		/// 0x + 64 hex digits.
 		#[arg(long)]
 		measurement: String,
+		/// The new server's consent to serve this DAO (0x + 128 hex digits): what
+		/// `datacoop-collective prove --dao ID` prints.
+		#[arg(long)]
+		key_proof: String,
 	},
 	/// Close the DAO to new contributions, proposals and purchases.
 	Retire,
@@ -189,7 +193,7 @@ impl ActionView {
 			Action::UpdateRules { rules } => {
 				ActionView::UpdateRules { rules: rules_view(rules, token) }
 			},
-			Action::UpdateCollective { collective } => ActionView::UpdateCollective {
+			Action::UpdateCollective { collective, .. } => ActionView::UpdateCollective {
 				endpoint: chain::text(&collective.endpoint),
 				measurement: format!("{:?}", collective.measurement),
 			},
@@ -490,10 +494,16 @@ async fn create(
 		ActionArgs::UpdateRules(change) => {
 			A::UpdateRules { rules: Static(change.apply(dao.rules)?) }
 		},
-		ActionArgs::UpdateCollective { collective_key, signer, endpoint, measurement } => {
-			A::UpdateCollective {
-				collective: collective(collective_key, signer, endpoint, measurement)?,
-			}
+		ActionArgs::UpdateCollective {
+			collective_key,
+			signer,
+			endpoint,
+			measurement,
+			key_proof: proof,
+		} => {
+			let collective = collective(collective_key, signer, endpoint, measurement)?;
+			let key_proof = key_proof(proof, client.genesis_hash(), args.dao, &collective)?;
+			A::UpdateCollective { collective, key_proof }
 		},
 		ActionArgs::Retire => A::Retire,
 		ActionArgs::TreasurySpend { to, amount } => {
