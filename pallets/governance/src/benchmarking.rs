@@ -87,7 +87,7 @@ mod benchmarks {
 		_(
 			RawOrigin::Signed(consumer.clone()),
 			dao,
-			grant_access::<T>(&consumer),
+			Box::new(grant_access::<T>(&consumer)),
 			description::<T>(),
 		);
 

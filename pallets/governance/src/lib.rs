@@ -63,7 +63,7 @@ pub const BENCHMARKED_HOLDERS: u32 = 100_000;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use alloc::vec::Vec;
+	use alloc::{boxed::Box, vec::Vec};
 	use datacoop_primitives::{
 		dao::DaoId,
 		governance::ProposalId,
@@ -246,16 +246,18 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Proposes `action` for DAO `dao_id`, described at `description_uri`. Holds the
 		/// proposal deposit, and for `GrantAccess` (which the grantee proposes) the fee.
+		/// (`action` is boxed so that every other call stays small; it encodes as the action
+		/// itself.)
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::propose())]
 		pub fn propose(
 			origin: OriginFor<T>,
 			dao_id: DaoId,
-			action: CallActionOf<T>,
+			action: Box<CallActionOf<T>>,
 			description_uri: Vec<u8>,
 		) -> DispatchResult {
 			let proposer = ensure_signed(origin)?;
-			Self::do_propose(proposer, dao_id, action, description_uri).map(|_| ())
+			Self::do_propose(proposer, dao_id, *action, description_uri).map(|_| ())
 		}
 
 		/// Votes aye or nay on `proposal_id` with `amount` of the caller's tokens (all of

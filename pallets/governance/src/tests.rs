@@ -37,7 +37,7 @@ fn propose(who: u64, dao: DaoId, action: CallAction) -> u32 {
 	assert_ok!(Governance::propose(
 		RuntimeOrigin::signed(who),
 		dao,
-		action,
+		Box::new(action),
 		b"ipfs://why".to_vec()
 	));
 	id
@@ -260,7 +260,12 @@ fn bad_proposals_are_refused_and_change_nothing() {
 	build_and_execute(|| {
 		let dao = dao_with_holders();
 		let p = |who: u64, dao: DaoId, action: CallAction| {
-			Governance::propose(RuntimeOrigin::signed(who), dao, action, b"ipfs://why".to_vec())
+			Governance::propose(
+				RuntimeOrigin::signed(who),
+				dao,
+				Box::new(action),
+				b"ipfs://why".to_vec(),
+			)
 		};
 		assert_noop!(p(CONSUMER, 7, Action::Retire), Error::<Test>::UnknownDao);
 		assert_noop!(p(POOR, dao, Action::Retire), Error::<Test>::CannotPayDeposit);
@@ -342,7 +347,12 @@ fn bad_proposals_are_refused_and_change_nothing() {
 			pallet_data_daos::Error::<Test>::InvalidEndpoint
 		);
 		assert_noop!(
-			Governance::propose(RuntimeOrigin::signed(ALICE), dao, Action::Retire, vec![b'u'; 65]),
+			Governance::propose(
+				RuntimeOrigin::signed(ALICE),
+				dao,
+				Box::new(Action::Retire),
+				vec![b'u'; 65]
+			),
 			Error::<Test>::DescriptionTooLong
 		);
 		// Retired: no more proposals.
@@ -450,7 +460,7 @@ fn a_proposed_collective_needs_its_servers_consent_for_this_dao() {
 			Governance::propose(
 				RuntimeOrigin::signed(ALICE),
 				dao,
-				elsewhere,
+				Box::new(elsewhere),
 				b"ipfs://why".to_vec()
 			),
 			pallet_data_daos::Error::<Test>::BadKeyProof
@@ -546,7 +556,7 @@ fn a_retired_dao_still_spends_its_treasury_and_ends_grants() {
 
 		// No new business...
 		let p = |action: CallAction| {
-			Governance::propose(RuntimeOrigin::signed(ALICE), dao, action, Vec::new())
+			Governance::propose(RuntimeOrigin::signed(ALICE), dao, Box::new(action), Vec::new())
 		};
 		assert_noop!(p(grant_access(Scope::Full)), Error::<Test>::DaoRetired);
 		let offer = Action::SetOffer { scope: Scope::Full, price_per_day: 1, max_days: 1 };

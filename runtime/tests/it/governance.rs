@@ -45,12 +45,12 @@ fn a_granted_fee_reaches_holders_pro_rata_after_a_transfer_mid_vote_and_the_trea
 		assert_ok!(DaoGovernance::propose(
 			RuntimeOrigin::signed(consumer.clone()),
 			dao,
-			Action::GrantAccess {
+			Box::new(Action::GrantAccess {
 				grantee: consumer.clone(),
 				scope: Scope::Full,
 				duration: 7 * DAYS,
 				fee: FEE
-			},
+			}),
 			b"ipfs://bafy-research-plan".to_vec(),
 		));
 		let id = 0;
