@@ -3,7 +3,7 @@
 //! DAO's token has the other `BENCHMARKED_HOLDERS - h` holders, so the state is the same size
 //! at every `h` and what is measured is the number of holders, not the size of the trie.
 
-use alloc::vec;
+use alloc::{boxed::Box, vec};
 use datacoop_primitives::{
 	dao::DaoId,
 	governance::{Action, ProposalId, Scope},
