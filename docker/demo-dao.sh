@@ -35,8 +35,9 @@ for _ in $(seq 1 150); do
 done
 # The wallet's own error if the chain still does not answer.
 daos=$(datacoop dao list --json)
-dao=$(jq -r --arg key "$(field encryption_key)" \
-	'[.[] | select(.collective.encryption_key == $key)][0].id // empty' <<< "$daos")
+# By the signer too: an encryption key is not held to one DAO (the signer is).
+dao=$(jq -r --arg key "$(field encryption_key)" --arg signer "$(field attestation_signer)" \
+	'[.[] | select(.collective.encryption_key == $key and .collective.attestation_signer == $signer)][0].id // empty' <<< "$daos")
 if [ -z "$dao" ]; then
 	# The key set's consent to serve the DAO about to be created (the chain's next id).
 	proof=$(datacoop-collective --json prove --name chat --next --url "$DATACOOP_URL" | jq -er .key_proof)

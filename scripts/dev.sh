@@ -236,7 +236,10 @@ demo_offer() {
 	dao=$bound
 	if [ "$dao" = null ]; then
 		daos=$("$bin/datacoop" dao list --json) || fail "listing the chain's DAOs failed (see above)"
-		dao=$(jq -r --arg key "$key" '[.[] | select(.collective.encryption_key == $key)][0].id // empty' <<< "$daos")
+		# By the signer too: an encryption key is not held to one DAO (the signer is).
+		signer=$(jq -r '.[] | select(.name == "chat") | .attestation_signer' <<< "$keys")
+		dao=$(jq -r --arg key "$key" --arg signer "$signer" \
+			'[.[] | select(.collective.encryption_key == $key and .collective.attestation_signer == $signer)][0].id // empty' <<< "$daos")
 	fi
 	if [ -z "$dao" ]; then
 		# The key set's consent to serve the DAO about to be created (the chain's next id).

@@ -110,8 +110,8 @@ pub mod dao {
 	/// on the chain of `genesis_hash`, with `encryption_key` as its recipient: the context,
 	/// the genesis hash, the DAO id (SCALE, u32 little-endian), the encryption key. The chain
 	/// registers a key set for a DAO only with this proof (`create` proves for the id the DAO
-	/// will get), so nobody can register keys a server did not give them, as another DAO's
-	/// proposal shows them during its vote.
+	/// will get), so keys another DAO's proposal shows during its vote cannot be registered
+	/// for a third DAO. (It does not bind who creates: see docs/security.md, known gaps.)
 	pub fn collective_key_payload(
 		genesis_hash: &[u8; 32],
 		dao_id: DaoId,
