@@ -39,8 +39,9 @@ daos=$(datacoop dao list --json)
 dao=$(jq -r --arg key "$(field encryption_key)" --arg signer "$(field attestation_signer)" \
 	'[.[] | select(.collective.encryption_key == $key and .collective.attestation_signer == $signer)][0].id // empty' <<< "$daos")
 if [ -z "$dao" ]; then
-	# The key set's consent to serve the DAO about to be created (the chain's next id).
-	proof=$(datacoop-collective --json prove --name chat --next --url "$DATACOOP_URL" | jq -er .key_proof)
+	# The key set's consent to serve the DAO //Alice is about to create (the chain's next id).
+	alice=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY  # //Alice, who creates it: the proof holds for her creation only
+	proof=$(datacoop-collective --json prove --name chat --next --admin "$alice" --url "$DATACOOP_URL" | jq -er .key_proof)
 	dao=$(datacoop --json --account //Alice dao create --name "Chat exports" \
 		--token-name "Chat" --token-symbol CHAT \
 		--collective-key "$(field encryption_key)" \

@@ -105,7 +105,8 @@ mkdir -p "$DATACOOP_COLLECTIVE_DIR"
 "$bin/datacoop-collective" init --name bench --rules "$repo/collective/examples/chat-rules.json" > /dev/null \
 	|| die "datacoop-collective init failed"
 keys=$("$bin/datacoop-collective" show --json)
-proof=$("$bin/datacoop-collective" --json prove --name bench --next --url "$url" | jq -er .key_proof) \
+alice=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY  # //Alice, who creates it: the proof holds for her creation only
+proof=$("$bin/datacoop-collective" --json prove --name bench --next --admin "$alice" --url "$url" | jq -er .key_proof) \
 	|| die "datacoop-collective prove failed"
 dao=$("$bin/datacoop" --url "$url" --storage "$storage" --json --account //Alice dao create \
 	--name "Bench chat exports" --token-name "Bench chat" --token-symbol BCHAT \

@@ -242,8 +242,9 @@ demo_offer() {
 			'[.[] | select(.collective.encryption_key == $key and .collective.attestation_signer == $signer)][0].id // empty' <<< "$daos")
 	fi
 	if [ -z "$dao" ]; then
-		# The key set's consent to serve the DAO about to be created (the chain's next id).
-		proof=$("$bin/datacoop-collective" --json prove --name chat --next --url "$node_url" | jq -er .key_proof) \
+		# The key set's consent to serve the DAO //Alice is about to create (the chain's next id).
+		alice=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY  # //Alice, who creates it: the proof holds for her creation only
+		proof=$("$bin/datacoop-collective" --json prove --name chat --next --admin "$alice" --url "$node_url" | jq -er .key_proof) \
 			|| fail "datacoop-collective prove failed (see above): the demo DAO is not registered"
 		dao=$("$bin/datacoop" --json --account //Alice dao create --name "Chat exports" \
 			--token-name "Chat" --token-symbol CHAT \

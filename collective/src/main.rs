@@ -85,11 +85,15 @@ enum Command {
 		#[arg(long)]
 		name: String,
 		/// The DAO to serve: an existing DAO's id (for `update-collective`).
-		#[arg(long, conflicts_with = "next", required_unless_present = "next")]
+		#[arg(long, conflicts_with_all = ["next", "admin"], required_unless_present = "next")]
 		dao: Option<u32>,
-		/// The DAO to serve is the next one created on chain (for `dao create`).
-		#[arg(long)]
+		/// The DAO to serve is the next one created on chain (for `dao create`), by --admin.
+		#[arg(long, requires = "admin")]
 		next: bool,
+		/// With --next: the account that will create the DAO (SS58). The proof holds for its
+		/// `dao create` only, so nobody who sees it can register these keys first.
+		#[arg(long, requires = "next")]
+		admin: Option<String>,
 		/// The node's RPC endpoint (the chain's genesis hash is part of the proof).
 		#[arg(long, env = "DATACOOP_URL", default_value = "ws://127.0.0.1:9944")]
 		url: String,
@@ -182,9 +186,11 @@ fn main() -> ExitCode {
 			Ok(runtime) => runtime.block_on(bind(&cli, name, dao, url)),
 			Err(e) => Err(format!("cannot start: {e}")),
 		},
-		Command::Prove { ref name, dao, next, ref url, ref seal } => {
+		Command::Prove { ref name, dao, ref admin, ref url, ref seal, .. } => {
 			match tokio::runtime::Runtime::new() {
-				Ok(runtime) => runtime.block_on(prove(&cli, name, dao, next, url, seal)),
+				Ok(runtime) => {
+					runtime.block_on(prove(&cli, name, dao, admin.as_deref(), url, seal))
+				},
 				Err(e) => Err(format!("cannot start: {e}")),
 			}
 		},
@@ -237,40 +243,85 @@ fn init(cli: &Cli, name: &str, rules_path: &Path, seal: &Seal) -> Result<(), Str
 /// How long `bind` waits for the node.
 const BIND_NODE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Signs key set `name`'s consent to serve DAO `dao` (or the next DAO created) on the chain
-/// at `url`, and prints it.
+/// Signs key set `name`'s consent to serve DAO `dao`, or the next DAO created when it is
+/// `None` (by `admin`, which clap requires then), on the chain at `url`, and prints it.
 async fn prove(
 	cli: &Cli,
 	name: &str,
 	dao: Option<u32>,
-	next: bool,
+	admin: Option<&str>,
 	url: &str,
 	seal: &Seal,
 ) -> Result<(), String> {
+	use sp_core::{crypto::Ss58Codec, Pair};
 	if !dao_dir::valid_name(name) {
 		return Err(format!("--name {name:?}: use 1 to 64 letters, digits, - or _"));
 	}
+	let creator = match (dao, admin) {
+		(None, Some(admin)) => Some(
+			sp_core::crypto::AccountId32::from_ss58check(admin)
+				.map_err(|e| format!("--admin {admin:?}: not an SS58 address ({e:?})"))?,
+		),
+		(None, None) => return Err("--next needs --admin, the account that creates".into()),
+		(Some(_), _) => None,
+	};
 	let dir = DaoDir::new(&cli.dir, name);
+	// A key set serves one DAO for good: consenting to another would let that DAO register
+	// keys whose server will never serve it (and the bound DAO's contributors' keys be
+	// shown as another's).
+	match (dir.bound_dao().map_err(|e| e.to_string())?, dao) {
+		(Some(bound), Some(id)) if bound != id => {
+			return Err(format!(
+				"{name:?} is bound to DAO #{bound}: it consents to serve that DAO only (init another key set for DAO #{id})"
+			))
+		},
+		(Some(bound), None) => {
+			return Err(format!(
+				"{name:?} is bound to DAO #{bound}: it consents to serve that DAO only (init another key set for a new DAO)"
+			))
+		},
+		_ => {},
+	}
 	let secrets = dir.secrets(&sealer(seal, false)?).map_err(|e| e.to_string())?;
 	let read = async {
 		let chain = Chain::connect(url).await?;
-		let dao_id = match dao {
-			Some(id) if !next => id,
-			_ => chain.at_best().await?.next_dao_id().await?,
+		let at = chain.at_best().await?;
+		let (dao_id, exists) = match dao {
+			Some(id) => (id, at.dao(id).await?.is_some()),
+			None => (at.next_dao_id().await?, false),
 		};
-		Ok::<_, ChainError>((chain.genesis_hash(), dao_id))
+		Ok::<_, ChainError>((chain.genesis_hash(), dao_id, exists))
 	};
-	let (genesis, dao_id) = tokio::time::timeout(BIND_NODE_TIMEOUT, read)
+	let (genesis, dao_id, exists) = tokio::time::timeout(BIND_NODE_TIMEOUT, read)
 		.await
 		.map_err(|_| format!("the node at {url} did not answer within {BIND_NODE_TIMEOUT:?}"))?
 		.map_err(|e| e.to_string())?;
+	// An existing DAO's proof for an id nobody holds yet would serve whoever creates it:
+	// they could register these keys through `update_collective`.
+	if dao.is_some() && !exists {
+		return Err(format!(
+			"there is no DAO #{dao_id} on the chain at {url}: for a DAO about to be created, use --next --admin ADDRESS (its creator)"
+		));
+	}
 	let encryption_key = secrets.identity().to_public().to_bytes();
-	let payload =
-		datacoop_primitives::dao::collective_key_payload(&genesis, dao_id, &encryption_key);
-	use sp_core::Pair;
+	let payload = match &creator {
+		Some(creator) => datacoop_primitives::dao::collective_key_create_payload(
+			&genesis,
+			creator,
+			dao_id,
+			&encryption_key,
+		),
+		None => datacoop_primitives::dao::collective_key_payload(&genesis, dao_id, &encryption_key),
+	};
 	let proof = format!("0x{}", hex::encode(secrets.attestation_pair().sign(&payload).0));
+	let admin = creator.map(|c| c.to_ss58check());
 	if cli.json {
-		println!("{}", serde_json::json!({ "name": name, "dao": dao_id, "key_proof": proof }));
+		println!(
+			"{}",
+			serde_json::json!({ "name": name, "dao": dao_id, "admin": admin, "key_proof": proof })
+		);
+	} else if let Some(admin) = admin {
+		println!("key proof of {name:?} for DAO #{dao_id}, created by {admin}: {proof}");
 	} else {
 		println!("key proof of {name:?} for DAO #{dao_id}: {proof}");
 	}
@@ -393,8 +444,13 @@ fn print_dao(
 	}
 	if new {
 		println!(
-			"Register it on chain, e.g.: datacoop dao create --name … --token-name … --token-symbol … \
-			 --collective-key {} --signer {} --measurement {m} --endpoint http://HOST:9950",
+			"Sign its consent to serve the DAO the creator's account makes next: \
+			 datacoop-collective prove --name {name} --next --admin ADDRESS"
+		);
+		println!(
+			"Register it on chain from that account, e.g.: datacoop dao create --name … \
+			 --token-name … --token-symbol … --collective-key {} --signer {} --measurement {m} \
+			 --endpoint http://HOST:9950 --key-proof 0x…",
 			public.encryption_key, public.attestation_signer
 		);
 		println!(

@@ -98,16 +98,21 @@ pub fn valid_attestation(
 	}
 }
 
-/// `key`'s consent to serve DAO `dao_id` with `encryption_key` on the chain with
-/// `genesis_hash` (the key proof `dao create` and `update-collective` carry).
-pub fn key_proof(
+/// `key`'s consent to serve the DAO `creator` creates as `dao_id` with `encryption_key` on
+/// the chain with `genesis_hash` (the key proof `dao create` carries).
+pub fn create_key_proof(
 	genesis_hash: [u8; 32],
+	creator: &Keypair,
 	dao_id: u32,
 	encryption_key: &[u8; 32],
 	key: &Keypair,
 ) -> [u8; 64] {
-	let payload =
-		datacoop_primitives::dao::collective_key_payload(&genesis_hash, dao_id, encryption_key);
+	let payload = datacoop_primitives::dao::collective_key_create_payload(
+		&genesis_hash,
+		&creator.public_key().0,
+		dao_id,
+		encryption_key,
+	);
 	key.sign(&payload).0
 }
 

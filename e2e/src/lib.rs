@@ -8,6 +8,8 @@
 //!   serves and is killed when dropped; [`free_port`];
 //! - [`node`]: [`Node`], `datacoop-node` on ports of its own, and finality helpers;
 //! - [`wallet`]: [`Wallet`], the `datacoop` binary in a home of its own; [`start_storage`];
+//! - [`collective`]: the `datacoop-collective` binary on a directory of key sets, and its
+//!   key proofs;
 //! - [`fixtures`]: chat exports and their rules, dev-account upload signing, attestations
 //!   signed as a collective signs them.
 //!
@@ -16,6 +18,7 @@
 //! in `src/bin/load.rs`.
 
 pub mod bins;
+pub mod collective;
 pub mod fixtures;
 pub mod node;
 pub mod process;

@@ -103,15 +103,21 @@ pub mod dao {
 		pub measurement: H256,
 	}
 
-	/// The prefix of a collective key set's consent to serve one DAO ([`collective_key_payload`]).
+	/// The prefix of a collective key set's consent to serve an existing DAO
+	/// ([`collective_key_payload`]).
 	pub const COLLECTIVE_KEY_CONTEXT: &[u8] = b"datacoop/collective-key/v1";
 
-	/// The bytes a collective server's attestation key signs to consent to serve DAO `dao_id`
-	/// on the chain of `genesis_hash`, with `encryption_key` as its recipient: the context,
-	/// the genesis hash, the DAO id (SCALE, u32 little-endian), the encryption key. The chain
-	/// registers a key set for a DAO only with this proof (`create` proves for the id the DAO
-	/// will get), so keys another DAO's proposal shows during its vote cannot be registered
-	/// for a third DAO. (It does not bind who creates: see docs/security.md, known gaps.)
+	/// The prefix of a collective key set's consent to serve the DAO one account creates
+	/// ([`collective_key_create_payload`]). A context of its own, so that neither kind of
+	/// proof can stand for the other.
+	pub const COLLECTIVE_KEY_CREATE_CONTEXT: &[u8] = b"datacoop/collective-key/create/v1";
+
+	/// The bytes a collective server's attestation key signs to consent to serve the existing
+	/// DAO `dao_id` on the chain of `genesis_hash`, with `encryption_key` as its recipient:
+	/// the context, the genesis hash, the DAO id (SCALE, u32 little-endian), the encryption
+	/// key. `update_collective` and a governance `UpdateCollective` register a key set only
+	/// with this proof, so keys another DAO's proposal shows during its vote cannot be
+	/// registered for a third DAO.
 	pub fn collective_key_payload(
 		genesis_hash: &[u8; 32],
 		dao_id: DaoId,
@@ -120,6 +126,29 @@ pub mod dao {
 		let mut payload = Vec::with_capacity(COLLECTIVE_KEY_CONTEXT.len() + 68);
 		payload.extend_from_slice(COLLECTIVE_KEY_CONTEXT);
 		payload.extend_from_slice(genesis_hash);
+		dao_id.encode_to(&mut payload);
+		payload.extend_from_slice(encryption_key);
+		payload
+	}
+
+	/// The bytes a collective server's attestation key signs to consent to serve the DAO
+	/// `creator` creates as DAO `dao_id` (the chain's next id) on the chain of `genesis_hash`:
+	/// the create context, the genesis hash, the creator's account (SCALE: its 32 bytes on
+	/// Datacoop), the DAO id (u32 little-endian), the encryption key. `create` registers a key
+	/// set only with this proof, so a proof seen in the pool is of no use to anyone else: it
+	/// holds for that creator's DAO with that id and no other. `creator` must encode to its
+	/// raw bytes (an `AccountId32` or a `[u8; 32]`, not a slice, which SCALE prefixes with its
+	/// length).
+	pub fn collective_key_create_payload<AccountId: Encode>(
+		genesis_hash: &[u8; 32],
+		creator: &AccountId,
+		dao_id: DaoId,
+		encryption_key: &[u8; 32],
+	) -> Vec<u8> {
+		let mut payload = Vec::with_capacity(COLLECTIVE_KEY_CREATE_CONTEXT.len() + 100);
+		payload.extend_from_slice(COLLECTIVE_KEY_CREATE_CONTEXT);
+		payload.extend_from_slice(genesis_hash);
+		creator.encode_to(&mut payload);
 		dao_id.encode_to(&mut payload);
 		payload.extend_from_slice(encryption_key);
 		payload
@@ -833,6 +862,46 @@ mod governance_tests {
 		// The largest balances do not overflow.
 		assert!(passes(u128::MAX, 0, u128::MAX, Permill::one(), Permill::one()));
 		assert!(!passes(u128::MAX - 1, 0, u128::MAX, Permill::one(), Permill::one()));
+	}
+}
+
+#[cfg(test)]
+mod key_proof_tests {
+	use super::dao::*;
+
+	/// The payloads' bytes are fixed: the collective (`prove`), the wallet, polkadot.js callers
+	/// and the runtime each build them, and a proof signed over one layout must verify under
+	/// the others. A change here is a change of every signer's format.
+	#[test]
+	fn key_proof_payloads_have_a_fixed_layout() {
+		let existing = collective_key_payload(&[1; 32], 0x0403_0201, &[2; 32]);
+		let mut expected = b"datacoop/collective-key/v1".to_vec();
+		expected.extend([1; 32]);
+		expected.extend([1, 2, 3, 4]);
+		expected.extend([2; 32]);
+		assert_eq!(existing, expected);
+
+		// The runtime's account, as the chain encodes it: its 32 bytes, no length prefix.
+		let creator = crate::AccountId::from([3u8; 32]);
+		let create = collective_key_create_payload(&[1; 32], &creator, 0x0403_0201, &[2; 32]);
+		let mut expected = b"datacoop/collective-key/create/v1".to_vec();
+		expected.extend([1; 32]);
+		expected.extend([3; 32]);
+		expected.extend([1, 2, 3, 4]);
+		expected.extend([2; 32]);
+		assert_eq!(create, expected);
+	}
+
+	#[test]
+	fn a_create_payload_differs_by_creator_and_from_an_existing_daos() {
+		let a = collective_key_create_payload(&[1; 32], &[3u8; 32], 5, &[2; 32]);
+		let b = collective_key_create_payload(&[1; 32], &[4u8; 32], 5, &[2; 32]);
+		assert_ne!(a, b);
+		assert_ne!(a, collective_key_payload(&[1; 32], 5, &[2; 32]));
+		// Neither context is a prefix of the other: no choice of the bytes after one makes
+		// its payload begin as the other kind's.
+		assert!(!COLLECTIVE_KEY_CREATE_CONTEXT.starts_with(COLLECTIVE_KEY_CONTEXT));
+		assert!(!COLLECTIVE_KEY_CONTEXT.starts_with(COLLECTIVE_KEY_CREATE_CONTEXT));
 	}
 }
 

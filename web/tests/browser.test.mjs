@@ -21,18 +21,21 @@ import { chromium } from 'playwright-core';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { hexToU8a, stringToU8a, u8aConcat, u8aToHex, u8aWrapBytes } from '@polkadot/util';
-import { cryptoWaitReady, randomAsHex } from '@polkadot/util-crypto';
+import { cryptoWaitReady, decodeAddress, randomAsHex } from '@polkadot/util-crypto';
 
 const web = fileURLToPath(new URL('..', import.meta.url));
 
 // A collective no server runs (nothing listens at its endpoint), with its attestation key's
-// consent to serve the next DAO created (the key proof `dataDaos.create` requires).
-async function silentCollective (api) {
+// consent to serve the next DAO `creator` creates (the key proof `dataDaos.create` requires).
+async function silentCollective (api, creator) {
   const server = new Keyring({ type: 'sr25519' }).addFromUri(randomAsHex(32));
   const collective = { encryptionKey: randomAsHex(32), attestationSigner: server.publicKey, endpoint: 'http://127.0.0.1:9', measurement: randomAsHex(32) };
+  // The create context, the genesis hash, the creator's account, the next id (u32 LE), the
+  // key: as e2e/js/tests/node.mjs `createKeyProof` (not imported: its packages are e2e/js's).
   const id = new Uint8Array(4);
   new DataView(id.buffer).setUint32(0, (await api.query.dataDaos.nextDaoId()).toNumber(), true);
-  const payload = u8aConcat(stringToU8a('datacoop/collective-key/v1'), api.genesisHash.toU8a(), id, hexToU8a(collective.encryptionKey));
+  const payload = u8aConcat(stringToU8a('datacoop/collective-key/create/v1'), api.genesisHash.toU8a(),
+    decodeAddress(creator.address), id, hexToU8a(collective.encryptionKey));
   return [collective, u8aToHex(server.sign(payload))];
 }
 const repo = join(web, '..');
@@ -316,7 +319,7 @@ test('5. //Alice proposes an offer; //Bob votes aye on the page', async () => {
 test('6. refused before anything is uploaded or submitted: too large, retired, extension refuses', async () => {
   const rules = (await api.call.dataDaosApi.dao(daoId)).unwrap().rules.toJSON();
   const create = async (name, symbol, min, max) => {
-    const [collective, proof] = await silentCollective(api);
+    const [collective, proof] = await silentCollective(api, keys.Alice);
     const events = await send(api.tx.dataDaos.create(name, '', { name, symbol }, collective,
       { ...rules, minContributionSize: min, maxContributionSize: max }, proof), keys.Alice);
     return eventData(events, 'dataDaos', 'Created').daoId.toNumber();
@@ -461,7 +464,7 @@ test('7. an extension account contributes: Accepted, and its key opens the ciphe
 test('8. the collective server down: the contribution stays Pending, shown as such', async () => {
   // A DAO whose collective server never answers (nothing listens on port 9).
   const rules = (await api.call.dataDaosApi.dao(daoId)).unwrap().rules.toJSON();
-  const [collective, proof] = await silentCollective(api);
+  const [collective, proof] = await silentCollective(api, keys.Alice);
   const events = await send(api.tx.dataDaos.create('Silent', '', { name: 'Silent', symbol: 'SLNT' },
     collective, rules, proof), keys.Alice);
   const silent = eventData(events, 'dataDaos', 'Created').daoId.toNumber();

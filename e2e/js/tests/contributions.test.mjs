@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { connectDevChain, keyProof, nextDaoId, send as sendTx } from './node.mjs';
+import { connectDevChain, createKeyProof, nextDaoId, send as sendTx } from './node.mjs';
 
 let chain;
 let api;
@@ -42,7 +42,7 @@ async function createDao () {
   const server = daos === 0 ? collectiveKey : new Keyring({ type: 'sr25519' }).addFromUri(`//Collective${daos}`);
   const encryptionKey = '0x' + (daos + 0x11).toString(16).repeat(32);
   daos += 1;
-  const proof = keyProof(api, server, await nextDaoId(api), encryptionKey);
+  const proof = createKeyProof(api, server, alice.address, await nextDaoId(api), encryptionKey);
   const { events, error } = await send(api.tx.dataDaos.create(
     'Fitness tracker exports', 'ipfs://bafy-fitness-schema',
     { name: 'Fitness 2026', symbol: 'FIT26' },

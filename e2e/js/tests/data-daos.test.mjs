@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
-import { connectDevChain, keyProof, nextDaoId, send as sendTx } from './node.mjs';
+import { connectDevChain, createKeyProof, keyProof, nextDaoId, send as sendTx } from './node.mjs';
 
 let chain;
 let api;
@@ -42,8 +42,9 @@ const rules = {
 };
 
 const send = (tx, signer) => sendTx(api, tx, signer);
-// The collective server's consent to serve the next DAO created.
-const consent = async () => keyProof(api, server, await nextDaoId(api), collective.encryptionKey);
+// The collective server's consent to serve the next DAO created, by `creator` (//Alice).
+const consent = async (creator = alice) =>
+  createKeyProof(api, server, creator.address, await nextDaoId(api), collective.encryptionKey);
 
 test('//Alice creates a data DAO and reads it back', async () => {
   const free = (await api.query.system.account(alice.address)).data.free.toBigInt();
@@ -98,12 +99,13 @@ test('bad input is refused with a specific error and changes nothing', async () 
   // registered only with its server's consent for that DAO (the one shown for DAO 0 is none
   // for the copycat's), and serves exactly one DAO.
   const bobKey = new Keyring({ type: 'sr25519' }).addFromUri('//Bob');
-  const shown = keyProof(api, server, 0, collective.encryptionKey);
-  const copycat = await send(api.tx.dataDaos.create(
-    'Copycat', 'ipfs://x', { name: 'Copy', symbol: 'CPY' }, collective, rules, shown), bobKey);
-  assert.equal(copycat.error, 'dataDaos.BadKeyProof');
-  const consented = await send(api.tx.dataDaos.create(
+  const copy = (proof) => send(api.tx.dataDaos.create(
     'Copycat', 'ipfs://x', { name: 'Copy', symbol: 'CPY' }, collective, rules, proof), bobKey);
-  assert.equal(consented.error, 'dataDaos.CollectiveKeyInUse');
+  const shown = keyProof(api, server, 0, collective.encryptionKey);
+  assert.equal((await copy(shown)).error, 'dataDaos.BadKeyProof');
+  // The creation race: //Alice's consent (seen in the pool) names her, so //Bob cannot use it.
+  assert.equal((await copy(proof)).error, 'dataDaos.BadKeyProof');
+  // Even with the server's consent for //Bob's own creation, the keys serve DAO 0.
+  assert.equal((await copy(await consent(bobKey))).error, 'dataDaos.CollectiveKeyInUse');
   assert.equal((await api.query.dataDaos.nextDaoId()).toNumber(), next);
 });

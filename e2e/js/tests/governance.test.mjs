@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
-import { connectDevChain, keyProof, nextDaoId, send as sendTx } from './node.mjs';
+import { connectDevChain, createKeyProof, nextDaoId, send as sendTx } from './node.mjs';
 
 let chain;
 let api;
@@ -68,7 +68,8 @@ let daoId;
 
 test('a granted fee reaches the holders pro rata, after a transfer mid-vote, and the treasury', async () => {
   const encryptionKey = '0x' + '17'.repeat(32);
-  const proof = keyProof(api, keys.GovernanceCollective, await nextDaoId(api), encryptionKey);
+  const proof = createKeyProof(api, keys.GovernanceCollective, keys.Alice.address, await nextDaoId(api),
+    encryptionKey);
   const created = await ok(api.tx.dataDaos.create(
     'Chat exports', 'ipfs://bafy-chat-schema', { name: 'Chat 2026', symbol: 'CHAT' },
     {

@@ -1,7 +1,7 @@
 // Starts the real datacoop-node binary for a test and stops it afterwards.
 import { spawn } from 'node:child_process';
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
 import { hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { freePort } from './ports.mjs';
 import { openSync } from 'node:fs';
@@ -85,16 +85,30 @@ export function send (api, tx, signer) {
   });
 }
 
-// A collective server's consent to serve DAO `daoId` with `encryptionKey` (0x…): its
-// attestation key `pair` signs the context, the chain's genesis hash, the DAO id (u32
-// little-endian) and the key. `dataDaos.create` (for the id the DAO gets, `nextDaoId`) and
-// `updateCollective` refuse keys without it.
+// A collective server's consent to serve the existing DAO `daoId` with `encryptionKey` (0x…):
+// its attestation key `pair` signs the context, the chain's genesis hash, the DAO id (u32
+// little-endian) and the key. `updateCollective` (and a governance UpdateCollective) refuse
+// keys without it.
 export function keyProof (api, pair, daoId, encryptionKey) {
-  const id = new Uint8Array(4);
-  new DataView(id.buffer).setUint32(0, daoId, true);
-  const payload = u8aConcat(stringToU8a('datacoop/collective-key/v1'), api.genesisHash.toU8a(), id,
-    hexToU8a(encryptionKey));
+  const payload = u8aConcat(stringToU8a('datacoop/collective-key/v1'), api.genesisHash.toU8a(),
+    u32le(daoId), hexToU8a(encryptionKey));
   return u8aToHex(pair.sign(payload));
+}
+
+// A collective server's consent to serve the DAO `creator` (an address) creates as `daoId`
+// (the next id, `nextDaoId`): the create context, the genesis hash, the creator's 32-byte
+// account, the DAO id and the key. `dataDaos.create` refuses keys without it, and it is of no
+// use to any other creator.
+export function createKeyProof (api, pair, creator, daoId, encryptionKey) {
+  const payload = u8aConcat(stringToU8a('datacoop/collective-key/create/v1'),
+    api.genesisHash.toU8a(), decodeAddress(creator), u32le(daoId), hexToU8a(encryptionKey));
+  return u8aToHex(pair.sign(payload));
+}
+
+function u32le (n) {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, n, true);
+  return bytes;
 }
 
 // The id the next DAO created gets: what its key proof names.

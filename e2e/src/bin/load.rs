@@ -472,12 +472,14 @@ impl Ctx {
 			.fetch(datacoop::storage().data_daos().next_dao_id(), ())
 			.await?
 			.decode()?;
-		let payload = datacoop_primitives::dao::collective_key_payload(
-			&self.client.genesis_hash().0,
+		let alice = keypair("//Alice")?;
+		let key_proof = datacoop_e2e::fixtures::create_key_proof(
+			self.client.genesis_hash().0,
+			&alice,
 			next,
 			&encryption_key,
+			&server,
 		);
-		let key_proof = server.sign(&payload).0;
 		let tx = datacoop::transactions().data_daos().create(
 			b"Load: junk".to_vec(),
 			Vec::new(),
@@ -503,7 +505,7 @@ impl Ctx {
 		);
 		let events = at
 			.transactions()
-			.sign_and_submit_then_watch_default(&tx, &keypair("//Alice")?)
+			.sign_and_submit_then_watch_default(&tx, &alice)
 			.await
 			.map_err(|e| anyhow!("the node refused the junk DAO: {e}"))?
 			.wait_for_finalized_success()

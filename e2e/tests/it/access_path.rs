@@ -13,13 +13,13 @@
 
 use std::{
 	io::{Read, Write},
-	path::Path,
-	process::Command,
 	time::{Duration, Instant},
 };
 
 use codec::Decode;
-use datacoop_e2e::{binary, fixtures::chat_rules, free_port, start_storage, Node, Process, Wallet};
+use datacoop_e2e::{
+	collective, fixtures::chat_rules, free_port, start_storage, Node, Process, Wallet,
+};
 use datacoop_primitives::access::{
 	request_payload, AccessRecord, AccessRequest, Operation, Released,
 };
@@ -31,11 +31,8 @@ use subxt_signer::sr25519::dev;
 /// finality, two or three blocks).
 const VOTING_PERIOD: &str = "25";
 
-fn collective(dir: &Path, key: &Path) -> Command {
-	let mut c = Command::new(binary("datacoop-collective"));
-	c.arg("--dir").arg(dir).env("DATACOOP_COLLECTIVE_KEY_FILE", key);
-	c
-}
+/// //Alice, who creates the DAO.
+const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 
 fn planck(v: &Value) -> u128 {
 	v.as_str().unwrap_or_else(|| panic!("an amount, not {v}")).parse().unwrap()
@@ -187,20 +184,15 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 		"max_epsilon_per_query": 0.5,
 	});
 	std::fs::write(server.path().join("rules.json"), rules.to_string()).unwrap();
-	let out = collective(&dir, &key)
+	let out = collective::command(&dir, &key)
 		.args(["init", "--name", "chat", "--json", "--rules"])
 		.arg(server.path().join("rules.json"))
 		.output()
 		.unwrap();
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
-	// The key set's consent to serve the DAO about to be created (the next id on chain).
-	let out = collective(&dir, &key)
-		.args(["prove", "--name", "chat", "--next", "--json", "--url", &node.url()])
-		.output()
-		.unwrap();
-	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-	let consent: Value = serde_json::from_slice(&out.stdout).unwrap();
+	// The key set's consent to serve the DAO //Alice is about to create (the next id on chain).
+	let consent = collective::key_proof_for_next(&dir, &key, "chat", &node.url(), ALICE);
 	let port = free_port();
 	let created = w.json(&[
 		"--account",
@@ -237,12 +229,12 @@ async fn a_granted_consumer_exports_the_data_and_nobody_else_can() {
 	let dao = created["id"].as_u64().unwrap().to_string();
 	let dao_id: u32 = dao.parse().unwrap();
 	let url = node.url();
-	let out = collective(&dir, &key)
+	let out = collective::command(&dir, &key)
 		.args(["bind", "--name", "chat", "--dao", &dao, "--url", &url])
 		.output()
 		.unwrap();
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-	let mut c = collective(&dir, &key);
+	let mut c = collective::command(&dir, &key);
 	let listen = format!("127.0.0.1:{port}");
 	c.args(["run", "--url", &url, "--listen", &listen, "--storage", &storage]);
 	let _collective = Process::serving(c).unwrap().0;

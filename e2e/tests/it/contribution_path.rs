@@ -15,14 +15,12 @@
 use std::{
 	io::{Read, Write},
 	path::Path,
-	process::Command,
 	time::{Duration, Instant},
 };
 
 use datacoop_e2e::{
-	binary,
 	client::{Status, Wait},
-	datacoop,
+	collective, datacoop,
 	fixtures::{
 		attest_call, chat_export as export, chat_rules, sign_attestation, valid_attestation,
 		DevUploader,
@@ -31,16 +29,11 @@ use datacoop_e2e::{
 };
 use serde_json::{json, Value};
 
+const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 
-fn collective(dir: &Path, key: &Path) -> Command {
-	let mut c = Command::new(binary("datacoop-collective"));
-	c.arg("--dir").arg(dir).env("DATACOOP_COLLECTIVE_KEY_FILE", key);
-	c
-}
-
 fn start_collective(dir: &Path, key: &Path, node: &str, storage: &str, port: u16) -> Process {
-	let mut c = collective(dir, key);
+	let mut c = collective::command(dir, key);
 	let listen = format!("127.0.0.1:{port}");
 	c.args(["run", "--url", node, "--listen", &listen, "--storage", storage]);
 	Process::serving(c).unwrap().0
@@ -100,26 +93,29 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 
 	// The operator sets the DAO up on the collective server...
 	std::fs::write(server.path().join("rules.json"), chat_rules().to_string()).unwrap();
-	let out = collective(&dir, &key)
+	let out = collective::command(&dir, &key)
 		.args(["init", "--name", "chat", "--json", "--rules"])
 		.arg(server.path().join("rules.json"))
 		.output()
 		.unwrap();
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
-	// The key set's consent to serve the DAO about to be created (the next id on chain).
-	let out = collective(&dir, &key)
-		.args(["prove", "--name", "chat", "--next", "--json", "--url", &node.url()])
-		.output()
-		.unwrap();
-	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-	let consent: Value = serde_json::from_slice(&out.stdout).unwrap();
+	// The key set's consent to serve the DAO //Alice is about to create (the next id on chain).
+	let consent = collective::key_proof_for_next(&dir, &key, "chat", &node.url(), ALICE);
+	// Not as an existing DAO's: whoever created that id first could take the keys with it.
+	let (next, url) = (consent["dao"].to_string(), node.url());
+	let early = ["prove", "--name", "chat", "--dao", &next, "--url", &url];
+	let out = collective::command(&dir, &key).args(early).output().unwrap();
+	let stderr = String::from_utf8_lossy(&out.stderr);
+	assert!(!out.status.success() && stderr.contains("there is no DAO"), "{stderr}");
 	let port = free_port();
 
-	// ...and //Alice registers it on chain with the wallet. Min score 10 %.
-	let created = w.json(&[
-		"--account",
-		"//Alice",
+	// ...and //Alice registers it on chain with the wallet. Min score 10 %. Her server's
+	// consent names her: //Bob, copying it into a creation of his own, is refused before
+	// anything is signed (and the chain would refuse it too: data-daos'
+	// `a_create_proof_serves_its_creator_only`).
+	let endpoint = format!("http://127.0.0.1:{port}");
+	let create: Vec<&str> = vec![
 		"dao",
 		"create",
 		"--name",
@@ -137,7 +133,7 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 		"--key-proof",
 		consent["key_proof"].as_str().unwrap(),
 		"--endpoint",
-		&format!("http://127.0.0.1:{port}"),
+		&endpoint,
 		"--min-size",
 		"100",
 		"--max-size",
@@ -146,13 +142,25 @@ async fn contributions_are_judged_by_the_collective_server_and_relayed_by_the_no
 		"100000",
 		"--reward",
 		"10000000000000",
-	]);
+	];
+	let copied = w.fails(&[&["--account", "//Bob"], &create[..]].concat());
+	assert!(copied.contains("not the collective's consent"), "{copied}");
+	let created = w.json(&[&["--account", "//Alice"], &create[..]].concat());
 	let dao = created["id"].as_u64().unwrap().to_string();
 	// The operator binds the key set to that DAO (checked on chain), then serves it.
-	let url = node.url();
 	let bind: [&str; 7] = ["bind", "--name", "chat", "--dao", &dao, "--url", &url];
-	let out = collective(&dir, &key).args(bind).output().unwrap();
+	let out = collective::command(&dir, &key).args(bind).output().unwrap();
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	// Bound, the key set consents to serve no other DAO, existing or new.
+	let other = (dao.parse::<u32>().unwrap() + 1).to_string();
+	for prove in [
+		vec!["prove", "--name", "chat", "--dao", &other, "--url", &url],
+		vec!["prove", "--name", "chat", "--next", "--admin", ALICE, "--url", &url],
+	] {
+		let out = collective::command(&dir, &key).args(&prove).output().unwrap();
+		let stderr = String::from_utf8_lossy(&out.stderr);
+		assert!(!out.status.success() && stderr.contains("is bound to DAO"), "{prove:?}: {stderr}");
+	}
 	let mut running = Some(start_collective(&dir, &key, &node.url(), &w.storage, port));
 	w.import("bob", "//Bob");
 

@@ -334,8 +334,9 @@ pub(crate) async fn create_dao(
 	let next = chain.at_best().await.unwrap().next_dao_id().await.unwrap();
 	let proof = format!(
 		"0x{}",
-		hex::encode(fixtures::key_proof(
+		hex::encode(fixtures::create_key_proof(
 			chain.genesis_hash(),
+			&subxt_signer::sr25519::dev::alice(),
 			next,
 			&collective.to_public().to_bytes(),
 			&subxt_signer::sr25519::dev::charlie(),

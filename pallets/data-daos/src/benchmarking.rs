@@ -15,11 +15,19 @@ use crate::*;
 const COLLECTIVE: KeyTypeId = KeyTypeId(*b"ddao");
 
 /// `collective::<T>(fill)` with a new attestation key from the keystore, and that key's
-/// consent to serve DAO `dao_id` (what `create` and `update_collective` verify).
-fn consenting<T: Config>(fill: u8, dao_id: DaoId) -> (Collective<alloc::vec::Vec<u8>>, [u8; 64]) {
+/// consent to serve DAO `dao_id`: the DAO `creator` creates with that id when there is one
+/// (what `create` verifies), else the existing DAO (what `update_collective` verifies).
+fn consenting<T: Config>(
+	fill: u8,
+	creator: Option<&T::AccountId>,
+	dao_id: DaoId,
+) -> (Collective<alloc::vec::Vec<u8>>, [u8; 64]) {
 	let key = sp_io::crypto::sr25519_generate(COLLECTIVE, None);
 	let c = Collective { attestation_signer: key.0, ..collective::<T>(fill) };
-	let payload = Pallet::<T>::key_proof_payload(dao_id, &c.encryption_key);
+	let payload = match creator {
+		Some(creator) => Pallet::<T>::create_key_proof_payload(creator, dao_id, &c.encryption_key),
+		None => Pallet::<T>::key_proof_payload(dao_id, &c.encryption_key),
+	};
 	let proof = sp_io::crypto::sr25519_sign(COLLECTIVE, &key, &payload).expect("the key is kept");
 	(c, proof.0)
 }
@@ -95,7 +103,7 @@ mod benchmarks {
 			symbol: vec![b'S'; T::MaxSymbolLen::get() as usize],
 		};
 
-		let (collective, proof) = consenting::<T>(1, NextDaoId::<T>::get());
+		let (collective, proof) = consenting::<T>(1, Some(&caller), NextDaoId::<T>::get());
 
 		#[extrinsic_call]
 		_(
@@ -115,7 +123,7 @@ mod benchmarks {
 	fn update_collective() {
 		let admin = funded::<T>();
 		let dao_id = create_dao::<T>(&admin);
-		let (collective, proof) = consenting::<T>(2, dao_id);
+		let (collective, proof) = consenting::<T>(2, None, dao_id);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(admin), dao_id, collective, proof);

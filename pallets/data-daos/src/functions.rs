@@ -3,7 +3,10 @@
 use alloc::vec::Vec;
 use codec::Encode;
 use datacoop_primitives::{
-	dao::{collective_key_payload, Collective, DaoId, DaoInfo, DaoStatus, TokenInfo},
+	dao::{
+		collective_key_create_payload, collective_key_payload, Collective, DaoId, DaoInfo,
+		DaoStatus, TokenInfo,
+	},
 	token::DATASET_TOKEN_DECIMALS,
 	url::{check_http_url, UrlError},
 };
@@ -203,29 +206,43 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The bytes a collective's attestation key signs to consent to serve DAO `dao_id` with
-	/// `encryption_key`, on this chain (its genesis hash).
-	pub fn key_proof_payload(dao_id: DaoId, encryption_key: &[u8; 32]) -> Vec<u8> {
+	/// This chain's genesis hash, as key proofs name it.
+	fn genesis_hash() -> [u8; 32] {
 		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 		let mut genesis_hash = [0u8; 32];
 		let bytes = genesis.as_ref();
 		let n = bytes.len().min(32);
 		genesis_hash[..n].copy_from_slice(&bytes[..n]);
-		collective_key_payload(&genesis_hash, dao_id, encryption_key)
+		genesis_hash
 	}
 
-	/// Checks that `key_proof` is `c`'s attestation signer's consent to serve DAO `dao_id`
-	/// with `c`'s encryption key.
-	pub(crate) fn check_key_proof(
+	/// The bytes a collective's attestation key signs to consent to serve the existing DAO
+	/// `dao_id` with `encryption_key`, on this chain (its genesis hash).
+	pub fn key_proof_payload(dao_id: DaoId, encryption_key: &[u8; 32]) -> Vec<u8> {
+		collective_key_payload(&Self::genesis_hash(), dao_id, encryption_key)
+	}
+
+	/// The bytes a collective's attestation key signs to consent to serve the DAO `creator`
+	/// creates as `dao_id` with `encryption_key`, on this chain.
+	pub fn create_key_proof_payload(
+		creator: &T::AccountId,
 		dao_id: DaoId,
+		encryption_key: &[u8; 32],
+	) -> Vec<u8> {
+		collective_key_create_payload(&Self::genesis_hash(), creator, dao_id, encryption_key)
+	}
+
+	/// Checks that `key_proof` is `c`'s attestation signer's signature over `payload` (one of
+	/// the two payloads above, for `c`'s encryption key).
+	pub(crate) fn check_key_proof(
 		c: &Collective<Vec<u8>>,
+		payload: &[u8],
 		key_proof: &[u8; 64],
 	) -> Result<(), Error<T>> {
-		let payload = Self::key_proof_payload(dao_id, &c.encryption_key);
 		let signature = sp_core::sr25519::Signature::from_raw(*key_proof);
 		let signer = sp_core::sr25519::Public::from_raw(c.attestation_signer);
 		ensure!(
-			sp_io::crypto::sr25519_verify(&signature, &payload, &signer),
+			sp_io::crypto::sr25519_verify(&signature, payload, &signer),
 			Error::<T>::BadKeyProof
 		);
 		Ok(())

@@ -240,8 +240,9 @@ pub mod pallet {
 		/// The DAO was handed over to its token holders: propose the change in its governance.
 		Governed,
 		/// The key proof is not the collective attestation key's signature over
-		/// `collective_key_payload` for this chain, this DAO (for `create`: the id it gets, the
-		/// next one) and this encryption key.
+		/// `collective_key_payload` for this chain, this DAO and this encryption key (for
+		/// `create`: over `collective_key_create_payload`, which also names the creator, for the
+		/// id the DAO gets, the next one).
 		BadKeyProof,
 	}
 
@@ -263,8 +264,9 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers a data DAO with the caller as its admin, holding the DAO deposit.
-		/// `key_proof`: the collective's consent to serve the DAO (its attestation key's
-		/// signature over `collective_key_payload` for the id this DAO gets, `NextDaoId`).
+		/// `key_proof`: the collective's consent to serve the DAO the caller creates (its
+		/// attestation key's signature over `collective_key_create_payload` for the caller and
+		/// the id this DAO gets, `NextDaoId`), of no use to any other creator.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create())]
 		pub fn create(
@@ -277,7 +279,12 @@ pub mod pallet {
 			key_proof: [u8; 64],
 		) -> DispatchResult {
 			let creator = ensure_signed(origin)?;
-			Self::check_key_proof(NextDaoId::<T>::get(), &collective, &key_proof)?;
+			let payload = Self::create_key_proof_payload(
+				&creator,
+				NextDaoId::<T>::get(),
+				&collective.encryption_key,
+			);
+			Self::check_key_proof(&collective, &payload, &key_proof)?;
 			Self::do_create(creator, name, metadata_uri, token, collective, rules).map(|_| ())
 		}
 
@@ -292,7 +299,8 @@ pub mod pallet {
 			key_proof: [u8; 64],
 		) -> DispatchResult {
 			let dao = Self::ensure_admin(origin, dao_id)?;
-			Self::check_key_proof(dao_id, &collective, &key_proof)?;
+			let payload = Self::key_proof_payload(dao_id, &collective.encryption_key);
+			Self::check_key_proof(&collective, &payload, &key_proof)?;
 			Self::do_update_collective(dao_id, dao, collective)
 		}
 

@@ -24,17 +24,23 @@ fn collective(fill: u8) -> Collective<Vec<u8>> {
 	}
 }
 
-/// `c`'s attestation key's consent to serve DAO `dao_id` (the keys of the tests are made from
-/// seeds of one repeated byte).
-fn proof(dao_id: DaoId, c: &Collective<Vec<u8>>) -> [u8; 64] {
-	let pair = (0..=255u8)
-		.map(key)
-		.find(|pair| pair.public().0 == c.attestation_signer)
-		.expect("a test key");
-	pair.sign(&DataDaos::key_proof_payload(dao_id, &c.encryption_key)).0
+/// `c`'s attestation key (the keys of the tests are made from seeds of one repeated byte).
+fn signer_of(c: &Collective<Vec<u8>>) -> sr25519::Pair {
+	(0..=255u8).map(key).find(|pair| pair.public().0 == c.attestation_signer).expect("a test key")
 }
 
-/// `create` with the collective's proof for the id the DAO gets.
+/// `c`'s attestation key's consent to serve the existing DAO `dao_id`.
+fn proof(dao_id: DaoId, c: &Collective<Vec<u8>>) -> [u8; 64] {
+	signer_of(c).sign(&DataDaos::key_proof_payload(dao_id, &c.encryption_key)).0
+}
+
+/// `c`'s attestation key's consent to serve the DAO `creator` creates as `dao_id`.
+fn create_proof(creator: u64, dao_id: DaoId, c: &Collective<Vec<u8>>) -> [u8; 64] {
+	signer_of(c).sign(&DataDaos::create_key_proof_payload(&creator, dao_id, &c.encryption_key)).0
+}
+
+/// `create` with the collective's proof for the caller (account 0 for an unsigned origin) and
+/// the id the DAO gets.
 fn create_with_proof(
 	origin: RuntimeOrigin,
 	name: Vec<u8>,
@@ -43,7 +49,8 @@ fn create_with_proof(
 	c: Collective<Vec<u8>>,
 	rules: RulesOf<Test>,
 ) -> DispatchResult {
-	let key_proof = proof(NextDaoId::<Test>::get(), &c);
+	let creator = frame_system::ensure_signed(origin.clone()).unwrap_or_default();
+	let key_proof = create_proof(creator, NextDaoId::<Test>::get(), &c);
 	DataDaos::create(origin, name, metadata_uri, token, c, rules, key_proof)
 }
 
@@ -395,10 +402,18 @@ fn a_dao_cannot_register_another_daos_collective_keys() {
 				key_proof,
 			)
 		};
-		// The copycat has no consent for its DAO, only the victim's for DAO 0.
-		assert_noop!(attempt(victim.clone(), proof(0, &victim)), Error::<Test>::BadKeyProof);
-		// Even with the victim server's consent for DAO 1, the signer serves DAO 0.
-		assert_noop!(attempt(victim.clone(), proof(1, &victim)), Error::<Test>::CollectiveKeyInUse);
+		// The copycat has no consent for its DAO, only the victim's for DAO 0 (as created by
+		// ALICE, and as it exists).
+		assert_noop!(
+			attempt(victim.clone(), create_proof(ALICE, 0, &victim)),
+			Error::<Test>::BadKeyProof
+		);
+		assert_noop!(attempt(victim.clone(), proof(1, &victim)), Error::<Test>::BadKeyProof);
+		// Even with the victim server's consent for BOB's DAO 1, the signer serves DAO 0.
+		assert_noop!(
+			attempt(victim.clone(), create_proof(BOB, 1, &victim)),
+			Error::<Test>::CollectiveKeyInUse
+		);
 
 		// Nor by rotating to them later.
 		assert_ok!(create(BOB));
@@ -462,6 +477,44 @@ fn keys_another_dao_shows_cannot_be_taken_first() {
 			DataDaos::update_collective(RuntimeOrigin::signed(ALICE), 0, next, elsewhere),
 			Error::<Test>::BadKeyProof
 		);
+	});
+}
+
+/// The creation race: ALICE's `create`, with her server's consent for the next id, waits in
+/// the pool; BOB copies its keys and proof into a `create` of his own (or any creation that
+/// takes the id) to register the keys first and leave ALICE's creation failing. The consent
+/// names its creator, so it is of no use to BOB, at any id, and not as an existing DAO's
+/// proof either.
+#[test]
+fn a_create_proof_serves_its_creator_only() {
+	build_and_execute(|| {
+		let keys = collective(61);
+		let seen = create_proof(ALICE, 0, &keys);
+		let create_as = |who: u64, key_proof: [u8; 64]| {
+			DataDaos::create(
+				RuntimeOrigin::signed(who),
+				b"Race".to_vec(),
+				vec![],
+				token(),
+				keys.clone(),
+				rules(),
+				key_proof,
+			)
+		};
+		assert_noop!(create_as(BOB, seen), Error::<Test>::BadKeyProof);
+		// BOB takes id 0 with keys of his own, then tries ALICE's keys on his DAO.
+		assert_ok!(create(BOB));
+		assert_noop!(
+			DataDaos::update_collective(RuntimeOrigin::signed(BOB), 0, keys.clone(), seen),
+			Error::<Test>::BadKeyProof
+		);
+		// Nor does the server's consent to serve a DAO 1 that exists (another payload) stand
+		// for BOB's creation of DAO 1.
+		assert_noop!(create_as(BOB, proof(1, &keys)), Error::<Test>::BadKeyProof);
+		// ALICE's proof was for id 0, which is taken: she asks her server for id 1.
+		assert_noop!(create_as(ALICE, seen), Error::<Test>::BadKeyProof);
+		assert_ok!(create_as(ALICE, create_proof(ALICE, 1, &keys)));
+		assert_eq!(AttestationSigners::<Test>::get(keys.attestation_signer), Some(1));
 	});
 }
 

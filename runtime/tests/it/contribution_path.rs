@@ -39,7 +39,8 @@ pub(crate) fn collective_key() -> sr25519::Pair {
 pub(crate) fn create_dao() -> u32 {
 	let dao_id = pallet_data_daos::NextDaoId::<Runtime>::get();
 	let encryption_key = [9u8; 32];
-	let key_proof = collective_key().sign(&DataDaos::key_proof_payload(dao_id, &encryption_key)).0;
+	let payload = DataDaos::create_key_proof_payload(&account(Alice), dao_id, &encryption_key);
+	let key_proof = collective_key().sign(&payload).0;
 	assert_ok!(DataDaos::create(
 		RuntimeOrigin::signed(account(Alice)),
 		b"Reddit comments 2026".to_vec(),

@@ -50,8 +50,8 @@ pub struct CreateArgs {
 	/// 0x + 64 hex digits.
 	#[arg(long)]
 	pub measurement: String,
-	/// The collective's consent to serve the DAO about to be created (0x + 128 hex digits):
-	/// what `datacoop-collective prove --next` prints.
+	/// The collective's consent to serve the DAO this account is about to create (0x + 128 hex
+	/// digits): what `datacoop-collective prove --next --admin ADDRESS` prints.
 	#[arg(long)]
 	pub key_proof: String,
 	#[arg(long, default_value_t = 1)]
@@ -140,33 +140,45 @@ pub(super) fn collective(
 }
 
 /// `--key-proof` as typed, checked to be `collective`'s attestation key's consent to serve DAO
-/// `dao_id` on the chain of `genesis` (what the chain checks), so a wrong one is said before
-/// anything is signed or paid.
+/// `dao_id` on the chain of `genesis` (what the chain checks): the DAO `creator` creates with
+/// that id when there is a creator, else the existing DAO. A wrong one is said before anything
+/// is signed or paid.
 pub(super) fn key_proof(
 	text: &str,
 	genesis: [u8; 32],
+	creator: Option<&[u8; 32]>,
 	dao_id: u32,
 	collective: &rt::runtime_types::datacoop_primitives::dao::Collective<Vec<u8>>,
 ) -> Result<[u8; 64]> {
+	use datacoop_primitives::dao::{collective_key_create_payload, collective_key_payload};
 	let mut proof = [0u8; 64];
 	hex::decode_to_slice(text.strip_prefix("0x").unwrap_or(text), &mut proof)
 		.map_err(|_| anyhow!("--key-proof: 0x + 128 hex digits"))?;
-	let payload = datacoop_primitives::dao::collective_key_payload(
-		&genesis,
-		dao_id,
-		&collective.encryption_key,
-	);
+	let key = &collective.encryption_key;
+	let payload = match creator {
+		Some(creator) => collective_key_create_payload(&genesis, creator, dao_id, key),
+		None => collective_key_payload(&genesis, dao_id, key),
+	};
 	let signed = subxt_signer::sr25519::verify(
 		&subxt_signer::sr25519::Signature(proof),
 		payload,
 		&subxt_signer::sr25519::PublicKey(collective.attestation_signer),
 	);
 	if !signed {
-		return Err(anyhow!(
-			"--key-proof is not the collective's consent to serve DAO #{dao_id} on this chain \
-			 with these keys: ask its operator for `datacoop-collective prove --name NAME \
-			 --dao {dao_id}` (`--next` when it is for the DAO being created)"
-		));
+		return Err(match creator {
+			Some(creator) => anyhow!(
+				"--key-proof is not the collective's consent to serve the DAO {} creates as \
+				 #{dao_id} on this chain with these keys: ask its operator for \
+				 `datacoop-collective prove --name NAME --next --admin {}`",
+				subxt::utils::AccountId32(*creator),
+				subxt::utils::AccountId32(*creator),
+			),
+			None => anyhow!(
+				"--key-proof is not the collective's consent to serve DAO #{dao_id} on this \
+				 chain with these keys: ask its operator for `datacoop-collective prove --name \
+				 NAME --dao {dao_id}`"
+			),
+		});
 	}
 	Ok(proof)
 }
@@ -310,10 +322,12 @@ async fn create(
 	}
 	let collective =
 		collective(&args.collective_key, &args.signer, &args.endpoint, &args.measurement)?;
-	// For the id the DAO gets: the next one, as the chain says now.
-	let next = client.at_best().await?.next_dao_id().await?;
-	let key_proof = key_proof(&args.key_proof, client.genesis_hash(), next, &collective)?;
+	// For this account's DAO with the id it gets: the next one, as the chain says now.
 	let account = global.account()?;
+	let creator = account.account_id().0;
+	let next = client.at_best().await?.next_dao_id().await?;
+	let key_proof =
+		key_proof(&args.key_proof, client.genesis_hash(), Some(&creator), next, &collective)?;
 	use datacoop_client::{subxt::utils::Static, DaoRules};
 	use rt::runtime_types::datacoop_primitives::dao::TokenInfo;
 	use sp_runtime::Permill;

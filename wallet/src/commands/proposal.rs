@@ -502,7 +502,7 @@ async fn create(
 			key_proof: proof,
 		} => {
 			let collective = collective(collective_key, signer, endpoint, measurement)?;
-			let key_proof = key_proof(proof, client.genesis_hash(), args.dao, &collective)?;
+			let key_proof = key_proof(proof, client.genesis_hash(), None, args.dao, &collective)?;
 			A::UpdateCollective { collective, key_proof }
 		},
 		ActionArgs::Retire => A::Retire,
