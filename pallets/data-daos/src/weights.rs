@@ -66,8 +66,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(890), added: 3365, mode: `MaxEncodedLen`)
 	fn create() -> Weight {
 		// Proof size: measured `107`, estimated `3622` bytes.
-		// Minimum execution time: 142_939_000 picoseconds.
-		Weight::from_parts(152_552_000, 3622)
+		// Minimum execution time: 144_660_000 picoseconds.
+		Weight::from_parts(158_775_000, 3622)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn update_collective() -> Weight {
 		// Proof size: measured `923`, estimated `4355` bytes.
-		// Minimum execution time: 159_885_000 picoseconds.
-		Weight::from_parts(171_812_000, 4355)
+		// Minimum execution time: 159_178_000 picoseconds.
+		Weight::from_parts(172_071_000, 4355)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -98,8 +98,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataDaos::DevMinVotingPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn update_rules() -> Weight {
 		// Proof size: measured `773`, estimated `4355` bytes.
-		// Minimum execution time: 24_326_000 picoseconds.
-		Weight::from_parts(27_773_000, 4355)
+		// Minimum execution time: 24_080_000 picoseconds.
+		Weight::from_parts(27_988_000, 4355)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -109,8 +109,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataDaos::Governed` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
 	fn retire() -> Weight {
 		// Proof size: measured `773`, estimated `4355` bytes.
-		// Minimum execution time: 22_981_000 picoseconds.
-		Weight::from_parts(26_062_000, 4355)
+		// Minimum execution time: 22_655_000 picoseconds.
+		Weight::from_parts(26_563_000, 4355)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -120,8 +120,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataDaos::Governed` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
 	fn hand_over() -> Weight {
 		// Proof size: measured `773`, estimated `4355` bytes.
-		// Minimum execution time: 23_207_000 picoseconds.
-		Weight::from_parts(26_506_000, 4355)
+		// Minimum execution time: 23_205_000 picoseconds.
+		Weight::from_parts(27_205_000, 4355)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -145,8 +145,8 @@ impl WeightInfo for () {
 	/// Proof: `DataDaos::Daos` (`max_values`: None, `max_size`: Some(890), added: 3365, mode: `MaxEncodedLen`)
 	fn create() -> Weight {
 		// Proof size: measured `107`, estimated `3622` bytes.
-		// Minimum execution time: 142_939_000 picoseconds.
-		Weight::from_parts(152_552_000, 3622)
+		// Minimum execution time: 144_660_000 picoseconds.
+		Weight::from_parts(158_775_000, 3622)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
@@ -164,8 +164,8 @@ impl WeightInfo for () {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn update_collective() -> Weight {
 		// Proof size: measured `923`, estimated `4355` bytes.
-		// Minimum execution time: 159_885_000 picoseconds.
-		Weight::from_parts(171_812_000, 4355)
+		// Minimum execution time: 159_178_000 picoseconds.
+		Weight::from_parts(172_071_000, 4355)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
@@ -177,8 +177,8 @@ impl WeightInfo for () {
 	/// Proof: `DataDaos::DevMinVotingPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn update_rules() -> Weight {
 		// Proof size: measured `773`, estimated `4355` bytes.
-		// Minimum execution time: 24_326_000 picoseconds.
-		Weight::from_parts(27_773_000, 4355)
+		// Minimum execution time: 24_080_000 picoseconds.
+		Weight::from_parts(27_988_000, 4355)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -188,8 +188,8 @@ impl WeightInfo for () {
 	/// Proof: `DataDaos::Governed` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
 	fn retire() -> Weight {
 		// Proof size: measured `773`, estimated `4355` bytes.
-		// Minimum execution time: 22_981_000 picoseconds.
-		Weight::from_parts(26_062_000, 4355)
+		// Minimum execution time: 22_655_000 picoseconds.
+		Weight::from_parts(26_563_000, 4355)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
@@ -199,8 +199,8 @@ impl WeightInfo for () {
 	/// Proof: `DataDaos::Governed` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
 	fn hand_over() -> Weight {
 		// Proof size: measured `773`, estimated `4355` bytes.
-		// Minimum execution time: 23_207_000 picoseconds.
-		Weight::from_parts(26_506_000, 4355)
+		// Minimum execution time: 23_205_000 picoseconds.
+		Weight::from_parts(27_205_000, 4355)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
