@@ -98,6 +98,9 @@ pub fn valid_attestation(
 	}
 }
 
+/// //Alice's address, who creates the DAOs of the tests.
+pub const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
 /// `key`'s consent to serve the DAO `creator` creates as `dao_id` with `encryption_key` on
 /// the chain with `genesis_hash` (the key proof `dao create` carries).
 pub fn create_key_proof(

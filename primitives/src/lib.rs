@@ -123,12 +123,8 @@ pub mod dao {
 		dao_id: DaoId,
 		encryption_key: &[u8; 32],
 	) -> Vec<u8> {
-		let mut payload = Vec::with_capacity(COLLECTIVE_KEY_CONTEXT.len() + 68);
-		payload.extend_from_slice(COLLECTIVE_KEY_CONTEXT);
-		payload.extend_from_slice(genesis_hash);
-		dao_id.encode_to(&mut payload);
-		payload.extend_from_slice(encryption_key);
-		payload
+		// `()` encodes to nothing: no creator between the genesis hash and the id.
+		key_payload(COLLECTIVE_KEY_CONTEXT, genesis_hash, &(), dao_id, encryption_key)
 	}
 
 	/// The bytes a collective server's attestation key signs to consent to serve the DAO
@@ -145,8 +141,19 @@ pub mod dao {
 		dao_id: DaoId,
 		encryption_key: &[u8; 32],
 	) -> Vec<u8> {
-		let mut payload = Vec::with_capacity(COLLECTIVE_KEY_CREATE_CONTEXT.len() + 100);
-		payload.extend_from_slice(COLLECTIVE_KEY_CREATE_CONTEXT);
+		key_payload(COLLECTIVE_KEY_CREATE_CONTEXT, genesis_hash, creator, dao_id, encryption_key)
+	}
+
+	/// The context, the genesis hash, `creator` (SCALE), the DAO id, the encryption key.
+	fn key_payload(
+		context: &[u8],
+		genesis_hash: &[u8; 32],
+		creator: &impl Encode,
+		dao_id: DaoId,
+		encryption_key: &[u8; 32],
+	) -> Vec<u8> {
+		let mut payload = Vec::with_capacity(context.len() + 32 + creator.size_hint() + 4 + 32);
+		payload.extend_from_slice(context);
 		payload.extend_from_slice(genesis_hash);
 		creator.encode_to(&mut payload);
 		dao_id.encode_to(&mut payload);

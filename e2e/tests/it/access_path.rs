@@ -18,7 +18,9 @@ use std::{
 
 use codec::Decode;
 use datacoop_e2e::{
-	collective, fixtures::chat_rules, free_port, start_storage, Node, Process, Wallet,
+	collective,
+	fixtures::{chat_rules, ALICE},
+	free_port, start_storage, Node, Process, Wallet,
 };
 use datacoop_primitives::access::{
 	request_payload, AccessRecord, AccessRequest, Operation, Released,
@@ -30,9 +32,6 @@ use subxt_signer::sr25519::dev;
 /// Long enough for two holders' votes on three proposals (each wallet command waits for
 /// finality, two or three blocks).
 const VOTING_PERIOD: &str = "25";
-
-/// //Alice, who creates the DAO.
-const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 
 fn planck(v: &Value) -> u128 {
 	v.as_str().unwrap_or_else(|| panic!("an amount, not {v}")).parse().unwrap()

@@ -23,13 +23,12 @@ use datacoop_e2e::{
 	collective, datacoop,
 	fixtures::{
 		attest_call, chat_export as export, chat_rules, sign_attestation, valid_attestation,
-		DevUploader,
+		DevUploader, ALICE,
 	},
 	free_port, start_storage, Node, Process, Wallet,
 };
 use serde_json::{json, Value};
 
-const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 
 fn start_collective(dir: &Path, key: &Path, node: &str, storage: &str, port: u16) -> Process {

@@ -232,6 +232,16 @@ impl<T: Config> Pallet<T> {
 		collective_key_create_payload(&Self::genesis_hash(), creator, dao_id, encryption_key)
 	}
 
+	/// Checks that `key_proof` is `c`'s attestation signer's consent to serve the existing DAO
+	/// `dao_id` with `c`'s encryption key.
+	pub(crate) fn check_existing_key_proof(
+		dao_id: DaoId,
+		c: &Collective<Vec<u8>>,
+		key_proof: &[u8; 64],
+	) -> Result<(), Error<T>> {
+		Self::check_key_proof(c, &Self::key_proof_payload(dao_id, &c.encryption_key), key_proof)
+	}
+
 	/// Checks that `key_proof` is `c`'s attestation signer's signature over `payload` (one of
 	/// the two payloads above, for `c`'s encryption key).
 	pub(crate) fn check_key_proof(

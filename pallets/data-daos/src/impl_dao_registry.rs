@@ -27,11 +27,7 @@ impl<T: Config> DaoAdmin<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 		key_proof: &[u8; 64],
 	) -> DispatchResult {
 		let dao = Daos::<T>::get(dao_id).ok_or(Error::<T>::UnknownDao)?;
-		Self::check_key_proof(
-			&collective,
-			&Self::key_proof_payload(dao_id, &collective.encryption_key),
-			key_proof,
-		)?;
+		Self::check_existing_key_proof(dao_id, &collective, key_proof)?;
 		Self::do_update_collective(dao_id, dao, collective)
 	}
 
@@ -50,12 +46,7 @@ impl<T: Config> DaoAdmin<BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 		key_proof: &[u8; 64],
 	) -> DispatchResult {
 		Self::checked_collective(collective.clone())?;
-		Self::check_key_proof(
-			collective,
-			&Self::key_proof_payload(dao_id, &collective.encryption_key),
-			key_proof,
-		)
-		.map_err(Into::into)
+		Self::check_existing_key_proof(dao_id, collective, key_proof).map_err(Into::into)
 	}
 }
 

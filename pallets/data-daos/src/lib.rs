@@ -299,8 +299,7 @@ pub mod pallet {
 			key_proof: [u8; 64],
 		) -> DispatchResult {
 			let dao = Self::ensure_admin(origin, dao_id)?;
-			let payload = Self::key_proof_payload(dao_id, &collective.encryption_key);
-			Self::check_key_proof(&collective, &payload, &key_proof)?;
+			Self::check_existing_key_proof(dao_id, &collective, &key_proof)?;
 			Self::do_update_collective(dao_id, dao, collective)
 		}
 

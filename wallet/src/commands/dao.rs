@@ -165,13 +165,11 @@ pub(super) fn key_proof(
 		&subxt_signer::sr25519::PublicKey(collective.attestation_signer),
 	);
 	if !signed {
-		return Err(match creator {
+		return Err(match creator.map(|c| subxt::utils::AccountId32(*c)) {
 			Some(creator) => anyhow!(
-				"--key-proof is not the collective's consent to serve the DAO {} creates as \
-				 #{dao_id} on this chain with these keys: ask its operator for \
-				 `datacoop-collective prove --name NAME --next --admin {}`",
-				subxt::utils::AccountId32(*creator),
-				subxt::utils::AccountId32(*creator),
+				"--key-proof is not the collective's consent to serve the DAO {creator} creates \
+				 as #{dao_id} on this chain with these keys: ask its operator for \
+				 `datacoop-collective prove --name NAME --next --admin {creator}`"
 			),
 			None => anyhow!(
 				"--key-proof is not the collective's consent to serve DAO #{dao_id} on this \
